@@ -1,0 +1,31 @@
+"""Shared fixtures: a seeded rng, synthetic tones, and the real data in ../shared/data when present."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """../shared/data, or a skip that says why when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real test data not found at {SHARED_DATA} (the ../shared/data folder beside the repo)")
+    return SHARED_DATA
+
+
+def tone(seconds: float, *, sample_rate: int = 16_000, freq: float = 220.0, channels: int = 1) -> np.ndarray:
+    """A sine tone, (n,) or (n, channels) float32 at amplitude 0.5."""
+    t = np.arange(int(round(seconds * sample_rate))) / sample_rate
+    wave = (0.5 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+    return wave if channels == 1 else np.repeat(wave[:, None], channels, axis=1)

@@ -1,0 +1,146 @@
+"""Fix every clip to one length: crop long ones, pad short ones with silence.
+
+The offset is random (seeded) for training clips, so a model cannot learn where speech sits in
+the window, and centred for probing. Each clip's generator is seeded from the run seed *and* the
+segment id, so a clip keeps its offset when other segments are added or removed.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from weaklabel.audio import SAMPLE_RATE, read_slice
+from weaklabel.errors import ParameterError
+
+CLIPS_SCHEMA = pa.schema(
+    [
+        ("segment_id", pa.string()),
+        ("audio_path", pa.string()),
+        ("read_start", pa.float64()),  # seconds into the source file where the clip's audio starts
+        ("read_seconds", pa.float64()),  # seconds of real audio in the clip (speech before padding)
+        ("crop_offset", pa.float64()),  # seconds cropped off the segment's start (0 when padded)
+        ("pad_left", pa.int64()),  # silence samples before the audio (0 when cropped)
+        ("length", pa.int64()),  # clip length in samples
+        ("sample_rate", pa.int32()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class ClipConfig:
+    """How clips are fixed in length.
+
+    Attributes
+    ----------
+    length_s
+        Clip length in seconds (the original study used 7 s).
+    seed
+        Seed for the random crop offsets and padding positions.
+    sample_rate
+        Rate of the clips, Hz.
+    """
+
+    length_s: float = 7.0
+    seed: int = 0
+    sample_rate: int = SAMPLE_RATE
+
+    def __post_init__(self) -> None:
+        if self.length_s <= 0:
+            raise ParameterError(f"clips.length_s must be > 0, got {self.length_s}")
+        if self.sample_rate <= 0:
+            raise ParameterError(f"clips.sample_rate must be > 0, got {self.sample_rate}")
+
+    @property
+    def length(self) -> int:
+        """Clip length in samples."""
+        return int(round(self.length_s * self.sample_rate))
+
+
+def clip_rng(seed: int, key: str) -> np.random.Generator:
+    """A generator that depends only on the run ``seed`` and the clip's ``key``."""
+    return np.random.default_rng([seed, zlib.crc32(key.encode("utf-8"))])
+
+
+def clip_window(n_samples: int, length: int, *, rng: np.random.Generator | None) -> tuple[int, int]:
+    """Where to crop and how much to pad so that ``n_samples`` becomes ``length``.
+
+    Parameters
+    ----------
+    n_samples
+        Samples of real audio available.
+    length
+        Target length in samples.
+    rng
+        Random offsets from this generator; ``None`` centres the audio instead.
+
+    Returns
+    -------
+    crop_start, pad_left : int
+        Samples to skip at the start of the audio (when it is longer than ``length``) and
+        samples of silence to put before it (when shorter). One of the two is always 0.
+    """
+    slack = abs(n_samples - length)
+    offset = slack // 2 if rng is None else int(rng.integers(0, slack + 1))
+    return (offset, 0) if n_samples > length else (0, offset)
+
+
+def fix_length(audio: np.ndarray, length: int, *, crop_start: int = 0, pad_left: int = 0) -> np.ndarray:
+    """Crop or zero-pad ``audio`` (n,) to exactly ``length`` samples.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (length,), float32: ``audio[crop_start:]`` placed after ``pad_left`` zeros,
+        cut or zero-padded at the end.
+    """
+    out = np.zeros(length, dtype=np.float32)
+    piece = np.asarray(audio, dtype=np.float32)[crop_start : crop_start + length - pad_left]
+    out[pad_left : pad_left + piece.size] = piece
+    return out
+
+
+def plan_clips(segments: pd.DataFrame, config: ClipConfig) -> pd.DataFrame:
+    """Decide, for every segment, which audio its fixed-length clip holds.
+
+    Parameters
+    ----------
+    segments
+        The ingest table: ``segment_id``, ``audio_path``, ``start``, ``duration`` (seconds).
+    config
+        Clip length, seed and rate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per segment, columns of :data:`CLIPS_SCHEMA`.
+    """
+    length, rate = config.length, config.sample_rate
+    rows = []
+    for seg in segments[["segment_id", "audio_path", "start", "duration"]].itertuples(index=False):
+        n_samples = int(round(seg.duration * rate))
+        crop_start, pad_left = clip_window(n_samples, length, rng=clip_rng(config.seed, seg.segment_id))
+        read = min(n_samples, length)
+        rows.append(
+            (
+                seg.segment_id,
+                seg.audio_path,
+                seg.start + crop_start / rate,
+                read / rate,
+                crop_start / rate,
+                pad_left,
+                length,
+                rate,
+            )
+        )
+    return pd.DataFrame(rows, columns=CLIPS_SCHEMA.names)
+
+
+def load_clip(clip: pd.Series | object) -> np.ndarray:
+    """Read one planned clip (a row of :func:`plan_clips`) as float32 of shape (length,)."""
+    audio = read_slice(clip.audio_path, clip.read_start, clip.read_seconds, sample_rate=clip.sample_rate)
+    return fix_length(audio, int(clip.length), pad_left=int(clip.pad_left))

@@ -1,0 +1,1 @@
+"""Audio representations: feature stores, mel spectrograms and the embedders that fill the stores."""

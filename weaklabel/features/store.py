@@ -1,0 +1,207 @@
+"""A feature store: one matrix of per-clip features, written shard by shard.
+
+Layout of a store folder::
+
+    meta.json             what made the features (backbone, weights and their hash, params, dim)
+    shard-00000.npy       float32 (rows, dim), one file per shard
+    shard-00000.ids.npy   the segment ids of those rows, same order
+    index.parquet         segment_id, shard, row: written last, when every shard is done
+
+Memory stays bounded: a writer holds one shard at a time. A run is resumable: shards already on
+disk are skipped when the store is reopened with the same ``meta`` and ids; a different ``meta``
+(other weights, other params) empties the store first, so stale features are never mixed in.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from weaklabel.errors import DataError, ParameterError
+from weaklabel.tables import read_table, write_table
+
+log = logging.getLogger(__name__)
+
+INDEX_SCHEMA = pa.schema([("segment_id", pa.string()), ("shard", pa.int32()), ("row", pa.int32())])
+
+
+def _shard_stem(root: Path, shard: int) -> Path:
+    return root / f"shard-{shard:05d}"
+
+
+def _save_atomic(path: Path, array: np.ndarray) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as handle:
+        np.save(handle, array)
+    os.replace(tmp, path)
+
+
+class StoreWriter:
+    """Writes a store shard by shard; build it with :func:`open_store`.
+
+    Attributes
+    ----------
+    root : Path
+        The store folder.
+    ids : list of str
+        Every segment id the store will hold, in order.
+    shard_size : int
+        Rows per shard (the last shard may be shorter).
+    """
+
+    def __init__(self, root: Path, ids: Sequence[str], shard_size: int) -> None:
+        self.root = root
+        self.ids = list(ids)
+        self.shard_size = shard_size
+
+    @property
+    def n_shards(self) -> int:
+        """Number of shards the store will have."""
+        return -(-len(self.ids) // self.shard_size)
+
+    def shard_ids(self, shard: int) -> list[str]:
+        """Segment ids of ``shard``, in row order."""
+        return self.ids[shard * self.shard_size : (shard + 1) * self.shard_size]
+
+    def is_done(self, shard: int) -> bool:
+        """Whether ``shard`` is already on disk with the expected ids."""
+        stem = _shard_stem(self.root, shard)
+        ids_path = stem.with_name(stem.name + ".ids.npy")
+        if not (ids_path.exists() and stem.with_suffix(".npy").exists()):
+            return False
+        return np.load(ids_path, allow_pickle=False).tolist() == self.shard_ids(shard)
+
+    def pending_shards(self) -> list[int]:
+        """Shards still to compute (all of them on a fresh store)."""
+        return [k for k in range(self.n_shards) if not self.is_done(k)]
+
+    def write_shard(self, shard: int, features: np.ndarray) -> None:
+        """Write the (rows, dim) features of ``shard`` atomically.
+
+        Raises
+        ------
+        DataError
+            If the row count does not match the shard's ids.
+        """
+        ids = self.shard_ids(shard)
+        features = np.asarray(features, dtype=np.float32)
+        if features.ndim != 2 or features.shape[0] != len(ids):
+            raise DataError(f"shard {shard} needs ({len(ids)}, dim) features, got shape {features.shape}")
+        stem = _shard_stem(self.root, shard)
+        _save_atomic(stem.with_suffix(".npy"), features)
+        _save_atomic(stem.with_name(stem.name + ".ids.npy"), np.array(ids, dtype=str))
+
+    def finish(self) -> Path:
+        """Write ``index.parquet`` once every shard is done; returns the store folder.
+
+        Raises
+        ------
+        DataError
+            If a shard is still missing.
+        """
+        pending = self.pending_shards()
+        if pending:
+            raise DataError(f"store {self.root} is incomplete: shards {pending[:5]} missing")
+        shard = np.arange(len(self.ids)) // self.shard_size
+        index = pd.DataFrame(
+            {"segment_id": self.ids, "shard": shard, "row": np.arange(len(self.ids)) % self.shard_size}
+        )
+        write_table(index, self.root / "index.parquet", schema=INDEX_SCHEMA)
+        return self.root
+
+
+def open_store(
+    root: str | Path, *, ids: Sequence[str], meta: dict[str, Any], shard_size: int = 1024
+) -> StoreWriter:
+    """Open (or resume) a store at ``root`` for the features of ``ids``.
+
+    Parameters
+    ----------
+    root
+        The store folder; created when missing.
+    ids
+        Segment ids, in the order rows will be written; must be unique.
+    meta
+        JSON-serialisable description of how the features are made. When the folder holds a
+        store with different meta, its shards are deleted first.
+    shard_size
+        Rows per shard: bounds memory, and is the unit of resumption.
+
+    Returns
+    -------
+    StoreWriter
+        Call :meth:`StoreWriter.pending_shards`, :meth:`StoreWriter.write_shard` for each, then
+        :meth:`StoreWriter.finish`.
+
+    Raises
+    ------
+    ParameterError
+        If ``shard_size`` < 1 or ``ids`` has duplicates.
+    """
+    if shard_size < 1:
+        raise ParameterError(f"shard_size must be >= 1, got {shard_size}")
+    if len(set(ids)) != len(ids):
+        raise ParameterError("feature store ids must be unique segment ids")
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    meta = {**meta, "shard_size": shard_size}
+    meta_path = root / "meta.json"
+    if meta_path.exists() and json.loads(meta_path.read_text()) != json.loads(json.dumps(meta)):
+        log.warning("store %s was made with other settings: starting it over", root)
+        for stale in [*root.glob("shard-*"), root / "index.parquet"]:
+            stale.unlink(missing_ok=True)
+    (root / "index.parquet").unlink(missing_ok=True)
+    meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True))
+    writer = StoreWriter(root, ids, shard_size)
+    done = writer.n_shards - len(writer.pending_shards())
+    if done:
+        log.info("store %s: resuming, %d of %d shards already done", root, done, writer.n_shards)
+    return writer
+
+
+def read_meta(root: str | Path) -> dict[str, Any]:
+    """The ``meta.json`` of the store at ``root``.
+
+    Raises
+    ------
+    DataError
+        If there is no store there.
+    """
+    path = Path(root) / "meta.json"
+    if not path.exists():
+        raise DataError(f"no feature store at {root}: run the features stage (weaklabel embed) first")
+    return json.loads(path.read_text())
+
+
+def read_store(root: str | Path) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Load a finished store.
+
+    Returns
+    -------
+    ids : numpy.ndarray
+        (n,) segment ids, str.
+    features : numpy.ndarray
+        (n, dim) float32.
+    meta : dict
+        The store's meta.
+
+    Raises
+    ------
+    DataError
+        If the store is missing or unfinished.
+    """
+    root = Path(root)
+    meta = read_meta(root)
+    index = read_table(root / "index.parquet")
+    n_shards = int(index["shard"].max()) + 1 if len(index) else 0
+    parts = [np.load(_shard_stem(root, k).with_suffix(".npy")) for k in range(n_shards)]
+    features = np.concatenate(parts) if parts else np.zeros((0, int(meta.get("dim", 0))), np.float32)
+    return index["segment_id"].to_numpy(dtype=str), features, meta
