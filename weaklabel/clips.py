@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from weaklabel.audio import SAMPLE_RATE, read_slice
 from weaklabel.errors import ParameterError
+from weaklabel.tables import rejects_frame
 
 CLIPS_SCHEMA = pa.schema(
     [
@@ -144,3 +145,39 @@ def load_clip(clip: pd.Series | object) -> np.ndarray:
     """Read one planned clip (a row of :func:`plan_clips`) as float32 of shape (length,)."""
     audio = read_slice(clip.audio_path, clip.read_start, clip.read_seconds, sample_rate=clip.sample_rate)
     return fix_length(audio, int(clip.length), pad_left=int(clip.pad_left))
+
+
+def plan_clips_or_reject(segments: pd.DataFrame, config: ClipConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`plan_clips` for segments with audio; the others become rejects (reason ``no_audio``).
+
+    Segments ingested in text-only mode may have a null ``audio_path``: they carry text and gold
+    but no clip can be cut from them.
+
+    Parameters
+    ----------
+    segments
+        The ingest table: ``segment_id``, ``audio_path`` (may be null), ``start``, ``duration``.
+    config
+        Clip length, seed and rate.
+
+    Returns
+    -------
+    clips : pandas.DataFrame
+        One row per segment with audio, columns of :data:`CLIPS_SCHEMA`.
+    rejects : pandas.DataFrame
+        One row per segment without audio (stage ``clips``); ``len(clips) + len(rejects) == len(segments)``.
+    """
+    no_audio = segments["audio_path"].isna().to_numpy()
+    rejects = rejects_frame(
+        (
+            {
+                "source": "segments",
+                "key": key,
+                "reason": "no_audio",
+                "detail": "segment has no audio (ingested in text-only mode): no clip can be cut",
+            }
+            for key in segments.loc[no_audio, "segment_id"]
+        ),
+        stage="clips",
+    )
+    return plan_clips(segments[~no_audio], config), rejects

@@ -1,0 +1,535 @@
+"""Ingest a corpus in the CMU-MOSEI raw layout into one table of segments.
+
+A corpus root holds ``Audio/Full/WAV_16000/<video>.wav`` and
+``Transcript/Segmented/Combined/<video>.txt`` (lines ``video___segment___start___end___text``).
+:func:`ingest_corpus` reads every transcript, checks every line against its video's audio (the
+header only, read once per video; samples are never loaded here) and returns the kept segments,
+one reject per dropped line with a reason code (:data:`REASONS`), and a summary. Counts conserve:
+``lines_read == len(segments) + len(rejects)``, blank lines aside.
+
+Checks, in order (the first that fails names the reason):
+
+1. the line itself (:mod:`weaklabel.transcripts`): ``non_utf8``, ``malformed_line``,
+   ``unsafe_video_id``, ``bad_time``; then ``video_mismatch`` (the line names another video than
+   its file);
+2. the video's audio: ``missing_audio`` or ``unreadable_audio``. In text-only mode these
+   segments are kept with null audio columns (text and gold need no audio);
+3. the segment: ``reversed_time``, ``zero_length`` (only when audio is to be cut), ``empty_text``,
+   ``duplicate_segment`` (the first usable line of a segment id wins);
+4. the segment against the audio's extent ``[0, audio end]``: a segment partly outside is clipped
+   to it when at least ``min_inside_fraction`` of it lies inside, else rejected as
+   ``negative_time`` (most of it before 0) or ``past_audio_end`` (most of it after the end); one
+   wholly outside is ``negative_time`` or ``after_audio_end``.
+
+Gold sentiment, when given, is matched on the transcript's own times (before clipping).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+from tqdm import tqdm
+
+from weaklabel import transcripts
+from weaklabel.audio import AudioInfo, audio_info
+from weaklabel.errors import DataError, ParameterError, WeakLabelError
+from weaklabel.gold import match_gold, read_gold
+from weaklabel.tables import REJECTS_SCHEMA, rejects_frame, write_rejects, write_table
+
+log = logging.getLogger(__name__)
+
+#: Where the layout keeps transcripts and audio, relative to the corpus root.
+TRANSCRIPT_DIR = Path("Transcript") / "Segmented" / "Combined"
+AUDIO_DIR = Path("Audio") / "Full" / "WAV_16000"
+AUDIO_SUFFIX = ".wav"
+
+SEGMENTS_SCHEMA = pa.schema(
+    [
+        ("segment_id", pa.string()),  # "{video}___{segment}"
+        ("video", pa.string()),
+        ("segment", pa.string()),
+        ("start", pa.float64()),  # seconds, after clipping to the audio
+        ("end", pa.float64()),
+        ("duration", pa.float64()),
+        ("text", pa.string()),
+        ("audio_path", pa.string()),  # null in text-only mode when the audio is missing
+        ("sample_rate", pa.int32()),  # native rate of the audio file; null without audio
+        ("audio_seconds", pa.float64()),  # length of the whole audio file; null without audio
+        ("gold_sentiment", pa.float64()),  # -3..+3; null without gold
+        ("gold_split", pa.string()),  # train/valid/test; null when unknown
+    ]
+)
+
+#: Every reason a transcript line can be rejected with at ingest, and what it means.
+REASONS: dict[str, str] = {
+    **transcripts.REASONS,
+    "video_mismatch": "the line names another video than its transcript file",
+    "missing_audio": "no Audio/Full/WAV_16000/<video>.wav (kept with null audio in text-only mode)",
+    "unreadable_audio": "the audio file's header cannot be read (kept with null audio in text-only mode)",
+    "duplicate_segment": "a segment id already taken by an earlier usable line",
+    "negative_time": "too little of the segment lies after 0 s (ingest.min_inside_fraction)",
+    "after_audio_end": "the segment starts at or after the end of the audio",
+    "past_audio_end": "too little of the segment lies before the audio's end (ingest.min_inside_fraction)",
+}
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    """How a corpus is ingested (the ``ingest`` section of params.yaml).
+
+    Attributes
+    ----------
+    min_inside_fraction
+        A segment running past the audio's end (or starting before 0) is clipped to the audio
+        when at least this fraction of it lies inside, else rejected. In (0, 1].
+    gold_tolerance_s
+        A gold row matches a segment of its video when both interval ends agree within this
+        many seconds. >= 0.
+    text_only
+        Keep segments whose audio is missing (audio columns null) instead of rejecting them.
+    non_utf8
+        ``"replace"``: non-UTF-8 bytes in the text become U+FFFD and the segment is kept;
+        ``"reject"``: such lines are rejected (``non_utf8``).
+    """
+
+    min_inside_fraction: float = 0.5
+    gold_tolerance_s: float = 0.5
+    text_only: bool = False
+    non_utf8: str = "replace"
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_inside_fraction <= 1:
+            raise ParameterError(
+                f"ingest.min_inside_fraction must be in (0, 1], got {self.min_inside_fraction}"
+            )
+        if not self.gold_tolerance_s >= 0:
+            raise ParameterError(f"ingest.gold_tolerance_s must be >= 0 s, got {self.gold_tolerance_s}")
+        if not isinstance(self.text_only, bool):
+            raise ParameterError(f"ingest.text_only must be true or false, got {self.text_only!r}")
+        if self.non_utf8 not in transcripts.NON_UTF8_MODES:
+            raise ParameterError(
+                f"ingest.non_utf8 must be one of {transcripts.NON_UTF8_MODES}, got {self.non_utf8!r}"
+            )
+
+
+def _empty_rejects() -> pd.DataFrame:
+    return rejects_frame([], stage="ingest")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What :func:`ingest_corpus` returns.
+
+    Attributes
+    ----------
+    segments
+        Kept segments, columns of :data:`SEGMENTS_SCHEMA`.
+    rejects
+        One row per rejected transcript line (:data:`weaklabel.tables.REJECTS_SCHEMA`).
+    summary
+        Counts (lines, segments, rejects by reason, videos, hours, gold matching).
+    gold_rejects
+        Unusable rows of the gold file (``gold_*`` reasons), kept apart so that ``rejects``
+        conserves transcript lines.
+    """
+
+    segments: pd.DataFrame
+    rejects: pd.DataFrame
+    summary: dict
+    gold_rejects: pd.DataFrame = field(default_factory=_empty_rejects)
+
+
+def fit_to_audio(
+    start: float, end: float, *, audio_seconds: float, min_inside_fraction: float
+) -> tuple[float, float, tuple[str, str] | None]:
+    """Clip a segment to the audio's extent ``[0, audio_seconds]``, or say why it cannot be.
+
+    Parameters
+    ----------
+    start, end
+        The segment, seconds, ``end >= start``.
+    audio_seconds
+        Length of the audio; ``math.inf`` when there is none (text-only).
+    min_inside_fraction
+        Smallest fraction of the segment that must lie inside for it to be clipped and kept.
+
+    Returns
+    -------
+    start, end : float
+        The clipped segment (unchanged when it lies inside).
+    problem : tuple of (str, str) or None
+        ``(reason, detail)`` when rejected: ``negative_time``, ``after_audio_end`` or
+        ``past_audio_end``; else ``None``.
+
+    Examples
+    --------
+    >>> fit_to_audio(-0.4, 3.6, audio_seconds=10.0, min_inside_fraction=0.5)
+    (0.0, 3.6, None)
+    >>> fit_to_audio(9.0, 13.0, audio_seconds=10.0, min_inside_fraction=0.5)[2][0]
+    'past_audio_end'
+    """
+    if start >= 0 and end <= audio_seconds:
+        return start, end, None
+    lo, hi = max(start, 0.0), min(end, audio_seconds)
+    if end <= 0:
+        return start, end, ("negative_time", f"segment {start}..{end} s ends before the audio starts at 0 s")
+    if start >= audio_seconds:
+        return (
+            start,
+            end,
+            (
+                "after_audio_end",
+                f"segment {start}..{end} s starts at or after the audio's end, {audio_seconds} s",
+            ),
+        )
+    inside = (hi - lo) / (end - start)
+    if inside < min_inside_fraction:
+        reason = "negative_time" if (lo - start) >= (end - hi) else "past_audio_end"
+        return (
+            start,
+            end,
+            (
+                reason,
+                f"only {inside:.0%} of segment {start}..{end} s lies inside the audio "
+                f"(0..{audio_seconds} s); "
+                f"ingest.min_inside_fraction is {min_inside_fraction}",
+            ),
+        )
+    return lo, hi, None
+
+
+def audio_path_for(root: str | Path, video: str) -> Path:
+    """Where the layout keeps ``video``'s audio under corpus ``root``."""
+    return Path(root) / AUDIO_DIR / f"{video}{AUDIO_SUFFIX}"
+
+
+def transcript_files(root: str | Path) -> list[Path]:
+    """The transcript files of corpus ``root``, sorted by name.
+
+    Raises
+    ------
+    DataError
+        If ``root`` has no ``Transcript/Segmented/Combined`` folder or it holds no ``.txt`` file.
+    """
+    folder = Path(root) / TRANSCRIPT_DIR
+    if not folder.is_dir():
+        raise DataError(
+            f"corpus {root} has no {TRANSCRIPT_DIR.as_posix()} folder; expected the CMU-MOSEI raw layout "
+            f"(<root>/{TRANSCRIPT_DIR.as_posix()}/<video>.txt, <root>/{AUDIO_DIR.as_posix()}/<video>.wav): "
+            "point data.corpus (or the CORPUS argument) at such a folder, or run `weaklabel demo` to make one"
+        )
+    files = sorted(p for p in folder.iterdir() if p.suffix == ".txt" and p.is_file())
+    if not files:
+        raise DataError(f"{folder} holds no <video>.txt transcripts; expected the CMU-MOSEI raw layout")
+    return files
+
+
+class _AudioIndex:
+    """Reads each video's audio header once."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.cache: dict[str, tuple[AudioInfo | None, tuple[str, str] | None]] = {}
+
+    def get(self, video: str) -> tuple[AudioInfo | None, tuple[str, str] | None]:
+        if video not in self.cache:
+            path = audio_path_for(self.root, video)
+            if not path.is_file():
+                self.cache[video] = (
+                    None,
+                    ("missing_audio", f"no audio file {path.relative_to(self.root).as_posix()}"),
+                )
+            else:
+                try:
+                    self.cache[video] = (audio_info(path), None)
+                except DataError as error:
+                    self.cache[video] = (None, ("unreadable_audio", str(error)))
+        return self.cache[video]
+
+
+def _segments_frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "segment_id",
+            "video",
+            "segment",
+            "raw_start",
+            "raw_end",
+            "start",
+            "end",
+            "text",
+            "audio_path",
+            "sample_rate",
+            "audio_seconds",
+        ],
+    )
+    return frame.astype(
+        {
+            "segment_id": "string",
+            "video": "string",
+            "segment": "string",
+            "raw_start": "float64",
+            "raw_end": "float64",
+            "start": "float64",
+            "end": "float64",
+            "text": "string",
+            "audio_path": "string",
+            "sample_rate": "Int32",
+            "audio_seconds": "float64",
+        }
+    )
+
+
+def ingest_corpus(
+    root: str | Path,
+    *,
+    config: IngestConfig,
+    gold: str | Path | pd.DataFrame | None = None,
+    verbose: bool = False,
+) -> IngestResult:
+    """Read a corpus in the CMU-MOSEI raw layout into segments, rejects and a summary.
+
+    Parameters
+    ----------
+    root
+        The corpus root (``Transcript/Segmented/Combined``, ``Audio/Full/WAV_16000``).
+    config
+        Clipping, gold tolerance, text-only and non-UTF-8 handling.
+    gold
+        A gold file (``CMU_MOSEI_Labels.csd`` or a labels CSV, see :mod:`weaklabel.gold`), an
+        already-read gold table, or ``None`` (or ``""``) for none.
+    verbose
+        Show a progress bar over transcript files.
+
+    Returns
+    -------
+    IngestResult
+        ``segments`` (n, 12) with :data:`SEGMENTS_SCHEMA` columns in transcript order,
+        ``rejects`` with one row per dropped line, ``summary`` and ``gold_rejects``.
+
+    Raises
+    ------
+    DataError
+        If the corpus has no transcripts folder or files, a transcript cannot be read, or the
+        gold file is missing or unreadable.
+
+    Examples
+    --------
+    >>> result = ingest_corpus("data/demo", config=IngestConfig())  # doctest: +SKIP
+    >>> result.summary["lines_read"] == len(result.segments) + len(result.rejects)  # doctest: +SKIP
+    True
+    """
+    root = Path(root)
+    files = transcript_files(root)
+    gold_table, gold_rejects, gold_summary = None, _empty_rejects(), None
+    if isinstance(gold, pd.DataFrame):
+        gold_table, gold_summary = gold, {"path": None, "rows_read": len(gold), "rows_rejected": 0}
+    elif gold is not None and str(gold) != "":
+        gold_table, gold_rejects = read_gold(gold)
+        gold_summary = {
+            "path": str(gold),
+            "rows_read": len(gold_table) + len(gold_rejects),
+            "rows_rejected": len(gold_rejects),
+        }
+
+    audio = _AudioIndex(root)
+    rows: list[dict] = []
+    rejects: list[dict] = []
+    seen: dict[str, str] = {}
+    counts = Counter()
+    for path in tqdm(files, desc="ingest", unit="file", disable=not verbose):
+        source = path.relative_to(root).as_posix()
+        try:
+            parsed = transcripts.parse_transcript(path.read_bytes(), non_utf8=config.non_utf8)
+        except OSError as error:
+            raise DataError(f"cannot read transcript {path}: {error}") from error
+        counts["lines_read"] += parsed.n_lines
+        counts["blank_lines"] += parsed.n_blank
+        rejects.extend(
+            {"source": source, "key": r.key, "reason": r.reason, "detail": r.detail} for r in parsed.rejects
+        )
+        for line in parsed.lines:
+            problem = _check(line, path.stem, audio, seen, config)
+            if isinstance(problem, tuple):
+                rejects.append(
+                    {"source": source, "key": line.segment_id, "reason": problem[0], "detail": problem[1]}
+                )
+                continue
+            info: AudioInfo | None = problem
+            start, end, _ = fit_to_audio(
+                line.start,
+                line.end,
+                audio_seconds=info.seconds if info else math.inf,
+                min_inside_fraction=config.min_inside_fraction,
+            )
+            counts["clipped_start"] += start != line.start
+            counts["clipped_end"] += end != line.end
+            counts["non_utf8_replaced"] += line.replaced_bytes
+            seen[line.segment_id] = f"{source} line {line.line_no}"
+            rows.append(
+                {
+                    "segment_id": line.segment_id,
+                    "video": line.video,
+                    "segment": line.segment,
+                    "raw_start": line.start,
+                    "raw_end": line.end,
+                    "start": start,
+                    "end": end,
+                    "text": line.text,
+                    "audio_path": audio_path_for(root, line.video).as_posix() if info else None,
+                    "sample_rate": info.sample_rate if info else None,
+                    "audio_seconds": info.seconds if info else None,
+                }
+            )
+
+    frame = _segments_frame(rows)
+    if gold_table is not None:
+        matched, match_summary = match_gold(
+            frame[["video", "segment", "raw_start", "raw_end"]].rename(
+                columns={"raw_start": "start", "raw_end": "end"}
+            ),
+            gold_table,
+            tolerance_s=config.gold_tolerance_s,
+        )
+        frame["gold_sentiment"] = matched["gold_sentiment"].to_numpy()
+        frame["gold_split"] = matched["gold_split"].array
+        gold_summary.update(match_summary)
+    else:
+        frame["gold_sentiment"] = pd.Series(float("nan"), index=frame.index, dtype="float64")
+        frame["gold_split"] = pd.Series(pd.NA, index=frame.index, dtype="string")
+    frame["duration"] = frame["end"] - frame["start"]
+    segments = frame[SEGMENTS_SCHEMA.names].reset_index(drop=True)
+    reject_table = rejects_frame(rejects, stage="ingest")
+
+    if counts["lines_read"] != len(segments) + len(reject_table):  # pragma: no cover - a bug, not bad data
+        raise WeakLabelError(
+            f"internal error: {counts['lines_read']} lines read but {len(segments)} segments + "
+            f"{len(reject_table)} rejects; please report it"
+        )
+    summary = _summary(root, files, segments, reject_table, counts, audio, config, gold_summary)
+    log.info(
+        "ingested %s: %d lines -> %d segments of %d videos (%.2f h), %d rejected %s",
+        root,
+        summary["lines_read"],
+        summary["segments"],
+        summary["videos"],
+        summary["hours"],
+        summary["rejected"],
+        {k: v for k, v in summary["rejects_by_reason"].items() if v},
+    )
+    return IngestResult(segments, reject_table, summary, gold_rejects)
+
+
+def _check(
+    line: transcripts.TranscriptLine,
+    file_video: str,
+    audio: _AudioIndex,
+    seen: dict[str, str],
+    config: IngestConfig,
+) -> AudioInfo | None | tuple[str, str]:
+    """The line's audio info (None in text-only mode without audio), or ``(reason, detail)``."""
+    if line.video != file_video:
+        return (
+            "video_mismatch",
+            f"line {line.line_no} names video {line.video!r} but sits in {file_video}.txt; "
+            "each transcript file must hold only its own video's lines",
+        )
+    info, audio_problem = audio.get(line.video)
+    if audio_problem is not None and not config.text_only:
+        reason, detail = audio_problem
+        return reason, f"{detail}; pass --text-only (ingest.text_only: true) to keep segments without audio"
+    problem = transcripts.segment_problem(line, needs_audio=info is not None)
+    if problem is not None:
+        return problem
+    if line.segment_id in seen:
+        return (
+            "duplicate_segment",
+            f"line {line.line_no}: segment id {line.segment_id} already read at {seen[line.segment_id]}",
+        )
+    _, _, fit_problem = fit_to_audio(
+        line.start,
+        line.end,
+        audio_seconds=info.seconds if info else math.inf,
+        min_inside_fraction=config.min_inside_fraction,
+    )
+    return fit_problem if fit_problem is not None else info
+
+
+def _summary(
+    root: Path,
+    files: list[Path],
+    segments: pd.DataFrame,
+    rejects: pd.DataFrame,
+    counts: Counter,
+    audio: _AudioIndex,
+    config: IngestConfig,
+    gold_summary: dict | None,
+) -> dict:
+    by_reason = {reason: 0 for reason in REASONS}
+    by_reason.update({str(k): int(v) for k, v in rejects["reason"].value_counts().items()})
+    kept_videos = set(segments["video"].dropna())
+    with_audio = {v for v, (info, _) in audio.cache.items() if info is not None}
+    audio_dir = root / AUDIO_DIR
+    audio_stems = {p.stem for p in audio_dir.glob(f"*{AUDIO_SUFFIX}")} if audio_dir.is_dir() else set()
+    transcript_stems = {p.stem for p in files}
+    return {
+        "corpus": str(root),
+        "text_only": config.text_only,
+        "transcript_files": len(files),
+        "lines_read": int(counts["lines_read"]),
+        "blank_lines": int(counts["blank_lines"]),
+        "segments": len(segments),
+        "rejected": len(rejects),
+        "rejects_by_reason": by_reason,
+        "videos": len(kept_videos),
+        "videos_with_audio": len(with_audio & kept_videos),
+        "videos_without_audio": sum(1 for info, _ in audio.cache.values() if info is None),
+        "audio_files_without_transcript": len(audio_stems - transcript_stems),
+        "segments_without_audio": int(segments["audio_path"].isna().sum()),
+        "hours": float(segments["duration"].sum() / 3600),
+        "audio_hours": float(sum(audio.cache[v][0].seconds for v in with_audio & kept_videos) / 3600),
+        "clipped_start": int(counts["clipped_start"]),
+        "clipped_end": int(counts["clipped_end"]),
+        "non_utf8_replaced": int(counts["non_utf8_replaced"]),
+        "gold": gold_summary,
+    }
+
+
+def write_ingest(
+    result: IngestResult, out: str | Path, *, report: str | Path | None = None
+) -> dict[str, Path]:
+    """Write an ingest result: ``segments.parquet``, ``rejects.parquet``, ``gold_rejects.parquet``.
+
+    Parameters
+    ----------
+    result
+        From :func:`ingest_corpus`.
+    out
+        Output folder (created).
+    report
+        Where to write the summary as JSON; ``None`` writes ``out/ingest.json``.
+
+    Returns
+    -------
+    dict of str to Path
+        ``segments``, ``rejects``, ``gold_rejects`` and ``report`` paths.
+    """
+    out = Path(out)
+    report = Path(report) if report is not None else out / "ingest.json"
+    paths = {
+        "segments": write_table(result.segments, out / "segments.parquet", schema=SEGMENTS_SCHEMA),
+        "rejects": write_rejects(result.rejects, out / "rejects.parquet"),
+        "gold_rejects": write_table(result.gold_rejects, out / "gold_rejects.parquet", schema=REJECTS_SCHEMA),
+    }
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps(result.summary, indent=2) + "\n")
+    paths["report"] = report
+    return paths
