@@ -1,0 +1,35 @@
+"""DVC stage ``features``: log-mel and frozen VGG16 feature stores of every clip (params mel, embed)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from pipelines import _stage
+from weaklabel.features.extract import EmbedConfig, extract_features
+from weaklabel.features.vgg16 import describe_weights
+from weaklabel.mel import MelConfig
+from weaklabel.tables import read_table
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--in", dest="clips", type=Path, required=True, help="clips.parquet")
+    parser.add_argument("--out", type=Path, required=True, help="folder of the feature stores")
+    parser.add_argument("--report", type=Path, required=True, help="run summary (JSON metrics)")
+    args = parser.parse_args(argv)
+    log = _stage.start("features")
+
+    mel = _stage.section("mel", MelConfig)
+    config = _stage.section("embed", EmbedConfig)
+    summary = extract_features(read_table(args.clips), args.out, config=config, mel=mel)
+    if "vgg16" in summary.meta:
+        log.info("backbone: %s", describe_weights(summary.meta["vgg16"]))
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(json.dumps(summary.to_dict(), indent=2, sort_keys=True))
+    log.info("features: %d clips, %d kept, %d rejected", summary.clips, summary.kept, summary.rejected)
+
+
+if __name__ == "__main__":
+    main()

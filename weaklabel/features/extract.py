@@ -1,0 +1,499 @@
+"""The streaming feature run: every planned clip through every embedder, into one store each.
+
+One pass over the clips table fills all stores (``vgg16`` and ``mel_mean`` by default) and computes
+each clip's log-mel once. A pool of producer threads reads the clips (:func:`weaklabel.clips.load_clip`,
+only the planned slice of each file) and computes the log-mels of whole batches while the main
+thread runs the model on the previous batch, so decoding and mel cost little model time. Features
+are written shard by shard (:mod:`weaklabel.features.store`): memory stays bounded whatever the
+corpus size, and an interrupted run resumes at the next unfinished shard.
+
+The loop knows nothing about any backbone: an embedder is any callable class over a batch
+(:class:`Embedder`), and :data:`EMBEDDERS` maps the names in ``embed.features`` to factories.
+
+Clips that cannot be read are not errors: they go to ``rejects.parquet`` beside the stores, with a
+reason code (:data:`REASONS`), and ``clips = kept + rejected``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from weaklabel.audio import audio_info
+from weaklabel.clips import CLIPS_SCHEMA, load_clip
+from weaklabel.errors import DataError, ParameterError
+from weaklabel.features.store import StoreWriter, open_store
+from weaklabel.mel import MelConfig, log_mel_batch
+from weaklabel.tables import rejects_frame, write_rejects
+
+log = logging.getLogger(__name__)
+
+STAGE = "features"
+#: Reason codes of ``rejects.parquet``.
+REASONS = {
+    "no_audio": "the clip has no audio path (text-only segment)",
+    "missing_audio": "the audio file does not exist",
+    "unreadable_audio": "the audio file's header cannot be decoded",
+    "empty_clip": "the clip plans 0 s of audio",
+    "slice_out_of_range": "the planned slice starts after the end of the file",
+    "decode_failed": "the file's header is fine but the planned slice cannot be decoded",
+}
+
+
+class Embedder(Protocol):
+    """What the extraction loop (and a Ray Data ``map_batches`` adapter) needs of an embedder.
+
+    Attributes
+    ----------
+    name : str
+        Store folder name, e.g. ``"vgg16"``.
+    dim : int
+        Embedding size.
+    meta : dict
+        JSON-serialisable description of how the features are made (goes to ``meta.json``).
+    mel_config : MelConfig or None
+        Optional: when it equals the run's mel parameters, batches carry a precomputed
+        ``"mel"`` (n, n_mels, frames) so that it is computed once for all embedders.
+    """
+
+    name: str
+    dim: int
+    meta: dict[str, Any]
+
+    def __call__(self, batch: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """``{"audio": (n, samples)[, "mel": ...]} -> {"embedding": (n, dim) float32}``."""
+        ...
+
+
+@dataclass(frozen=True)
+class EmbedConfig:
+    """How features are extracted (the ``embed`` section of params.yaml).
+
+    Attributes
+    ----------
+    weights
+        VGG16 weights: ``auto`` (ImageNet when available, else random with a warning),
+        ``imagenet``, ``random`` (smoke tests only) or the path of a ``.h5`` file.
+    layer
+        VGG16 layer, globally average-pooled: ``block5_pool`` (512-d) or ``block3_conv3`` (256-d).
+    precision
+        ``float32`` or ``bfloat16`` (mixed precision).
+    batch_size
+        Clips per model call (the last batch of a shard is zero-padded).
+    shard_size
+        Clips per store shard: the unit of memory and of resumption.
+    workers
+        Producer threads that read clips and compute mels while the model runs.
+    seed
+        Seed of random weights.
+    features
+        Embedders to run, names of :data:`EMBEDDERS`; each fills ``<out>/<name>/``.
+    """
+
+    weights: str = "auto"
+    layer: str = "block5_pool"
+    precision: str = "float32"
+    batch_size: int = 16
+    shard_size: int = 512
+    workers: int = 2
+    seed: int = 0
+    features: tuple[str, ...] = ("vgg16", "mel_mean")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "features", tuple(self.features))
+        for name in ("batch_size", "shard_size", "workers"):
+            if int(getattr(self, name)) < 1:
+                raise ParameterError(f"embed.{name} must be >= 1, got {getattr(self, name)}")
+        unknown = [name for name in self.features if name not in EMBEDDERS]
+        if not self.features or unknown or len(set(self.features)) != len(self.features):
+            raise ParameterError(
+                f"embed.features must list distinct embedders out of {', '.join(EMBEDDERS)}, "
+                f"got {list(self.features)}"
+            )
+
+
+def _vgg16(config: EmbedConfig, mel: MelConfig) -> Embedder:
+    from weaklabel.features.vgg16 import VGG16Embedder
+
+    return VGG16Embedder(
+        weights=config.weights,
+        layer=config.layer,
+        precision=config.precision,
+        batch_size=config.batch_size,
+        seed=config.seed,
+        mel=mel,
+    )
+
+
+def _mel_mean(config: EmbedConfig, mel: MelConfig) -> Embedder:
+    from weaklabel.features.mel_mean import MelMeanEmbedder
+
+    return MelMeanEmbedder(mel=mel)
+
+
+#: Embedder name -> factory ``(EmbedConfig, MelConfig) -> Embedder``; add new backbones here.
+EMBEDDERS: dict[str, Callable[[EmbedConfig, MelConfig], Embedder]] = {
+    "vgg16": _vgg16,
+    "mel_mean": _mel_mean,
+}
+
+
+def make_embedders(config: EmbedConfig | None = None, *, mel: MelConfig | None = None) -> list[Embedder]:
+    """Build the embedders named in ``config.features``.
+
+    Raises
+    ------
+    MissingDependencyError
+        If an embedder's model or weights cannot be had (e.g. ImageNet weights offline).
+    """
+    config = config if config is not None else EmbedConfig()
+    mel = mel if mel is not None else MelConfig()
+    return [EMBEDDERS[name](config, mel) for name in config.features]
+
+
+@dataclass
+class ExtractSummary:
+    """What an :func:`extract_features` run did.
+
+    Attributes
+    ----------
+    clips, kept, rejected
+        Rows in the clips table, rows in the stores, rows in ``rejects.parquet``
+        (``clips == kept + rejected``).
+    rejects_by_reason
+        Reason code -> count.
+    stores
+        Embedder name -> store folder.
+    meta
+        Embedder name -> the store's meta.
+    complete
+        Whether every store is finished (``index.parquet`` written); ``False`` after a run stopped
+        by ``max_shards``.
+    shards, shards_computed, clips_computed
+        Shards per store, shards computed in this run, clips embedded in this run.
+    seconds, clips_per_s
+        Wall time of this run, and ``clips_computed / seconds``.
+    peak_rss_mb
+        Peak resident memory of the process so far, MiB.
+    """
+
+    clips: int
+    kept: int
+    rejected: int
+    rejects_by_reason: dict[str, int]
+    stores: dict[str, str]
+    meta: dict[str, dict[str, Any]]
+    complete: bool
+    shards: int
+    shards_computed: int
+    clips_computed: int
+    seconds: float
+    clips_per_s: float
+    peak_rss_mb: float
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict, for ``summary.json``."""
+        return asdict(self)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, MiB (current RSS where the peak is unknown)."""
+    try:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+    except ImportError:  # pragma: no cover - Windows
+        import psutil
+
+        return psutil.Process().memory_info().rss / (1024 * 1024)
+
+
+def clips_digest(clips: pd.DataFrame) -> str:
+    """Sha256 of a clips table's content: stores made from another plan are not resumed."""
+    hashed = pd.util.hash_pandas_object(clips[CLIPS_SCHEMA.names].reset_index(drop=True), index=False)
+    return hashlib.sha256(hashed.to_numpy().tobytes()).hexdigest()
+
+
+def check_clips(clips: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, str]]]:
+    """Split a clips table into the clips that can be read and rejects, from file headers only.
+
+    Parameters
+    ----------
+    clips
+        Rows of :data:`weaklabel.clips.CLIPS_SCHEMA`.
+
+    Returns
+    -------
+    kept : pandas.DataFrame
+        The readable rows, in order, index reset.
+    rejects : list of dict
+        ``source``, ``key``, ``reason`` (a :data:`REASONS` code), ``detail`` per rejected row.
+    """
+    headers: dict[str, Any] = {}
+    keep, rejects = [], []
+    for pos, clip in enumerate(clips.itertuples(index=False)):
+        path = clip.audio_path
+        reason, detail = None, ""
+        if path is None or pd.isna(path) or str(path) == "":
+            reason = "no_audio"
+        elif clip.read_seconds <= 0:
+            reason, detail = "empty_clip", f"read_seconds={clip.read_seconds}"
+        else:
+            if path not in headers:
+                try:
+                    headers[path] = audio_info(path)
+                except DataError as error:
+                    headers[path] = error
+            info = headers[path]
+            if isinstance(info, DataError):
+                reason = "missing_audio" if not Path(path).exists() else "unreadable_audio"
+                detail = str(info)
+            elif clip.read_start >= info.seconds:
+                reason = "slice_out_of_range"
+                detail = f"read_start={clip.read_start:.3f} s, file is {info.seconds:.3f} s"
+        if reason is None:
+            keep.append(pos)
+        else:
+            rejects.append({"source": str(path), "key": clip.segment_id, "reason": reason, "detail": detail})
+    return clips.iloc[keep].reset_index(drop=True), rejects
+
+
+def _validate(clips: pd.DataFrame, mel: MelConfig) -> None:
+    missing = [name for name in CLIPS_SCHEMA.names if name not in clips.columns]
+    if missing:
+        raise DataError(
+            f"clips table lacks columns {missing}; expected those of weaklabel.clips.CLIPS_SCHEMA"
+        )
+    rates = sorted(set(clips["sample_rate"].astype(int)))
+    if rates and rates != [mel.sample_rate]:
+        raise ParameterError(
+            f"clips are planned at {rates} Hz but mel.sample_rate is {mel.sample_rate}: "
+            "set clips.sample_rate and mel.sample_rate to the same rate"
+        )
+    lengths = sorted(set(clips["length"].astype(int)))
+    if len(lengths) > 1:
+        raise DataError(f"clips must all have one length to be batched, found lengths {lengths[:5]} samples")
+
+
+class _Pass:
+    """One pass over the pending shards; stops at the first batch with an unreadable clip."""
+
+    def __init__(self, kept, writers, embedders, *, config, mel, bar):
+        self.rows = list(kept.itertuples(index=False))
+        self.length = int(kept["length"].iloc[0]) if len(kept) else 0
+        self.writers, self.embedders, self.config, self.mel, self.bar = writers, embedders, config, mel, bar
+        self.use_mel = [getattr(e, "mel_config", None) == mel for e in embedders]
+
+    def _prepare(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray | None, list[tuple[int, str]]]:
+        audio = np.zeros((hi - lo, self.length), dtype=np.float32)
+        failures = []
+        for pos in range(lo, hi):
+            try:
+                audio[pos - lo] = load_clip(self.rows[pos])
+            except (DataError, OSError, ValueError, RuntimeError) as error:
+                failures.append((pos, f"{type(error).__name__}: {error}"))
+        mel = log_mel_batch(audio, config=self.mel) if any(self.use_mel) and not failures else None
+        return audio, mel, failures
+
+    def run(
+        self, todo: Sequence[int], need: Mapping[str, set[int]]
+    ) -> tuple[int, int, list[tuple[int, str]]]:
+        """Compute the shards ``todo``; returns (shards written, clips embedded, failures)."""
+        size, n = self.config.shard_size, len(self.rows)
+        tasks = deque(
+            (shard, lo, min(lo + self.config.batch_size, (shard + 1) * size, n))
+            for shard in todo
+            for lo in range(shard * size, min((shard + 1) * size, n), self.config.batch_size)
+        )
+        window: deque[tuple[tuple[int, int, int], Future]] = deque()
+        parts: dict[str, list[np.ndarray]] = {e.name: [] for e in self.embedders}
+        shards = clips = 0
+        with ThreadPoolExecutor(self.config.workers, thread_name_prefix="weaklabel-embed") as pool:
+            prefetch = 2 * self.config.workers
+
+            def fill() -> None:
+                while tasks and len(window) < prefetch:
+                    task = tasks.popleft()
+                    window.append((task, pool.submit(self._prepare, task[1], task[2])))
+
+            fill()
+            while window:
+                (shard, lo, hi), future = window.popleft()
+                audio, mel, failures = future.result()
+                if failures:
+                    for _, pending in window:
+                        pending.cancel()
+                    return shards, clips, failures
+                fill()  # the producers read ahead while the model runs on this batch
+                for embedder, use_mel in zip(self.embedders, self.use_mel, strict=True):
+                    if shard in need[embedder.name]:
+                        batch = {"audio": audio, "mel": mel} if use_mel else {"audio": audio}
+                        parts[embedder.name].append(np.asarray(embedder(batch)["embedding"], np.float32))
+                clips += hi - lo
+                self.bar.update(hi - lo)
+                if hi == min((shard + 1) * size, n):
+                    for embedder in self.embedders:
+                        if shard in need[embedder.name]:
+                            self.writers[embedder.name].write_shard(
+                                shard, np.concatenate(parts[embedder.name])
+                            )
+                        parts[embedder.name] = []
+                    shards += 1
+        return shards, clips, []
+
+
+def extract_features(
+    clips: pd.DataFrame,
+    out_root: str | Path,
+    *,
+    config: EmbedConfig | None = None,
+    mel: MelConfig | None = None,
+    embedders: Sequence[Embedder] | None = None,
+    max_shards: int | None = None,
+    verbose: bool = True,
+) -> ExtractSummary:
+    """Embed every planned clip with every embedder, into ``out_root/<name>/`` feature stores.
+
+    Parameters
+    ----------
+    clips
+        The clips table (:data:`weaklabel.clips.CLIPS_SCHEMA`), one fixed-length clip per row.
+    out_root
+        Folder of the stores; ``rejects.parquet`` is written there too.
+    config
+        Batch, shard and producer settings, and the embedders to build (``config.features``)
+        when ``embedders`` is not given. ``None`` for the defaults.
+    mel
+        Mel parameters: the log-mel computed once per clip for every embedder whose
+        ``mel_config`` equals them. ``None`` for the defaults.
+    embedders
+        Ready embedders (see :class:`Embedder`); ``None`` builds ``config.features``.
+    max_shards
+        Compute at most this many shards, then stop with the stores unfinished (a later call
+        resumes); ``None`` for all.
+    verbose
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    ExtractSummary
+        Counts, store folders and metas, throughput and peak RSS.
+
+    Raises
+    ------
+    DataError
+        If the clips table lacks columns or mixes clip lengths.
+    ParameterError
+        If the clips' sample rate differs from ``mel.sample_rate``, or ``max_shards`` < 0.
+    MissingDependencyError
+        If an embedder cannot be built (e.g. ``embed.weights: imagenet`` offline).
+
+    Examples
+    --------
+    >>> config = EmbedConfig(weights="random")
+    >>> summary = extract_features(clips, "data/features", config=config)  # doctest: +SKIP
+    >>> ids, x, meta = read_store("data/features/vgg16")  # doctest: +SKIP
+    """
+    started = time.perf_counter()
+    config = config if config is not None else EmbedConfig()
+    mel = mel if mel is not None else MelConfig()
+    if max_shards is not None and max_shards < 0:
+        raise ParameterError(f"max_shards must be >= 0 or None, got {max_shards}")
+    _validate(clips, mel)
+    out_root = Path(out_root)
+    embedders = list(embedders) if embedders is not None else make_embedders(config, mel=mel)
+    names = [e.name for e in embedders]
+    if len(set(names)) != len(names):
+        raise ParameterError(f"embedders need distinct names (their store folders), got {names}")
+    plan = {"sha256": clips_digest(clips), "rows": len(clips)}
+    metas = {e.name: {**e.meta, "clips": plan} for e in embedders}
+    kept, rejects = check_clips(clips)
+    for reject in rejects[:10]:
+        log.warning("clip %s rejected (%s): %s", reject["key"], reject["reason"], reject["detail"])
+    if len(rejects) > 10:
+        log.warning("... %d clips rejected in all (see rejects.parquet)", len(rejects))
+    budget = max_shards
+    shards_done = clips_done = 0
+    with tqdm(total=len(kept), unit="clip", desc="embed", disable=not verbose) as bar:
+        while True:
+            ids = kept["segment_id"].tolist()
+            writers: dict[str, StoreWriter] = {
+                name: open_store(out_root / name, ids=ids, meta=metas[name], shard_size=config.shard_size)
+                for name in names
+            }
+            need = {name: set(writer.pending_shards()) for name, writer in writers.items()}
+            todo = sorted(set().union(*need.values()))[:budget]
+            bar.reset(
+                total=sum(min(len(ids), (s + 1) * config.shard_size) - s * config.shard_size for s in todo)
+            )
+            run = _Pass(kept, writers, embedders, config=config, mel=mel, bar=bar)
+            shards, done, failures = run.run(todo, need)
+            shards_done, clips_done = shards_done + shards, clips_done + done
+            budget = None if budget is None else budget - shards
+            if not failures:
+                break
+            for pos, detail in failures:
+                clip = run.rows[pos]
+                log.warning("clip %s rejected (decode_failed): %s", clip.segment_id, detail)
+                rejects.append(
+                    {
+                        "source": str(clip.audio_path),
+                        "key": clip.segment_id,
+                        "reason": "decode_failed",
+                        "detail": detail,
+                    }
+                )
+            kept = kept.drop(index=[pos for pos, _ in failures]).reset_index(drop=True)
+    complete = all(not writer.pending_shards() for writer in writers.values())
+    if complete:
+        for writer in writers.values():
+            writer.finish()
+    out_root.mkdir(parents=True, exist_ok=True)
+    rejects_table = rejects_frame(rejects, stage=STAGE)
+    write_rejects(rejects_table, out_root / "rejects.parquet")
+    seconds = time.perf_counter() - started
+    summary = ExtractSummary(
+        clips=len(clips),
+        kept=len(kept),
+        rejected=len(rejects),
+        rejects_by_reason={k: int(v) for k, v in rejects_table["reason"].value_counts().items()},
+        stores={name: str(out_root / name) for name in names},
+        meta=json.loads(json.dumps(metas)),
+        complete=complete,
+        shards=next(iter(writers.values())).n_shards if writers else 0,
+        shards_computed=shards_done,
+        clips_computed=clips_done,
+        seconds=round(seconds, 3),
+        clips_per_s=round(clips_done / seconds, 3) if seconds > 0 else 0.0,
+        peak_rss_mb=round(peak_rss_mb(), 1),
+    )
+    if not complete:
+        summary.notes.append(f"stopped after {shards_done} shards (max_shards): run again to finish")
+    log.info(
+        "features: %d clips -> %d kept, %d rejected; %d shards computed (%d clips, %.1f clips/s)%s; "
+        "peak RSS %.0f MiB",
+        summary.clips,
+        summary.kept,
+        summary.rejected,
+        shards_done,
+        clips_done,
+        summary.clips_per_s,
+        "" if complete else ", UNFINISHED",
+        summary.peak_rss_mb,
+    )
+    return summary
