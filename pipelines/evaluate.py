@@ -1,0 +1,41 @@
+"""DVC stage ``evaluate``: AUC with video-grouped CIs, ROC plots and the report (params ``evaluate``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pipelines import _stage
+from weaklabel.cli.train import parse_stores
+from weaklabel.evaluate import EvaluateConfig, evaluate_from_paths
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--models", type=Path, required=True, help="models folder")
+    parser.add_argument("--labels", type=Path, required=True, help="labels.parquet")
+    parser.add_argument("--split", type=Path, required=True, help="split.parquet")
+    parser.add_argument("--clips", type=Path, required=True, help="clips.parquet")
+    parser.add_argument("--segments", type=Path, required=True, help="segments.parquet (gold)")
+    parser.add_argument("--store", action="append", required=True, metavar="NAME=PATH", help="feature store")
+    parser.add_argument("--demo", type=Path, default=None, help="demo.json of the demo corpus (optional)")
+    parser.add_argument("--out", type=Path, required=True, help="reports folder")
+    args = parser.parse_args(argv)
+    log = _stage.start("evaluate")
+
+    paths = evaluate_from_paths(
+        models=args.models,
+        labels=args.labels,
+        split=args.split,
+        clips=args.clips,
+        segments=args.segments,
+        stores=parse_stores(args.store),
+        out=args.out,
+        config=_stage.section("evaluate", EvaluateConfig),
+        demo=args.demo,
+    )
+    log.info("wrote %s", ", ".join(str(p) for p in paths.values()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""DVC stage ``split``: train/valid/test grouped by video, stratified by weak label (params ``split``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pipelines import _stage
+from weaklabel.split import SplitConfig, make_split, split_summary, write_split
+from weaklabel.tables import read_table
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--segments", type=Path, required=True, help="segments.parquet")
+    parser.add_argument("--labels", type=Path, required=True, help="labels.parquet")
+    parser.add_argument("--out", type=Path, required=True, help="folder for split.parquet")
+    args = parser.parse_args(argv)
+    log = _stage.start("split")
+
+    config = _stage.section("split", SplitConfig)
+    labels = read_table(args.labels)
+    split = make_split(read_table(args.segments), labels, config=config)
+    write_split(split, args.out / "split.parquet")
+    log.info("split: %s", split_summary(split, labels))
+
+
+if __name__ == "__main__":
+    main()

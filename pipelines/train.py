@@ -1,0 +1,35 @@
+"""DVC stage ``train``: the VGG16 dense head and every baseline, on the shared split (params ``train``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pipelines import _stage
+from weaklabel.cli.train import parse_stores
+from weaklabel.train import TrainConfig, train_from_paths
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--labels", type=Path, required=True, help="labels.parquet")
+    parser.add_argument("--split", type=Path, required=True, help="split.parquet")
+    parser.add_argument("--clips", type=Path, required=True, help="clips.parquet (duration baseline)")
+    parser.add_argument("--store", action="append", required=True, metavar="NAME=PATH", help="feature store")
+    parser.add_argument("--out", type=Path, required=True, help="models folder")
+    args = parser.parse_args(argv)
+    log = _stage.start("train")
+
+    manifest = train_from_paths(
+        labels=args.labels,
+        split=args.split,
+        clips=args.clips,
+        stores=parse_stores(args.store),
+        out=args.out,
+        config=_stage.section("train", TrainConfig),
+    )
+    log.info("trained %s; rows: %s", ", ".join(manifest["models"]), manifest["rows"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,469 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from weaklabel.clips import CLIPS_SCHEMA
+from weaklabel.errors import DataError, ParameterError
+from weaklabel.evaluate import EvaluateConfig, read_demo
+from weaklabel.features.store import open_store
+from weaklabel.ingest import SEGMENTS_SCHEMA
+from weaklabel.labels import ABSTAIN, LABELS_SCHEMA
+from weaklabel.report import STUDY_AUC, build_report, chance_status, render_html, render_markdown, verdict
+from weaklabel.split import SplitConfig, make_split
+from weaklabel.tables import write_table
+from weaklabel.train import (
+    MODEL_SPECS,
+    TrainConfig,
+    build_dataset,
+    check_store,
+    load_model,
+    read_manifest,
+    row_counts,
+    train_from_paths,
+)
+
+VGG_META = {
+    "embedder": "vgg16",
+    "backbone": "keras.applications.VGG16(include_top=False)",
+    "layer": "block5_pool",
+    "pooling": "global_average",
+    "dim": 24,
+    "weights": "random",
+    "weights_sha256": "random:0",
+    "weights_fingerprint": "abc123",
+    "precision": "float32",
+    "mel": {"n_mels": 128, "hop_length": 512},
+}
+MEL_META = {
+    "embedder": "mel_mean",
+    "dim": 8,
+    "mel": {"n_mels": 8},
+    "pooling": "mean over frames of log-mel dB",
+}
+FAST = {
+    "dense_head": {"hidden": [16], "epochs": 8, "patience": 3, "learning_rate": 0.01},
+    "dense_mel": {"hidden": [8], "epochs": 8, "patience": 3, "learning_rate": 0.01},
+    "random_forest": {"n_estimators": 40},
+    "knn": {"n_neighbors": 9},
+}
+
+
+def build_setup(
+    root: Path, *, n_videos: int = 30, seed: int = 0, affect_strength: float = 0.0
+) -> dict[str, Path]:
+    """Segments, clips, labels, two stores and demo.json, with the weak label planted in the features."""
+    rng = np.random.default_rng(seed)
+    demo = root / "demo"
+    rows = []
+    for v in range(n_videos):
+        video = f"v{v:02d}"
+        for s in range(int(rng.integers(10, 17))):
+            rows.append((video, s, int(rng.choice([1, 0, ABSTAIN], p=[0.45, 0.35, 0.2]))))
+    frame = pd.DataFrame(rows, columns=["video", "segment", "label"])
+    n = len(frame)
+    ids = frame["video"] + "___" + frame["segment"].astype(str)
+    sign = np.where(frame["label"] == 1, 1.0, np.where(frame["label"] == 0, -1.0, 0.0))
+    gold = np.round(np.clip(1.5 * sign + rng.normal(0, 1, n), -3, 3))
+    seconds = rng.uniform(1, 7, n)
+    segments = pd.DataFrame(
+        {
+            "segment_id": ids,
+            "video": frame["video"],
+            "segment": frame["segment"].astype(str),
+            "start": 0.0,
+            "end": seconds,
+            "duration": seconds,
+            "text": "words",
+            "audio_path": [str(demo / "Audio" / f"{v}.wav") for v in frame["video"]],
+            "sample_rate": 16000,
+            "audio_seconds": 100.0,
+            "gold_sentiment": gold,
+            "gold_split": None,
+        }
+    )
+    labels = pd.DataFrame(
+        {
+            "segment_id": ids,
+            "textblob": 0.5 * sign,
+            "vader": 0.5 * sign,
+            "combined": 0.5 * sign,
+            "label": frame["label"].astype(np.int8),
+            "confidence": np.abs(sign) * rng.uniform(0.2, 1, n),
+            "abstain_reason": np.where(frame["label"] == ABSTAIN, "neutral_band", None),
+        }
+    )
+    clips = pd.DataFrame(
+        {
+            "segment_id": ids,
+            "audio_path": segments["audio_path"],
+            "read_start": 0.0,
+            "read_seconds": np.minimum(seconds, 7.0),
+            "crop_offset": 0.0,
+            "pad_left": 0,
+            "length": 112_000,
+            "sample_rate": 16_000,
+        }
+    )
+    paths = {
+        "segments": write_table(segments, root / "segments.parquet", schema=SEGMENTS_SCHEMA),
+        "labels": write_table(labels, root / "labels.parquet", schema=LABELS_SCHEMA),
+        "clips": write_table(clips, root / "clips.parquet", schema=CLIPS_SCHEMA),
+        "vgg16": root / "features" / "vgg16",
+        "mel_mean": root / "features" / "mel_mean",
+        "demo": demo / "demo.json",
+    }
+    for name, meta, strength in (("vgg16", VGG_META, 1.0), ("mel_mean", MEL_META, 0.8)):
+        keep = ids.to_numpy() if name == "vgg16" else ids.to_numpy()[2:]  # two clips lack mel features
+        X = rng.normal(size=(len(keep), meta["dim"])).astype(np.float32)
+        X[:, :3] += strength * sign[-len(keep) :, None]
+        writer = open_store(paths[name], ids=list(keep), meta=meta, shard_size=128)
+        for shard in writer.pending_shards():
+            rows_ = slice(shard * 128, (shard + 1) * 128)
+            writer.write_shard(shard, X[rows_])
+        writer.finish()
+    demo.mkdir(parents=True, exist_ok=True)
+    paths["demo"].write_text(
+        json.dumps({"corpus": "synthetic test corpus", "affect_strength": affect_strength})
+    )
+    return paths
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    return build_setup(tmp_path_factory.mktemp("setup"))
+
+
+def dataset_of(setup, *, sources=None):
+    segments = pd.read_parquet(setup["segments"])
+    labels = pd.read_parquet(setup["labels"])
+    split = make_split(segments, labels, config=SplitConfig())
+    return build_dataset(
+        split,
+        labels,
+        stores={"vgg16": setup["vgg16"], "mel_mean": setup["mel_mean"]},
+        clips=pd.read_parquet(setup["clips"]),
+        segments=segments,
+        sources=sources,
+    )
+
+
+def test_train_config_validates_models_and_parameters():
+    config = TrainConfig(models=["knn", "prior"], dense_head={"hidden": [8, 4]})
+    assert config.models == ("knn", "prior")
+    assert config.model_params("dense_head") == {"hidden": (8, 4), "seed": 0}
+    assert config.model_params("knn") == {}
+    quick = TrainConfig(epochs=5, dense_mel={"epochs": 50})
+    assert quick.model_params("dense_mel")["epochs"] == quick.model_params("dense_head")["epochs"] == 5
+    assert "epochs" not in quick.model_params("random_forest")
+    assert TrainConfig().sources() == ["vgg16", "mel_mean", "duration"]
+    with pytest.raises(ParameterError, match="train.models"):
+        TrainConfig(models=["svm"])
+    with pytest.raises(ParameterError, match="train.dense_head.layers"):
+        TrainConfig(dense_head={"layers": [8]})
+    with pytest.raises(ParameterError, match="train.epochs"):
+        TrainConfig(epochs=0)
+    with pytest.raises(ParameterError, match="sample_weight"):
+        TrainConfig(sample_weight="gold")
+    with pytest.raises(ParameterError):
+        EvaluateConfig(gold_modes=["has1"])
+    with pytest.raises(ParameterError, match="min_videos"):
+        EvaluateConfig(min_videos=1)
+
+
+def test_dataset_counts_every_row_once(setup):
+    dataset = dataset_of(setup)
+    counts = row_counts(dataset)
+    frame = dataset.frame
+    assert sum(c["segments"] for c in counts.values()) == len(frame)
+    for entry in counts.values():
+        assert entry["segments"] == sum(v for k, v in entry.items() if k not in ("segments", "scored"))
+    assert (frame["reason"] == "no_mel_mean").sum() + (
+        (frame["reason"] == "abstained") & ~frame["has_features"]
+    ).sum() == 2
+    assert set(frame["reason"]) <= {"used", "abstained", "no_label", "no_mel_mean"}
+    assert dataset.clip == {"length": 112_000, "sample_rate": 16_000, "length_s": 7.0}
+
+
+def test_missing_store_and_changed_features_are_refused(setup):
+    with pytest.raises(ParameterError, match="--store vgg16="):
+        build_dataset(
+            pd.DataFrame({"segment_id": ["a"], "video": ["v"], "split": ["train"]}),
+            pd.DataFrame({"segment_id": ["a"], "label": [1], "confidence": [0.5]}),
+            stores={},
+            sources=["vgg16"],
+        )
+    entry = {
+        "name": "dense_head",
+        "features": "vgg16",
+        "feature_identity": {"weights": "imagenet", "dim": 24},
+    }
+    check_store(entry, {"weights": "imagenet", "dim": 24, "shard_size": 7})
+    with pytest.raises(DataError, match="weights: trained on 'imagenet', found 'random'"):
+        check_store(entry, VGG_META)
+
+
+def test_read_demo_only_for_segments_of_that_corpus(setup, tmp_path):
+    segments = pd.read_parquet(setup["segments"])
+    assert read_demo(setup["demo"], segments)["affect_strength"] == 0.0
+    assert read_demo(setup["demo"], segments.assign(audio_path=str(tmp_path / "x.wav"))) is None
+    assert read_demo(tmp_path / "missing.json", segments) is None
+
+
+def fake_metrics(test: dict[str, tuple[float, float, float]], *, strength=None, weights="imagenet") -> dict:
+    """Metrics with the given test (auc, low, high) per model, for the verdict."""
+    audio = {"dense_head", "dense_mel", "random_forest", "knn"}
+    return {
+        "auc": {
+            "weak": {
+                "test": {
+                    m: {"auc": a, "low": lo, "high": hi, "n": 300, "n_pos": 150, "n_neg": 150, "n_groups": 30}
+                    for m, (a, lo, hi) in test.items()
+                },
+                "valid": {},
+            }
+        },
+        "models": {m: {"audio": m in audio, "features": "x"} for m in test},
+        "features": {"vgg16": {"weights": weights, "layer": "block5_pool", "dim": 512}},
+        "data": {"demo": None if strength is None else {"affect_strength": strength}},
+        "settings": {"chance_margin": 0.05},
+    }
+
+
+def test_verdict_negative_control_passes_near_chance():
+    metrics = fake_metrics(
+        {
+            "dense_head": (0.52, 0.45, 0.59),
+            "knn": (0.49, 0.42, 0.56),
+            "duration": (0.51, 0.44, 0.58),
+            "prior": (0.5, 0.5, 0.5),
+        },
+        strength=0.0,
+    )
+    text = " ".join(verdict(metrics))
+    assert "negative control" in text and "All 2 audio models sit within 0.05 of 0.5, as they should" in text
+    assert "FAILED" not in text and "RANDOM" not in text
+    assert "not clearly different from chance" in text
+    assert "0.63" in text  # the study's number, beside ours
+
+
+def test_verdict_negative_control_fails_and_duration_is_named():
+    metrics = fake_metrics(
+        {
+            "dense_head": (0.70, 0.64, 0.76),
+            "knn": (0.58, 0.52, 0.64),
+            "duration": (0.68, 0.62, 0.74),
+            "prior": (0.5, 0.5, 0.5),
+        },
+        strength=0.0,
+        weights="random",
+    )
+    lines = verdict(metrics)
+    text = " ".join(lines)
+    assert lines[0].startswith("**The VGG16 backbone has RANDOM weights")
+    assert "negative control FAILED" in text and "padding length is a likely leak" in text
+    assert "Duration alone predicts the weak label" in text
+    assert (
+        "VGG16 + dense head and KNN, averaged mels do not beat duration alone by more than 0.05 AUC" in text
+    )
+
+
+def test_verdict_negative_control_too_small_to_confirm_names_repeated_sentences():
+    metrics = fake_metrics(
+        {"dense_head": (0.65, 0.45, 0.80), "knn": (0.52, 0.40, 0.60), "duration": (0.5, 0.4, 0.6)},
+        strength=0.0,
+    )
+    metrics["data"]["repeated_text"] = {"test": {"clips": 37, "text_in_train": 26}}
+    text = " ".join(verdict(metrics))
+    assert "No audio model is clearly above or below chance" in text
+    assert "VGG16 + dense head (0.650 [0.450, 0.800]) lies more than 0.05 from 0.5" in text
+    assert "26 of the 37 labelled test clips repeat a transcript" in text
+    assert "FAILED" not in text
+
+
+def test_verdict_without_intervals_judges_nothing():
+    metrics = fake_metrics(
+        {"dense_head": (0.60, None, None), "knn": (0.8, None, None), "duration": (0.57, None, None)},
+        strength=0.0,
+    )
+    text = " ".join(verdict(metrics))
+    assert "0.600 (no CI)" in text and "not judged: too few test videos" in text
+    assert "It cannot be judged" in text and "above chance" not in text
+    assert "Duration alone predicts" not in text and "FAILED" not in text
+    assert "scores above the best averaged-mel baseline" not in text  # 0.60 < 0.80: does not beat
+    assert "theirs lies above ours (no interval to compare)" in text
+
+
+def test_verdict_simulated_affect_and_head_beats_baselines():
+    metrics = fake_metrics(
+        {"dense_head": (0.80, 0.75, 0.85), "knn": (0.60, 0.55, 0.66), "duration": (0.50, 0.44, 0.56)},
+        strength=1.0,
+    )
+    text = " ".join(verdict(metrics))
+    assert "It beats the best averaged-mel baseline, KNN, averaged mels" in text
+    assert "SIMULATED" in text and "sentence length does not explain" in text
+    assert chance_status({"auc": 0.54, "low": 0.51, "high": 0.57}, margin=0.05) == "chance"
+    assert chance_status({"auc": 0.3, "low": 0.2, "high": 0.4}, margin=0.05) == "below"
+
+
+def test_report_renders_both_formats(tmp_path):
+    png = tmp_path / "fig.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\nfake")
+    metrics = fake_metrics({"dense_head": (0.6, 0.5, 0.7)}, weights="random")
+    blocks = build_report(metrics, figures={"a figure": png})
+    md = render_markdown(blocks, relative_to=tmp_path)
+    page = render_html(blocks)
+    assert "> **WARNING: RANDOM BACKBONE" in md and "![a figure](fig.png)" in md
+    assert 'class="warn"' in page and "data:image/png;base64," in page and "<strong>" in page
+    assert "| VGG16 + dense head |" in md
+
+
+@pytest.mark.slow
+def test_split_train_evaluate_report_end_to_end(tmp_path, monkeypatch):
+    from pipelines import evaluate as evaluate_stage
+    from pipelines import split as split_stage
+    from pipelines import train as train_stage
+
+    paths = build_setup(tmp_path / "data")
+    params = {
+        "split": {"train": 0.8, "valid": 0.1, "test": 0.1, "seed": 0, "mode": "grouped"},
+        "train": {"seed": 0, "sample_weight": "confidence", **FAST},
+        "evaluate": {"n_boot": 200, "level": 0.95, "seed": 0, "min_videos": 2, "chance_margin": 0.05},
+    }
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    monkeypatch.chdir(tmp_path)
+    stores = ["--store", f"vgg16={paths['vgg16']}", "--store", f"mel_mean={paths['mel_mean']}"]
+    split_stage.main(
+        ["--segments", str(paths["segments"]), "--labels", str(paths["labels"]), "--out", "split"]
+    )
+    common = [
+        "--labels",
+        str(paths["labels"]),
+        "--split",
+        "split/split.parquet",
+        "--clips",
+        str(paths["clips"]),
+    ]
+    train_stage.main([*common, *stores, "--out", "models"])
+    evaluate_stage.main(
+        [
+            *common,
+            *stores,
+            "--models",
+            "models",
+            "--segments",
+            str(paths["segments"]),
+            "--demo",
+            str(paths["demo"]),
+        ]
+        + ["--out", "reports"]
+    )
+
+    manifest = read_manifest("models")
+    assert list(manifest["models"]) == list(MODEL_SPECS)
+    assert (
+        manifest["clip"]["length"] == 112_000 and manifest["features"]["vgg16"]["meta"]["weights"] == "random"
+    )
+    assert manifest["models"]["dense_head"]["feature_identity"]["weights_fingerprint"] == "abc123"
+    assert manifest["models"]["knn"]["sample_weight"] == "none"
+    assert manifest["models"]["random_forest"]["sample_weight"] == "confidence"
+    assert (Path("models") / "dense_head" / "model.keras").is_file()
+    assert type(load_model("models", "dense_head")).__name__ == "DenseHead"
+
+    metrics = json.loads(Path("reports/metrics.json").read_text())
+    assert set(metrics["auc"]) == {"weak", "gold_has0", "gold_non0"}
+    for target in metrics["auc"].values():
+        for split in ("valid", "test"):
+            assert set(target[split]) == set(MODEL_SPECS)
+    test = metrics["auc"]["weak"]["test"]
+    assert test["dense_head"]["auc"] > 0.8 and test["prior"]["auc"] == 0.5
+    for estimate in test.values():
+        assert estimate["low"] <= estimate["auc"] <= estimate["high"]
+    # Gold scores every clip with features, abstained ones too.
+    assert metrics["auc"]["gold_has0"]["test"]["knn"]["n"] == metrics["rows"]["test"]["scored"]
+    roc = pd.read_csv("reports/roc.csv")
+    assert list(roc.columns) == ["model", "split", "fpr", "tpr"]
+    assert set(roc["model"]) == set(MODEL_SPECS) and set(roc["split"]) == {"valid", "test"}
+
+    md = Path("reports/report.md").read_text()
+    page = Path("reports/report.html").read_text()
+    assert "RANDOM" in md and "NOT transfer learning" in md and "NOT transfer learning" in page
+    for name in (
+        "VGG16 + dense head",
+        "dense net, averaged mels",
+        "RandomForest, averaged mels",
+        "KNN, averaged mels",
+    ):
+        assert f"| {name} |" in md
+    assert "| duration only |" in md and "| class prior |" in md
+    assert all(f"{study['test']:.2f}" in md for study in STUDY_AUC.values())
+    assert "negative control FAILED" in md  # the planted signal is heard with affect_strength 0
+    repeats = metrics["data"]["repeated_text"]["test"]  # every synthetic transcript is "words"
+    assert repeats["text_in_train"] == repeats["clips"] == metrics["rows"]["test"]["used"]
+    assert page.count("data:image/png;base64,") == 2 and 'src="roc.png"' not in page
+    assert Path("reports/roc.png").stat().st_size > 1000 and Path("reports/scores.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_cli_train_makes_the_split_and_baselines_are_deterministic(tmp_path, monkeypatch):
+    from weaklabel.cli import main
+
+    paths = build_setup(tmp_path / "data", n_videos=20)
+    params = {
+        "train": {
+            "models": ["random_forest", "knn", "duration", "prior"],
+            **{"random_forest": FAST["random_forest"]},
+        }
+    }
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({**params, "evaluate": {"n_boot": 100}}))
+    monkeypatch.chdir(tmp_path)
+    tables = [
+        "--segments",
+        str(paths["segments"]),
+        "--labels",
+        str(paths["labels"]),
+        "--clips",
+        str(paths["clips"]),
+    ]
+    tables += ["--features", str(tmp_path / "data" / "features")]
+    args = [*tables, "--split", "split.parquet"]
+    assert main(["train", *args, "--out", "models_a"]) == 0
+    assert Path("split.parquet").is_file()
+    assert main(["train", *args, "--out", "models_b"]) == 0
+    assert (
+        main(["evaluate", *args, "--models", "models_a", "--demo", str(paths["demo"]), "--out", "rep_a"]) == 0
+    )
+    assert (
+        main(["evaluate", *args, "--models", "models_b", "--demo", str(paths["demo"]), "--out", "rep_b"]) == 0
+    )
+    a = json.loads(Path("rep_a/metrics.json").read_text())["auc"]
+    b = json.loads(Path("rep_b/metrics.json").read_text())["auc"]
+    assert a == b
+    # A split the models were not trained on is refused.
+    split = pd.read_parquet("split.parquet")
+    split.loc[split.index[:20], "split"] = "test"
+    split.to_parquet("other.parquet")
+    assert (
+        main(["evaluate", *tables, "--split", "other.parquet", "--models", "models_a", "--out", "rep_c"]) == 2
+    )
+
+
+def test_train_refuses_a_train_split_without_usable_rows(setup, tmp_path):
+    labels = pd.read_parquet(setup["labels"]).assign(label=np.int8(ABSTAIN))
+    write_table(labels, tmp_path / "labels.parquet", schema=LABELS_SCHEMA)
+    split = make_split(pd.read_parquet(setup["segments"]), config=SplitConfig())
+    split.to_parquet(tmp_path / "split.parquet")
+    with pytest.raises(DataError, match="no usable training rows"):
+        train_from_paths(
+            labels=tmp_path / "labels.parquet",
+            split=tmp_path / "split.parquet",
+            clips=setup["clips"],
+            stores={},
+            out=tmp_path / "models",
+            config=TrainConfig(models=["duration"]),
+        )

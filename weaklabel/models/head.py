@@ -1,0 +1,368 @@
+"""A Keras dense network over fixed-size features: the head on frozen VGG16 embeddings.
+
+The same class is the dense baseline on time-averaged mel features (with other parameters). The
+network standardises its input with a ``Normalization`` layer whose mean and variance come from the
+training rows, so the saved ``.keras`` file is self-contained: raw store features go in, P(positive)
+comes out.
+
+Training is seeded (``keras.utils.set_random_seed``) with TensorFlow's deterministic ops switched
+on, so the same data, parameters and seed give the same network up to float round-off. Early
+stopping watches the exact ROC AUC on the validation rows after every epoch and restores the best
+epoch's weights. Class weights ("balanced") and per-sample weights are folded into one sample weight
+normalised to mean 1.
+
+TensorFlow and Keras are imported only inside :meth:`DenseHead.fit` and :meth:`DenseHead.load`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from weaklabel.errors import DataError, ParameterError
+from weaklabel.metrics import roc_auc
+from weaklabel.models.base import MODEL_JSON, Model, check_features, check_training_data
+
+log = logging.getLogger(__name__)
+
+#: File name of the network inside a saved model folder (Keras native format).
+KERAS_FILE = "model.keras"
+#: Accepted values of ``class_weight``.
+CLASS_WEIGHTS = ("balanced", "none")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def balanced_weights(y: np.ndarray) -> np.ndarray:
+    """Per-row weights ``n / (2 * n_class)`` that give both classes the same total weight.
+
+    Parameters
+    ----------
+    y
+        Shape (n,), 0 or 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n,), float64.
+    """
+    y = np.asarray(y, dtype=np.int64)
+    counts = np.bincount(y, minlength=2).astype(np.float64)
+    per_class = len(y) / (2 * np.maximum(counts, 1))
+    return per_class[y]
+
+
+class DenseHead(Model):
+    """Dense network, sigmoid output, trained with binary cross-entropy and Adam.
+
+    Parameters
+    ----------
+    hidden
+        Units of each hidden ReLU layer, in order; empty gives logistic regression.
+    dropout
+        Dropout rate after each hidden layer, in [0, 1).
+    learning_rate
+        Adam's learning rate, > 0.
+    l2
+        L2 penalty on the hidden layers' kernels, >= 0.
+    epochs
+        Most epochs to train, >= 1.
+    batch_size
+        Rows per gradient step, >= 1.
+    patience
+        Epochs without a better validation AUC before training stops, >= 1.
+    class_weight
+        ``"balanced"`` weights each class inversely to its frequency; ``"none"`` (or None) does not.
+    seed
+        Seed of the initial weights, dropout and batch order.
+    verbose
+        Show a progress bar over the epochs.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The fitted network (input: raw features; output: P(positive)).
+    n_features_in_ : int
+        Columns of ``X`` seen in ``fit``.
+    history_ : list of dict
+        Per epoch: ``epoch`` (from 1), ``loss``, ``val_auc`` (None without validation data).
+    best_epoch_ : int
+        The epoch whose weights were kept.
+    best_val_auc_ : float or None
+        Validation AUC at ``best_epoch_``.
+    """
+
+    def __init__(
+        self,
+        *,
+        hidden: Sequence[int] = (256, 64),
+        dropout: float = 0.3,
+        learning_rate: float = 1e-3,
+        l2: float = 1e-4,
+        epochs: int = 60,
+        batch_size: int = 32,
+        patience: int = 10,
+        class_weight: str | None = "balanced",
+        seed: int = 0,
+        verbose: bool = False,
+    ) -> None:
+        self.hidden = hidden
+        self.dropout = dropout
+        self.learning_rate = learning_rate
+        self.l2 = l2
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.patience = patience
+        self.class_weight = class_weight
+        self.seed = seed
+        self.verbose = verbose
+
+    def _validate_params(self) -> None:
+        hidden = list(self.hidden) if isinstance(self.hidden, (list, tuple)) else None
+        if hidden is None or not all(_is_int(h) and h >= 1 for h in hidden):
+            raise ParameterError(
+                f"hidden must be a list of layer sizes >= 1, e.g. [256, 64]; got {self.hidden!r}"
+            )
+        for name in ("dropout", "learning_rate", "l2"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+                raise ParameterError(
+                    f"{name} must be a number, got {value!r} "
+                    "(in YAML write 0.0001, not 1e-4, which YAML reads as text)"
+                )
+        if not 0 <= self.dropout < 1:
+            raise ParameterError(f"dropout must lie in [0, 1), got {self.dropout}")
+        if not self.learning_rate > 0:
+            raise ParameterError(f"learning_rate must be > 0, got {self.learning_rate}")
+        if not self.l2 >= 0:
+            raise ParameterError(f"l2 must be >= 0, got {self.l2}")
+        for name in ("epochs", "batch_size", "patience"):
+            value = getattr(self, name)
+            if not _is_int(value) or value < 1:
+                raise ParameterError(f"{name} must be an integer >= 1, got {value!r}")
+        if (self.class_weight or "none") not in CLASS_WEIGHTS:
+            raise ParameterError(
+                f"class_weight must be one of {CLASS_WEIGHTS} or null, got {self.class_weight!r}"
+            )
+        if not _is_int(self.seed):
+            raise ParameterError(f"seed must be an integer, got {self.seed!r}")
+
+    def _build(self, keras: Any, X: np.ndarray) -> Any:
+        mean = X.mean(axis=0, dtype=np.float64)
+        variance = X.var(axis=0, dtype=np.float64)
+        inputs = keras.Input(shape=(X.shape[1],), name="features")
+        x = keras.layers.Normalization(mean=mean.tolist(), variance=variance.tolist(), name="standardise")(
+            inputs
+        )
+        for k, units in enumerate(self.hidden):
+            x = keras.layers.Dense(
+                int(units),
+                activation="relu",
+                kernel_regularizer=keras.regularizers.L2(self.l2) if self.l2 else None,
+                name=f"dense_{k}",
+            )(x)
+            if self.dropout:
+                x = keras.layers.Dropout(self.dropout, name=f"dropout_{k}")(x)
+        outputs = keras.layers.Dense(1, activation="sigmoid", name="p_positive")(x)
+        model = keras.Model(inputs, outputs, name="dense_head")
+        model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="binary_crossentropy")
+        return model
+
+    def fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        X_val: np.ndarray | None = None,
+        y_val: np.ndarray | None = None,
+        sample_weight: np.ndarray | None = None,
+    ) -> DenseHead:
+        """Train the network, early-stopping on the validation AUC.
+
+        Parameters
+        ----------
+        X
+            Shape (n, d), finite training features.
+        y
+            Shape (n,), 0 or 1, both classes present.
+        X_val, y_val
+            Shape (m, d) and (m,): validation rows watched for early stopping. Without them (or
+            when ``y_val`` has a single class) training runs all ``epochs``.
+        sample_weight
+            Shape (n,), >= 0: per-row weights (e.g. label confidence), multiplied by the class
+            weights.
+
+        Returns
+        -------
+        DenseHead
+            ``self``, fitted.
+
+        Raises
+        ------
+        ParameterError
+            If a parameter is invalid.
+        DataError
+            If the data are malformed (see :func:`~weaklabel.models.base.check_training_data`).
+        """
+        self._validate_params()
+        X, y, sample_weight = check_training_data(X, y, sample_weight)
+        watch = X_val is not None and y_val is not None
+        if watch:
+            X_val = check_features(X_val, n_features=X.shape[1], name="X_val")
+            y_val = np.asarray(y_val)
+            if y_val.shape != (len(X_val),) or not np.isin(y_val, (0, 1)).all():
+                raise DataError(f"y_val must be 0/1 of shape ({len(X_val)},), got {y_val.shape}")
+            if len(np.unique(y_val)) < 2:
+                log.warning("validation rows hold a single class: no early stopping, training all epochs")
+                watch = False
+
+        import keras
+        import tensorflow as tf
+
+        keras.utils.set_random_seed(int(self.seed))
+        tf.config.experimental.enable_op_determinism()
+        weights = np.ones(len(y)) if sample_weight is None else sample_weight.copy()
+        if (self.class_weight or "none") == "balanced":
+            weights *= balanced_weights(y)
+        weights = (weights / weights.mean()).astype(np.float32)
+        model = self._build(keras, X)
+
+        history: list[dict[str, Any]] = []
+        best_auc, best_epoch, best_weights, waited = -np.inf, 0, None, 0
+        bar = tqdm(range(self.epochs), desc="dense head", unit="epoch", disable=not self.verbose, leave=False)
+        for epoch in bar:
+            result = model.fit(
+                X,
+                y.astype(np.float32),
+                sample_weight=weights,
+                batch_size=int(self.batch_size),
+                epochs=epoch + 1,
+                initial_epoch=epoch,
+                shuffle=True,
+                verbose=0,
+            )
+            loss = float(result.history["loss"][-1])
+            val_auc = None
+            if not np.isfinite(loss):
+                raise DataError(
+                    f"dense head diverged (loss {loss}) at epoch {epoch + 1}: lower learning_rate "
+                    f"(now {self.learning_rate}) or check the features for extreme values"
+                )
+            if watch:
+                val_auc = roc_auc(y_val, np.asarray(model(X_val, training=False), dtype=np.float64).ravel())
+            history.append({"epoch": epoch + 1, "loss": round(loss, 6), "val_auc": val_auc})
+            bar.set_postfix(loss=f"{loss:.4f}", val_auc="-" if val_auc is None else f"{val_auc:.3f}")
+            if not watch:
+                continue
+            if val_auc > best_auc:
+                best_auc, best_epoch, best_weights, waited = val_auc, epoch + 1, model.get_weights(), 0
+            else:
+                waited += 1
+                if waited >= self.patience:
+                    log.info(
+                        "early stop after epoch %d: best validation AUC %.4f at epoch %d",
+                        epoch + 1,
+                        best_auc,
+                        best_epoch,
+                    )
+                    break
+        if watch and best_weights is not None:
+            model.set_weights(best_weights)
+        self.model_ = model
+        self.n_features_in_ = int(X.shape[1])
+        self.history_ = history
+        self.best_epoch_ = best_epoch if watch else len(history)
+        self.best_val_auc_ = float(best_auc) if watch else None
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X
+            Shape (n, d) with the ``d`` of ``fit``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (n, 2), float64: P(negative), P(positive).
+
+        Raises
+        ------
+        ParameterError
+            If the model is not fitted.
+        DataError
+            If ``X`` is malformed or has another number of columns.
+        """
+        self._check_fitted()
+        X = check_features(X, n_features=self.n_features_in_)
+        if len(X) == 0:
+            return np.zeros((0, 2))
+        p = self.model_.predict(X, batch_size=1024, verbose=0).astype(np.float64).ravel()
+        p = np.clip(p, 0.0, 1.0)
+        return np.column_stack([1.0 - p, p])
+
+    def fitted_info(self) -> dict[str, Any]:
+        """Epochs trained, the kept epoch and its validation AUC, the loss history."""
+        return {
+            "n_features_in": self.n_features_in_,
+            "epochs_trained": len(self.history_),
+            "best_epoch": self.best_epoch_,
+            "best_val_auc": self.best_val_auc_,
+            "history": self.history_,
+        }
+
+    def save(self, folder: str | Path) -> Path:
+        """Save to ``folder``: ``model.keras`` (native Keras format) and ``model.json``.
+
+        Returns
+        -------
+        Path
+            The folder.
+
+        Raises
+        ------
+        ParameterError
+            If the model is not fitted.
+        """
+        self._check_fitted()
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.model_.save(folder / KERAS_FILE)
+        self._write_description(folder)
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> DenseHead:
+        """Load a head saved by :meth:`save`.
+
+        Raises
+        ------
+        DataError
+            If ``model.keras`` or ``model.json`` is missing.
+        """
+        folder = Path(folder)
+        if not (folder / KERAS_FILE).exists() or not (folder / MODEL_JSON).exists():
+            raise DataError(
+                f"{folder} holds no saved dense head ({KERAS_FILE} and {MODEL_JSON}); run train first"
+            )
+        import keras
+
+        description = json.loads((folder / MODEL_JSON).read_text())
+        head = cls(**description["params"])
+        fitted = description["fitted"]
+        head.model_ = keras.saving.load_model(folder / KERAS_FILE, compile=False)
+        head.n_features_in_ = int(fitted["n_features_in"])
+        head.history_ = fitted["history"]
+        head.best_epoch_ = fitted["best_epoch"]
+        head.best_val_auc_ = fitted["best_val_auc"]
+        return head

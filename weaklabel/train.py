@@ -1,0 +1,616 @@
+"""Fit every model on the one shared split, save them, and say what each needs (``models/manifest.json``).
+
+Models and the features they read (:data:`MODEL_SPECS`):
+
+============== ============ ==========================================================
+name           features     model
+============== ============ ==========================================================
+dense_head     ``vgg16``    :class:`~weaklabel.models.head.DenseHead` on frozen VGG16 embeddings
+dense_mel      ``mel_mean`` :class:`~weaklabel.models.head.DenseHead` on time-averaged mels
+random_forest  ``mel_mean`` :class:`~weaklabel.models.baselines.RandomForestModel`
+knn            ``mel_mean`` :class:`~weaklabel.models.baselines.KNNModel`
+duration       duration     :class:`~weaklabel.models.baselines.DurationModel` (clips' ``read_seconds``)
+prior          none         :class:`~weaklabel.models.baselines.PriorModel`
+============== ============ ==========================================================
+
+All models train on the same rows: weakly labelled (not abstained) segments of the ``train`` split
+that have every feature the chosen models read; ``valid`` rows drive early stopping. Rows left out
+are counted by reason (:func:`row_counts`), never dropped silently.
+
+The manifest records, for each model, the feature store it reads and that store's identity
+(backbone, weights, fingerprint, layer, precision, dim, mel parameters), and the clip length and
+sample rate, so that a later user (the probe) can compute matching features and refuse a model
+whose backbone differs (:func:`check_store`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from weaklabel import __version__
+from weaklabel.errors import DataError, ParameterError
+from weaklabel.features.store import read_store
+from weaklabel.labels import ABSTAIN
+from weaklabel.models.base import Model, load_saved
+from weaklabel.models.baselines import DurationModel, KNNModel, PriorModel, RandomForestModel
+from weaklabel.models.head import DenseHead
+from weaklabel.split import SPLITS, read_split, split_summary
+from weaklabel.tables import read_table
+
+log = logging.getLogger(__name__)
+
+#: The manifest's file name inside the models folder.
+MANIFEST = "manifest.json"
+#: Feature source of the duration baseline: the clips table's ``read_seconds`` column.
+DURATION = "duration"
+#: Keys of a store's meta that identify its features; a model refuses a store that differs in one.
+IDENTITY_KEYS = (
+    "embedder",
+    "backbone",
+    "layer",
+    "pooling",
+    "dim",
+    "weights",
+    "weights_file",
+    "weights_sha256",
+    "weights_imagenet",
+    "weights_fingerprint",
+    "precision",
+    "mel",
+)
+#: Reasons a row of the split is not used to train or score against weak labels, in priority order.
+ROW_REASONS = ("no_label", "abstained")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a named model is and what it reads.
+
+    Attributes
+    ----------
+    name
+        Key in params (``train.<name>``), in the manifest and in the report.
+    cls
+        The model class.
+    features
+        Feature store name, :data:`DURATION`, or None (the prior reads nothing).
+    audio
+        Whether the model hears the audio (the negative control concerns these).
+    description
+        One line for the report.
+    """
+
+    name: str
+    cls: type[Model]
+    features: str | None
+    audio: bool
+    description: str
+
+
+MODEL_SPECS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec("dense_head", DenseHead, "vgg16", True, "dense head on frozen VGG16 embeddings"),
+        ModelSpec("dense_mel", DenseHead, "mel_mean", True, "dense net on time-averaged mel spectrograms"),
+        ModelSpec("random_forest", RandomForestModel, "mel_mean", True, "RandomForest on time-averaged mels"),
+        ModelSpec("knn", KNNModel, "mel_mean", True, "KNN on time-averaged mels"),
+        ModelSpec("duration", DurationModel, DURATION, False, "logistic regression on speech duration only"),
+        ModelSpec("prior", PriorModel, None, False, "training class prior (AUC 0.5 by construction)"),
+    )
+}
+#: Sample weighting modes, see :attr:`TrainConfig.sample_weight`.
+SAMPLE_WEIGHTS = ("none", "confidence")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What to train (the ``train`` section of params.yaml).
+
+    Attributes
+    ----------
+    models
+        Names from :data:`MODEL_SPECS`, in training order.
+    seed
+        Seed given to every model that takes one (unless its own params set ``seed``).
+    sample_weight
+        ``none``, or ``confidence``: weight each training row by its label confidence
+        (``|combined|``), normalised to mean 1, for every model that can weight rows (not KNN).
+    epochs
+        When set, the ``epochs`` of every model that trains for epochs (the two dense nets),
+        over their own settings: one knob for quick runs. None keeps each model's own.
+    dense_head, dense_mel, random_forest, knn, duration
+        Parameters of each model class (``__init__`` keywords), e.g. ``dense_head.hidden``.
+    """
+
+    models: tuple[str, ...] = tuple(MODEL_SPECS)
+    seed: int = 0
+    sample_weight: str = "none"
+    epochs: int | None = None
+    dense_head: Mapping[str, Any] = field(default_factory=dict)
+    dense_mel: Mapping[str, Any] = field(default_factory=dict)
+    random_forest: Mapping[str, Any] = field(default_factory=dict)
+    knn: Mapping[str, Any] = field(default_factory=dict)
+    duration: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        models = (self.models,) if isinstance(self.models, str) else tuple(self.models or ())
+        unknown = [m for m in models if m not in MODEL_SPECS]
+        if unknown or not models or len(set(models)) != len(models):
+            raise ParameterError(
+                f"train.models must be distinct names from {', '.join(MODEL_SPECS)}; got {list(models)}"
+            )
+        object.__setattr__(self, "models", models)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ParameterError(f"train.seed must be an integer, got {self.seed!r}")
+        if self.sample_weight not in SAMPLE_WEIGHTS:
+            raise ParameterError(
+                f"train.sample_weight must be one of {SAMPLE_WEIGHTS}, got {self.sample_weight!r}"
+            )
+        if self.epochs is not None and (
+            isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 1
+        ):
+            raise ParameterError(f"train.epochs must be an integer >= 1 or null, got {self.epochs!r}")
+        for name in ("dense_head", "dense_mel", "random_forest", "knn", "duration"):
+            params = getattr(self, name) or {}
+            if not isinstance(params, Mapping):
+                raise ParameterError(f"train.{name} must be a mapping of model parameters, got {params!r}")
+            known = set(MODEL_SPECS[name].cls().get_params())
+            extra = sorted(set(params) - known)
+            if extra:
+                raise ParameterError(
+                    f"unknown parameter(s) {', '.join(f'train.{name}.{k}' for k in extra)}; "
+                    f"{MODEL_SPECS[name].cls.__name__} takes {', '.join(sorted(known)) or 'none'}"
+                )
+            object.__setattr__(self, name, MappingProxyType(dict(params)))
+
+    def model_params(self, name: str) -> dict[str, Any]:
+        """Keyword arguments for model ``name``'s class: its params, plus ``seed`` when it takes one.
+
+        ``epochs`` (when set) replaces the model's own for every model that takes ``epochs``.
+        """
+        params = dict(getattr(self, name, None) or {})
+        known = MODEL_SPECS[name].cls().get_params()
+        if "seed" in known:
+            params.setdefault("seed", self.seed)
+        if self.epochs is not None and "epochs" in known:
+            params["epochs"] = self.epochs
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+
+    def sources(self) -> list[str]:
+        """Feature sources the chosen models read (store names and :data:`DURATION`), in order."""
+        return list(dict.fromkeys(MODEL_SPECS[m].features for m in self.models if MODEL_SPECS[m].features))
+
+
+@dataclass
+class Dataset:
+    """The rows of the split, with labels, gold, durations and features aligned to them.
+
+    Attributes
+    ----------
+    frame
+        One row per split row: ``segment_id``, ``video``, ``split``, ``label`` (int, ABSTAIN for
+        abstained or unlabelled), ``confidence``, ``gold_sentiment`` (NaN when unknown),
+        ``reason`` (why the row is not used against weak labels: ``no_label``, ``abstained``,
+        ``no_<source>``, or ``used``) and ``has_features`` (every source present).
+    features
+        Source name -> (n, d) float32, rows aligned to ``frame``; NaN rows where missing.
+    metas
+        Store name -> its meta (``{"column": "read_seconds"}`` for :data:`DURATION`).
+    clip
+        Clip length (``length``, ``length_s``) and ``sample_rate`` from the clips table, or {}.
+    """
+
+    frame: pd.DataFrame
+    features: dict[str, np.ndarray]
+    metas: dict[str, dict[str, Any]]
+    clip: dict[str, Any]
+
+    def rows(self, split: str, *, labelled: bool = True) -> np.ndarray:
+        """Positions of usable rows of ``split``: with all features, and (``labelled``) a weak label."""
+        frame = self.frame
+        ok = frame["has_features"].to_numpy() & (frame["split"] == split).to_numpy()
+        if labelled:
+            ok &= (frame["reason"] == "used").to_numpy()
+        return np.flatnonzero(ok)
+
+    def X(self, source: str | None, rows: np.ndarray) -> np.ndarray:
+        """Features of ``source`` for ``rows``, shape (len(rows), d); a zero column for None."""
+        if source is None:
+            return np.zeros((len(rows), 1), dtype=np.float32)
+        return self.features[source][rows]
+
+
+def _align(ids: np.ndarray, X: np.ndarray, segment_ids: pd.Series, *, name: str) -> np.ndarray:
+    position = pd.Series(np.arange(len(ids)), index=pd.Index(ids))
+    if position.index.duplicated().any():
+        raise DataError(
+            f"feature store {name} holds repeated segment ids; rebuild it with the features stage"
+        )
+    where = position.reindex(segment_ids.to_numpy()).to_numpy()
+    out = np.full((len(segment_ids), X.shape[1]), np.nan, dtype=np.float32)
+    found = ~np.isnan(where)
+    out[found] = X[where[found].astype(np.int64)]
+    return out
+
+
+def _clip_info(clips: pd.DataFrame) -> dict[str, Any]:
+    info: dict[str, Any] = {}
+    for column in ("length", "sample_rate"):
+        values = sorted(clips[column].dropna().unique().tolist()) if column in clips.columns else []
+        if len(values) > 1:
+            log.warning("clips table holds several %s values %s; recording the first", column, values[:5])
+        if values:
+            info[column] = int(values[0])
+    if "length" in info and "sample_rate" in info:
+        info["length_s"] = info["length"] / info["sample_rate"]
+    return info
+
+
+def build_dataset(
+    split: pd.DataFrame,
+    labels: pd.DataFrame,
+    *,
+    stores: Mapping[str, str | Path],
+    clips: pd.DataFrame | None = None,
+    segments: pd.DataFrame | None = None,
+    sources: list[str] | None = None,
+) -> Dataset:
+    """Gather everything the models need, one row per row of the split.
+
+    Parameters
+    ----------
+    split
+        The split table (``segment_id``, ``video``, ``split``).
+    labels
+        The labels table (``segment_id``, ``label``, ``confidence``).
+    stores
+        Store name (``vgg16``, ``mel_mean``) -> feature store folder.
+    clips
+        The clips table (``segment_id``, ``read_seconds``, ``length``, ``sample_rate``); needed
+        for the :data:`DURATION` source, and recorded as the clip format.
+    segments
+        The segments table, for ``gold_sentiment``; None means no gold.
+    sources
+        Feature sources to load (default: every store given, plus duration with ``clips``).
+
+    Returns
+    -------
+    Dataset
+        Rows aligned to ``split``.
+
+    Raises
+    ------
+    ParameterError
+        If a source has no store (or no clips table) to come from.
+    DataError
+        If a table lacks a column or a store is unreadable.
+    """
+    for name, table, columns in (
+        ("split", split, ("segment_id", "video", "split")),
+        ("labels", labels, ("segment_id", "label", "confidence")),
+    ):
+        missing = [c for c in columns if c not in table.columns]
+        if missing:
+            raise DataError(f"{name} table lacks {missing}; expected the {name} stage's output")
+    if sources is None:
+        sources = [*stores, *([DURATION] if clips is not None else [])]
+    frame = split[["segment_id", "video", "split"]].reset_index(drop=True).copy()
+    lab = labels.drop_duplicates("segment_id").set_index("segment_id")
+    frame["label"] = lab["label"].reindex(frame["segment_id"]).to_numpy()
+    frame["confidence"] = lab["confidence"].reindex(frame["segment_id"]).to_numpy(dtype=np.float64)
+    gold = np.full(len(frame), np.nan)
+    if segments is not None and "gold_sentiment" in segments.columns:
+        seg = segments.drop_duplicates("segment_id").set_index("segment_id")["gold_sentiment"]
+        gold = seg.reindex(frame["segment_id"]).to_numpy(dtype=np.float64)
+    frame["gold_sentiment"] = gold
+    reason = np.where(frame["label"].isna(), "no_label", np.where(frame["label"] == ABSTAIN, "abstained", ""))
+    frame["label"] = frame["label"].fillna(ABSTAIN).astype(np.int64)
+
+    features: dict[str, np.ndarray] = {}
+    metas: dict[str, dict[str, Any]] = {}
+    clip: dict[str, Any] = {}
+    if clips is not None:
+        clip = _clip_info(clips)
+    for source in sources:
+        if source == DURATION:
+            if clips is None:
+                raise ParameterError("the duration baseline needs the clips table (read_seconds); pass clips")
+            seconds = clips.drop_duplicates("segment_id").set_index("segment_id")["read_seconds"]
+            values = seconds.reindex(frame["segment_id"]).to_numpy(dtype=np.float64)
+            features[source] = values[:, None].astype(np.float32)
+            metas[source] = {"table": "clips", "column": "read_seconds"}
+        else:
+            if source not in stores:
+                raise ParameterError(
+                    f"a model reads the {source!r} feature store but none was given "
+                    f"(got {sorted(stores)}); pass --store {source}=PATH"
+                )
+            ids, X, meta = read_store(stores[source])
+            features[source] = _align(ids, X, frame["segment_id"], name=source)
+            metas[source] = meta
+        missing = np.isnan(features[source]).any(axis=1)
+        reason = np.where((reason == "") & missing, f"no_{source}", reason)
+    has = np.ones(len(frame), dtype=bool)
+    for values in features.values():
+        has &= ~np.isnan(values).any(axis=1)
+    frame["has_features"] = has
+    frame["reason"] = np.where(reason == "", "used", reason)
+    return Dataset(frame=frame, features=features, metas=metas, clip=clip)
+
+
+def split_fingerprint(split: pd.DataFrame) -> str:
+    """SHA-256 of the sorted ``segment_id, split`` pairs: equal for equal splits, whatever the row order."""
+    pairs = sorted(zip(split["segment_id"].astype(str), split["split"].astype(str), strict=True))
+    return hashlib.sha256("\n".join(f"{a}\t{b}" for a, b in pairs).encode("utf-8")).hexdigest()
+
+
+def row_counts(dataset: Dataset) -> dict[str, dict[str, int]]:
+    """Rows per split by what happened to them; ``segments`` = ``used`` + every other count.
+
+    Parameters
+    ----------
+    dataset
+        From :func:`build_dataset`.
+
+    Returns
+    -------
+    dict
+        ``{split: {"segments": n, "used": k, "abstained": a, "no_label": b, "no_<source>": c,
+        "scored": s}}``; ``scored`` counts rows with all features (labelled or not), the rows
+        scored against gold.
+    """
+    frame = dataset.frame
+    reasons = ["used", *ROW_REASONS, *(f"no_{s}" for s in dataset.features)]
+    out: dict[str, dict[str, int]] = {}
+    for name in SPLITS:
+        rows = frame[frame["split"] == name]
+        entry = {"segments": len(rows)}
+        entry.update({reason: int((rows["reason"] == reason).sum()) for reason in reasons})
+        entry["scored"] = int(rows["has_features"].sum())
+        out[name] = entry
+    return out
+
+
+def store_identity(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys of a store's meta that identify its features (:data:`IDENTITY_KEYS` present in it)."""
+    return {key: meta[key] for key in IDENTITY_KEYS if key in meta}
+
+
+def check_store(entry: Mapping[str, Any], meta: Mapping[str, Any], *, store: str | Path = "") -> None:
+    """Refuse features made differently from those a model was trained on.
+
+    Parameters
+    ----------
+    entry
+        The model's manifest entry (its ``feature_identity``).
+    meta
+        The meta of the store (or embedder) about to feed it.
+    store
+        Where the features come from, for the message.
+
+    Raises
+    ------
+    DataError
+        If a key of the model's feature identity (backbone, weights, fingerprint, layer,
+        precision, dim, mel parameters) differs.
+    """
+    expected = entry.get("feature_identity") or {}
+    found = store_identity(meta)
+    differ = {k: (v, found.get(k)) for k, v in expected.items() if found.get(k) != v}
+    if differ:
+        detail = "; ".join(f"{k}: trained on {a!r}, found {b!r}" for k, (a, b) in differ.items())
+        raise DataError(
+            f"model {entry.get('name')!r} was trained on other {entry.get('features')} features than "
+            f"{store or 'these'} ({detail}): recompute the features with the model's settings or retrain"
+        )
+
+
+def train_models(
+    dataset: Dataset, out: str | Path, *, config: TrainConfig, verbose: bool = False
+) -> dict[str, Any]:
+    """Fit every configured model on the shared split and save them with a manifest.
+
+    Parameters
+    ----------
+    dataset
+        From :func:`build_dataset` with every source the models read.
+    out
+        The models folder: ``<out>/<name>/`` per model and ``<out>/manifest.json``.
+    config
+        Which models, their parameters, seed and sample weighting.
+    verbose
+        Progress bars inside the models that train for epochs.
+
+    Returns
+    -------
+    dict
+        The manifest (also written to ``manifest.json``).
+
+    Raises
+    ------
+    DataError
+        If the train split has no usable rows of a class, or a model fails on the data.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    train, valid = dataset.rows("train"), dataset.rows("valid")
+    frame = dataset.frame
+    y_train = frame["label"].to_numpy()[train]
+    y_valid = frame["label"].to_numpy()[valid]
+    counts = row_counts(dataset)
+    log.info("training on %d rows, validating on %d (rows per split: %s)", len(train), len(valid), counts)
+    if len(train) == 0:
+        raise DataError(
+            f"no usable training rows (rows of the train split: {counts['train']}); check labels and features"
+        )
+    weights = None
+    if config.sample_weight == "confidence":
+        weights = np.nan_to_num(frame["confidence"].to_numpy(dtype=np.float64)[train], nan=1.0)
+        weights = weights / weights.mean() if weights.sum() > 0 else None
+
+    manifest: dict[str, Any] = {
+        "format": 1,
+        "weaklabel": __version__,
+        "seed": config.seed,
+        "sample_weight": config.sample_weight,
+        "clip": dataset.clip,
+        "mel": next(
+            (m["mel"] for m in dataset.metas.values() if isinstance(m, Mapping) and "mel" in m), None
+        ),
+        "features": {
+            source: {"meta": dataset.metas[source], "dim": int(dataset.features[source].shape[1])}
+            for source in dataset.features
+        },
+        "rows": counts,
+        "split_fingerprint": split_fingerprint(frame),
+        "split": split_summary(frame[["segment_id", "video", "split"]], frame[["segment_id", "label"]]),
+        "models": {},
+    }
+    for name in config.models:
+        spec = MODEL_SPECS[name]
+        model = spec.cls(**config.model_params(name))
+        if hasattr(model, "verbose"):
+            model.verbose = verbose
+        began = time.perf_counter()
+        log.info("fitting %s (%s) on %s", name, type(model).__name__, spec.features or "no features")
+        model.fit(
+            dataset.X(spec.features, train),
+            y_train,
+            X_val=dataset.X(spec.features, valid),
+            y_val=y_valid,
+            sample_weight=weights,
+        )
+        folder = out / name
+        if folder.exists():
+            shutil.rmtree(folder)
+        model.save(folder)
+        elapsed = time.perf_counter() - began
+        fitted = {k: v for k, v in model.fitted_info().items() if k != "history"}
+        meta = dataset.metas.get(spec.features, {}) if spec.features else {}
+        manifest["models"][name] = {
+            "name": name,
+            "class": f"{type(model).__module__}:{type(model).__qualname__}",
+            "path": name,
+            "features": spec.features,
+            "audio": spec.audio,
+            "description": spec.description,
+            "feature_identity": store_identity(meta) if spec.features != DURATION else {},
+            "params": {k: list(v) if isinstance(v, tuple) else v for k, v in model.get_params().items()},
+            "fitted": fitted,
+            "n_train": len(train),
+            "n_valid": len(valid),
+            "train_classes": {"positive": int((y_train == 1).sum()), "negative": int((y_train == 0).sum())},
+            "sample_weight": config.sample_weight
+            if weights is not None and model.supports_sample_weight
+            else "none",
+            "fit_seconds": round(elapsed, 2),
+        }
+        log.info("fitted %s in %.1f s", name, elapsed)
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False, default=str) + "\n")
+    return manifest
+
+
+def read_manifest(models_dir: str | Path) -> dict[str, Any]:
+    """The manifest of a models folder.
+
+    Raises
+    ------
+    DataError
+        If there is none.
+    """
+    path = Path(models_dir) / MANIFEST
+    if not path.exists():
+        raise DataError(f"no {MANIFEST} in {models_dir}: run the train stage (weaklabel train) first")
+    return json.loads(path.read_text())
+
+
+def load_model(models_dir: str | Path, name: str) -> Model:
+    """Load model ``name`` from a models folder written by :func:`train_models`.
+
+    Parameters
+    ----------
+    models_dir
+        The models folder.
+    name
+        A key of the manifest's ``models`` (``dense_head``, ``knn``, ...).
+
+    Returns
+    -------
+    Model
+        The fitted model; its manifest entry (``read_manifest(models_dir)["models"][name]``)
+        says which features it reads (``features``, ``feature_identity``).
+
+    Raises
+    ------
+    DataError
+        If the folder or the model is missing.
+
+    Examples
+    --------
+    >>> head = load_model("models", "dense_head")  # doctest: +SKIP
+    >>> head.predict_proba(X)[:, 1]  # doctest: +SKIP
+    """
+    manifest = read_manifest(models_dir)
+    entry = manifest["models"].get(name)
+    if entry is None:
+        raise DataError(f"{models_dir} holds no model {name!r}; it holds {', '.join(manifest['models'])}")
+    return load_saved(Path(models_dir) / entry["path"])
+
+
+def train_from_paths(
+    *,
+    labels: str | Path,
+    split: str | Path,
+    clips: str | Path | None,
+    stores: Mapping[str, str | Path],
+    out: str | Path,
+    config: TrainConfig,
+    verbose: bool = False,
+) -> dict[str, Any]:
+    """Read the tables and stores, then :func:`train_models` (what the train stage runs).
+
+    Parameters
+    ----------
+    labels, split, clips
+        ``labels.parquet``, ``split.parquet`` and ``clips.parquet`` (clips may be None when no
+        chosen model reads duration; it then records no clip format).
+    stores
+        Store name -> folder, for every store the chosen models read (extra ones are ignored).
+    out
+        The models folder.
+    config
+        The train config.
+    verbose
+        Progress bars while training.
+
+    Returns
+    -------
+    dict
+        The manifest.
+
+    Raises
+    ------
+    DataError, ParameterError
+        If an input is missing or malformed, or a model's store is not given.
+    """
+    sources = config.sources()
+    dataset = build_dataset(
+        read_split(split),
+        read_table(labels),
+        stores={name: path for name, path in stores.items() if name in sources},
+        clips=read_table(clips) if clips is not None else None,
+        sources=sources,
+    )
+    return train_models(dataset, out, config=config, verbose=verbose)
