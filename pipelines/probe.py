@@ -1,0 +1,39 @@
+"""DVC stage ``probe``: score the demo's multilingual probe recordings with a trained model (params probe)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pipelines import _stage
+from weaklabel.manifests import build_manifest
+from weaklabel.probe import ProbeConfig, load_trained, probe, write_probe
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--in", dest="folder", type=Path, required=True, help="folder of recordings")
+    parser.add_argument("--manifest", type=Path, default=None, help="manifest CSV (paths relative to --in)")
+    parser.add_argument("--models", type=Path, required=True, help="models folder (train stage)")
+    parser.add_argument("--out", type=Path, required=True, help="folder for probe.parquet, summary, PNG")
+    args = parser.parse_args(argv)
+    log = _stage.start("probe")
+
+    config = _stage.section("probe", ProbeConfig)
+    manifest = build_manifest(args.folder, csv=args.manifest)
+    trained = load_trained(args.models, config.model or None)
+    result = probe(manifest, trained, config=config, root=args.folder)
+    write_probe(result, args.out)
+    log.info("backbone: %s", result.info["backbone"])
+    log.info(
+        "probe: %d files, %d scored, %d rejected; positive > negative in %d of %d languages",
+        result.info["files"],
+        result.info["scored"],
+        result.info["rejected"],
+        result.info["overall"]["languages_positive_higher"],
+        result.info["overall"]["languages_compared"],
+    )
+
+
+if __name__ == "__main__":
+    main()

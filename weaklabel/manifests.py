@@ -1,0 +1,551 @@
+"""Manifests of recordings to score: which file, which language, which polarity.
+
+A manifest is a :class:`pandas.DataFrame` with one row per recording and exactly the columns of
+:data:`MANIFEST_COLUMNS`:
+
+``path``
+    Absolute path of the recording (string).
+``language``
+    Language name, lower case (``"english"``, ``"german"``); the parent folder's name when nothing
+    says otherwise.
+``polarity``
+    ``"positive"``, ``"negative"`` or missing (``<NA>``: unknown, or an emotion without a valence
+    such as neutral, calm, boredom or surprise).
+``label``
+    ``1`` (positive), ``0`` (negative) or missing: ``polarity`` as a nullable ``Int8``.
+``group``
+    Speaker (or session) id, for grouped splits and per-speaker summaries; may be missing.
+``corpus``
+    Where the row comes from: ``"ravdess"``, ``"emodb"``, ``"manifest"`` or ``"folder"``.
+``emotion``
+    The acted emotion when the corpus has one (``"happy"``, ``"sad"``, ``"angry"``, ``"fearful"``,
+    ``"disgust"``, ``"neutral"``, ``"calm"``, ``"boredom"``, ``"surprised"``); may be missing.
+``text``
+    What is said, when known; may be missing.
+
+Builders: :func:`ravdess_manifest` and :func:`emodb_manifest` read the emotion from those corpora's
+file names; :func:`read_manifest` reads a CSV (``path, language, polarity, text`` and optionally
+``group``, ``emotion``); :func:`folder_manifest` lists a folder (language = parent folder name,
+polarity unknown).
+
+Valence of acted emotions (:data:`VALENCE`), as ``../shared/data/README.md`` states it: positive =
+happy; negative = sad, angry, fearful, disgust; neutral, calm, boredom and surprise have no valence
+(polarity missing). Those rows are **kept** in the manifest, so a consumer decides what to do with
+them (the probe scores them and shows them, but leaves them out of the positive-vs-negative summary).
+
+A file whose name does not follow a corpus's naming scheme is kept too, with emotion and polarity
+missing, and logged: builders never drop a recording silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from weaklabel.errors import DataError, ParameterError
+
+log = logging.getLogger(__name__)
+
+#: Columns of every manifest frame, in order.
+MANIFEST_COLUMNS: tuple[str, ...] = (
+    "path",
+    "language",
+    "polarity",
+    "label",
+    "group",
+    "corpus",
+    "emotion",
+    "text",
+)
+
+#: Arrow schema of a manifest written to Parquet (``weaklabel.tables.write_table``).
+MANIFEST_SCHEMA = pa.schema(
+    [
+        ("path", pa.string()),
+        ("language", pa.string()),
+        ("polarity", pa.string()),
+        ("label", pa.int8()),
+        ("group", pa.string()),
+        ("corpus", pa.string()),
+        ("emotion", pa.string()),
+        ("text", pa.string()),
+    ]
+)
+
+POSITIVE = "positive"
+NEGATIVE = "negative"
+
+#: Emotion -> polarity; emotions without a valence map to ``None`` (kept, not scored as pos/neg).
+VALENCE: dict[str, str | None] = {
+    "happy": POSITIVE,
+    "sad": NEGATIVE,
+    "angry": NEGATIVE,
+    "fearful": NEGATIVE,
+    "disgust": NEGATIVE,
+    "neutral": None,
+    "calm": None,
+    "boredom": None,
+    "surprised": None,
+}
+
+#: File suffixes :func:`folder_manifest` lists: what libsndfile decodes, and common formats it does
+#: not (m4a, aac, wma, opus in mp4), so that those reach the probe's rejects instead of vanishing.
+AUDIO_EXTENSIONS: frozenset[str] = frozenset(
+    {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".aifc", ".au", ".snd"}
+    | {".caf", ".w64", ".rf64", ".sd2", ".voc", ".m4a", ".aac", ".wma", ".webm"}
+)
+
+#: RAVDESS emotion code (third field of ``MM-CC-EE-II-SS-RR-AA``) -> emotion.
+RAVDESS_EMOTIONS: dict[str, str] = {
+    "01": "neutral",
+    "02": "calm",
+    "03": "happy",
+    "04": "sad",
+    "05": "angry",
+    "06": "fearful",
+    "07": "disgust",
+    "08": "surprised",
+}
+#: RAVDESS statement code (fifth field) -> sentence, from the corpus documentation.
+RAVDESS_STATEMENTS: dict[str, str] = {
+    "01": "Kids are talking by the door.",
+    "02": "Dogs are sitting by the door.",
+}
+_RAVDESS_NAME = re.compile(r"^(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})$")
+
+#: EmoDB emotion letter (index 5 of ``SSTTTEV``) -> emotion (German initials: Wut, Langeweile,
+#: Ekel, Angst, Freude, Trauer, Neutral).
+EMODB_EMOTIONS: dict[str, str] = {
+    "W": "angry",
+    "L": "boredom",
+    "E": "disgust",
+    "A": "fearful",
+    "F": "happy",
+    "T": "sad",
+    "N": "neutral",
+}
+#: EmoDB text code (indices 2-4) -> sentence, from the corpus documentation.
+EMODB_TEXTS: dict[str, str] = {
+    "a01": "Der Lappen liegt auf dem Eisschrank.",
+    "a02": "Das will sie am Mittwoch abgeben.",
+    "a04": "Heute abend könnte ich es ihm sagen.",
+    "a05": "Das schwarze Stück Papier befindet sich da oben neben dem Holzstück.",
+    "a07": "In sieben Stunden wird es soweit sein.",
+    "b01": "Was sind denn das für Tüten, die da unter dem Tisch stehen?",
+    "b02": "Sie haben es gerade hochgetragen und jetzt gehen sie wieder runter.",
+    "b03": "An den Wochenenden bin ich jetzt immer nach Hause gefahren und habe Agnes besucht.",
+    "b09": "Ich will das eben wegbringen und dann mit Karl was trinken gehen.",
+    "b10": "Die wird auf dem Platz sein, wo wir sie immer hinlegen.",
+}
+_EMODB_NAME = re.compile(r"^(\d{2})([ab]\d{2})([A-Z])([a-z])$")
+
+#: Spellings :func:`read_manifest` accepts in the ``polarity`` column (case-insensitive).
+POLARITY_SPELLINGS: dict[str, str | None] = {
+    "positive": POSITIVE,
+    "pos": POSITIVE,
+    "+": POSITIVE,
+    "1": POSITIVE,
+    "negative": NEGATIVE,
+    "neg": NEGATIVE,
+    "-": NEGATIVE,
+    "0": NEGATIVE,
+    "": None,
+    "unknown": None,
+    "none": None,
+    "nan": None,
+    "neutral": None,
+}
+
+_MANIFEST_DTYPES = {
+    "path": "string",
+    "language": "string",
+    "polarity": "string",
+    "label": "Int8",
+    "group": "string",
+    "corpus": "string",
+    "emotion": "string",
+    "text": "string",
+}
+
+
+def manifest_frame(rows: Iterable[dict]) -> pd.DataFrame:
+    """Build a manifest from row dicts, filling ``label`` from ``polarity``.
+
+    Parameters
+    ----------
+    rows
+        Dicts with ``path`` and any of the other :data:`MANIFEST_COLUMNS` (missing ones are null;
+        ``label`` is always derived from ``polarity``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`MANIFEST_COLUMNS`; strings as pandas ``string`` (missing = ``<NA>``),
+        ``label`` as nullable ``Int8``.
+
+    Raises
+    ------
+    DataError
+        If a ``polarity`` is neither ``"positive"``, ``"negative"`` nor missing.
+    """
+    frame = pd.DataFrame(list(rows), columns=[c for c in MANIFEST_COLUMNS if c != "label"])
+    frame = frame.astype({k: v for k, v in _MANIFEST_DTYPES.items() if k != "label"})
+    bad = frame["polarity"].dropna()
+    bad = bad[~bad.isin([POSITIVE, NEGATIVE])]
+    if len(bad):
+        raise DataError(
+            f"polarity must be {POSITIVE!r}, {NEGATIVE!r} or missing, found {sorted(set(bad))[:5]}"
+        )
+    label = frame["polarity"].map({POSITIVE: 1, NEGATIVE: 0}, na_action="ignore")
+    frame.insert(3, "label", pd.array(label, dtype="Int8"))
+    return frame[list(MANIFEST_COLUMNS)]
+
+
+def _audio_files(folder: str | Path, extensions: Iterable[str]) -> tuple[Path, list[Path]]:
+    """Audio files under ``folder`` (recursive, sorted, hidden files skipped); others are logged."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"recordings folder {folder} not found or not a folder; pass a folder of audio files")
+    wanted = {e.lower() for e in extensions}
+    files, other = [], []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue
+        (files if path.suffix.lower() in wanted else other).append(path)
+    if other:
+        log.info(
+            "%s: %d file(s) without an audio extension not listed (e.g. %s)",
+            folder,
+            len(other),
+            ", ".join(p.name for p in other[:3]),
+        )
+    return folder.resolve(), [p.resolve() for p in files]
+
+
+def _check_nonempty(folder: Path, rows: list[dict], what: str) -> None:
+    if not rows:
+        raise DataError(
+            f"no audio files found under {folder} (looked for {', '.join(sorted(AUDIO_EXTENSIONS))}); "
+            f"expected {what}"
+        )
+
+
+def folder_manifest(folder: str | Path, *, extensions: Iterable[str] = AUDIO_EXTENSIONS) -> pd.DataFrame:
+    """List every audio file under ``folder``: language = parent folder name, polarity unknown.
+
+    Parameters
+    ----------
+    folder
+        Searched recursively; hidden files and folders are skipped.
+    extensions
+        File suffixes (lower case, with the dot) that count as audio; other files are logged and
+        not listed. Undecodable files with an audio suffix are listed (a consumer rejects them).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A manifest (:data:`MANIFEST_COLUMNS`), sorted by path, ``corpus`` = ``"folder"``; a file
+        directly in ``folder`` has that folder's name as its language.
+
+    Raises
+    ------
+    DataError
+        If ``folder`` is missing or holds no audio file.
+
+    Examples
+    --------
+    ``recordings/french/a.wav`` gets language ``"french"``:
+
+    >>> folder_manifest("recordings")["language"].tolist()  # doctest: +SKIP
+    ['french']
+    """
+    root, files = _audio_files(folder, extensions)
+    rows = [{"path": str(p), "language": p.parent.name.lower(), "corpus": "folder"} for p in files]
+    _check_nonempty(root, rows, "a folder of recordings, one sub-folder per language")
+    return manifest_frame(rows)
+
+
+def _scheme_rows(folder: str | Path, *, corpus: str, language: str, parse, expected: str) -> list[dict]:
+    root, files = _audio_files(folder, AUDIO_EXTENSIONS)
+    rows, unmatched = [], []
+    for path in files:
+        parsed = parse(path.stem)
+        if parsed is None:
+            unmatched.append(path.name)
+            parsed = {}
+        rows.append({"path": str(path), "language": language, "corpus": corpus, **parsed})
+    _check_nonempty(root, rows, f"{corpus} recordings named {expected}")
+    if unmatched:
+        log.warning(
+            "%s: %d of %d file(s) do not follow the %s naming scheme %s (e.g. %s): kept with emotion "
+            "and polarity unknown",
+            root,
+            len(unmatched),
+            len(rows),
+            corpus,
+            expected,
+            ", ".join(unmatched[:3]),
+        )
+    return rows
+
+
+def _parse_ravdess(stem: str) -> dict | None:
+    match = _RAVDESS_NAME.match(stem)
+    if match is None or match.group(3) not in RAVDESS_EMOTIONS:
+        return None
+    emotion = RAVDESS_EMOTIONS[match.group(3)]
+    return {
+        "emotion": emotion,
+        "polarity": VALENCE[emotion],
+        "group": f"ravdess_{match.group(7)}",
+        "text": RAVDESS_STATEMENTS.get(match.group(5)),
+    }
+
+
+def _parse_emodb(stem: str) -> dict | None:
+    match = _EMODB_NAME.match(stem)
+    if match is None or match.group(3) not in EMODB_EMOTIONS:
+        return None
+    emotion = EMODB_EMOTIONS[match.group(3)]
+    return {
+        "emotion": emotion,
+        "polarity": VALENCE[emotion],
+        "group": f"emodb_{match.group(1)}",
+        "text": EMODB_TEXTS.get(match.group(2)),
+    }
+
+
+def ravdess_manifest(folder: str | Path, *, language: str = "english") -> pd.DataFrame:
+    """Manifest of RAVDESS recordings from their file names.
+
+    Names are ``MM-CC-EE-II-SS-RR-AA.wav``: modality, vocal channel, emotion ``EE``
+    (:data:`RAVDESS_EMOTIONS`), intensity, statement ``SS`` (:data:`RAVDESS_STATEMENTS`),
+    repetition, actor ``AA``. Polarity from :data:`VALENCE` (happy positive; sad, angry, fearful,
+    disgust negative; neutral, calm, surprised missing).
+
+    Parameters
+    ----------
+    folder
+        Searched recursively (the ``Actor_NN`` sub-folders of the full release work as they are).
+    language
+        Language of every row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A manifest (:data:`MANIFEST_COLUMNS`), sorted by path; ``group`` = ``"ravdess_AA"``,
+        ``corpus`` = ``"ravdess"``. Files that do not follow the scheme are kept with emotion and
+        polarity missing (and a warning).
+
+    Raises
+    ------
+    DataError
+        If ``folder`` is missing or holds no audio file.
+
+    Examples
+    --------
+    >>> m = ravdess_manifest("../shared/data/ravdess")  # doctest: +SKIP
+    >>> m.loc[0, ["emotion", "polarity", "group"]].tolist()  # doctest: +SKIP
+    ['neutral', <NA>, 'ravdess_01']
+    """
+    return manifest_frame(
+        _scheme_rows(
+            folder, corpus="ravdess", language=language, parse=_parse_ravdess, expected="MM-CC-EE-II-SS-RR-AA"
+        )
+    )
+
+
+def emodb_manifest(folder: str | Path, *, language: str = "german") -> pd.DataFrame:
+    """Manifest of Berlin EmoDB recordings from their file names.
+
+    Names are ``SSTTTEV.wav``: speaker ``SS``, text ``TTT`` (:data:`EMODB_TEXTS`), emotion letter
+    ``E`` (:data:`EMODB_EMOTIONS`), version ``V``. Polarity from :data:`VALENCE` (happiness
+    positive; sadness, anger, fear, disgust negative; neutral and boredom missing).
+
+    Parameters
+    ----------
+    folder
+        Searched recursively (EmoDB's ``wav/`` folder works as it is).
+    language
+        Language of every row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A manifest (:data:`MANIFEST_COLUMNS`), sorted by path; ``group`` = ``"emodb_SS"``,
+        ``corpus`` = ``"emodb"``. Files that do not follow the scheme are kept with emotion and
+        polarity missing (and a warning).
+
+    Raises
+    ------
+    DataError
+        If ``folder`` is missing or holds no audio file.
+    """
+    return manifest_frame(
+        _scheme_rows(folder, corpus="emodb", language=language, parse=_parse_emodb, expected="SSTTTEV")
+    )
+
+
+#: Naming schemes by name (``weaklabel probe --scheme``): folder -> manifest.
+SCHEMES = {"ravdess": ravdess_manifest, "emodb": emodb_manifest}
+
+
+def read_manifest(csv: str | Path, *, root: str | Path | None = None) -> pd.DataFrame:
+    """Read a manifest CSV: ``path`` and optionally ``language``, ``polarity``/``label``, ``text`` and more.
+
+    Parameters
+    ----------
+    csv
+        UTF-8 CSV with a header row (column names case-insensitive). ``path`` is required; relative
+        paths are resolved against ``root``. Optional columns:
+
+        - ``language``: missing (column or cell) means the file's parent folder name;
+        - ``polarity``: positive/negative, pos/neg, +/-, 1/0, or empty/unknown/neutral/none for
+          no polarity;
+        - ``label``: 1, 0 or empty, an alternative to ``polarity`` (when both are given they must
+          agree);
+        - ``group`` (or ``speaker``), ``corpus`` (default ``"manifest"``), ``emotion``, ``text``.
+
+        Other columns are ignored.
+    root
+        Folder relative paths start from; ``None`` for the CSV's own folder.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A manifest (:data:`MANIFEST_COLUMNS`) in file order.
+
+    Raises
+    ------
+    DataError
+        If the CSV is missing, has no ``path`` column, lists a path twice, has an unknown polarity
+        spelling or a label other than 1/0/empty, or a label that contradicts its polarity. Paths
+        that do not exist are *not* an error (a consumer rejects them).
+
+    Examples
+    --------
+    A ``manifest.csv`` such as the demo's ``Probe/manifest.csv``::
+
+        path,language,polarity,text
+        english/positive_01.wav,english,positive,I absolutely loved this film.
+    """
+    csv = Path(csv)
+    if not csv.is_file():
+        raise DataError(f"manifest {csv} not found; pass an existing CSV with a path column")
+    table = pd.read_csv(csv, dtype=str, keep_default_na=False, encoding="utf-8")
+    table.columns = [str(c).strip().lower() for c in table.columns]
+    if "group" not in table.columns and "speaker" in table.columns:
+        table = table.rename(columns={"speaker": "group"})
+    if "path" not in table.columns:
+        raise DataError(
+            f"manifest {csv} has columns {list(table.columns)}; expected at least 'path' "
+            "(and optionally language, polarity or label, text, group, corpus, emotion)"
+        )
+    base = Path(root) if root is not None else csv.parent
+    paths = [Path(p.strip()).expanduser() for p in table["path"]]
+    paths = [(p if p.is_absolute() else base / p).resolve() for p in paths]
+    duplicated = pd.Series([str(p) for p in paths]).duplicated()
+    if duplicated.any():
+        raise DataError(
+            f"manifest {csv} lists {int(duplicated.sum())} path(s) more than once "
+            f"(e.g. {paths[int(duplicated.idxmax())]}); list each recording once"
+        )
+
+    def column(name: str) -> list[str | None]:
+        values = table[name] if name in table.columns else [""] * len(table)
+        return [str(v).strip() or None for v in values]
+
+    polarity = _polarity(table, csv, column)
+    rows = [
+        {
+            "path": str(path),
+            "language": (language or path.parent.name).lower(),
+            "polarity": pol,
+            "group": group,
+            "corpus": corpus or "manifest",
+            "emotion": emotion,
+            "text": text,
+        }
+        for path, language, pol, group, corpus, emotion, text in zip(
+            paths,
+            column("language"),
+            polarity,
+            column("group"),
+            column("corpus"),
+            column("emotion"),
+            column("text"),
+            strict=True,
+        )
+    ]
+    return manifest_frame(rows)
+
+
+def _polarity(table: pd.DataFrame, csv: Path, column) -> list[str | None]:
+    """Polarity per row from the ``polarity`` and/or ``label`` columns of a manifest CSV."""
+    spelled = [(v or "").lower() for v in column("polarity")]
+    unknown = sorted(set(spelled) - set(POLARITY_SPELLINGS))
+    if unknown:
+        raise DataError(
+            f"{csv}: column polarity holds {unknown[:5]}; expected positive/negative (or pos/neg, +/-, 1/0) "
+            "or empty/unknown/neutral for no polarity: fix those rows"
+        )
+    polarity = [POLARITY_SPELLINGS[v] for v in spelled]
+    if "label" not in table.columns:
+        return polarity
+    labels = [(v or "").replace(".0", "") for v in column("label")]
+    bad = sorted(set(labels) - {"1", "0", ""})
+    if bad:
+        raise DataError(f"{csv}: column label holds {bad[:5]}; expected 1 (positive), 0 (negative) or empty")
+    from_label = [{"1": POSITIVE, "0": NEGATIVE}.get(v) for v in labels]
+    if "polarity" not in table.columns:
+        return from_label
+    clash = [i for i, (p, q) in enumerate(zip(polarity, from_label, strict=True)) if q and p and p != q]
+    if clash:
+        raise DataError(
+            f"{csv}: label and polarity disagree on {len(clash)} row(s) (first: data row {clash[0] + 1}); "
+            "keep one of the two columns or make them agree"
+        )
+    return [p or q for p, q in zip(polarity, from_label, strict=True)]
+
+
+def build_manifest(
+    folder: str | Path, *, csv: str | Path | None = None, scheme: str | None = None
+) -> pd.DataFrame:
+    """The manifest of a folder of recordings: from a CSV, a naming scheme, or the folder itself.
+
+    Parameters
+    ----------
+    folder
+        The recordings.
+    csv
+        A manifest CSV (:func:`read_manifest`); its relative paths are resolved against ``folder``.
+    scheme
+        A key of :data:`SCHEMES` (``"ravdess"``, ``"emodb"``): emotions from the file names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A manifest (:data:`MANIFEST_COLUMNS`); :func:`folder_manifest` when neither ``csv`` nor
+        ``scheme`` is given.
+
+    Raises
+    ------
+    ParameterError
+        If both ``csv`` and ``scheme`` are given, or ``scheme`` is unknown.
+    DataError
+        As the builder it calls.
+    """
+    if csv is not None and scheme:
+        raise ParameterError("give a manifest CSV or a naming scheme, not both")
+    if csv is not None:
+        return read_manifest(csv, root=folder)
+    if scheme:
+        if scheme not in SCHEMES:
+            raise ParameterError(f"unknown naming scheme {scheme!r}; expected one of {', '.join(SCHEMES)}")
+        return SCHEMES[scheme](folder)
+    return folder_manifest(folder)
