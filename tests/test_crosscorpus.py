@@ -1,0 +1,203 @@
+"""Cross-corpus evaluation: protocols, CIs by speaker, the duration baseline, outputs, CLI, real data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from tests.conftest import tone
+from weaklabel.cli import main
+from weaklabel.crosscorpus import (
+    PREDICTIONS_SCHEMA,
+    TABLE_SCHEMA,
+    CrossCorpusConfig,
+    crosscorpus,
+    load_manifest,
+    to_markdown,
+    write_crosscorpus,
+)
+from weaklabel.errors import DataError, ParameterError
+from weaklabel.features.egemaps import egemaps_available
+from weaklabel.tables import read_table
+
+FAST = CrossCorpusConfig(n_boot=200, min_ci_speakers=3)
+
+
+def write_corpus(root, rng, *, corpora=("alpha", "beta"), speakers=3, per_class=3):
+    """Tone corpora where valence is pitch (positive high, negative low) and duration is random."""
+    rows = []
+    for corpus in corpora:
+        for s in range(speakers):
+            for label in (1, 0):
+                for k in range(per_class):
+                    name = f"{corpus}_{s}_{label}_{k}.wav"
+                    freq = (420.0 if label else 180.0) + rng.uniform(-20, 20)
+                    audio = tone(rng.uniform(1.0, 3.0), freq=freq) + 0.01 * rng.normal(size=1)
+                    sf.write(root / name, audio.astype(np.float32), 16_000)
+                    rows.append(
+                        {"path": str(root / name), "label": label, "group": f"s{s}", "corpus": corpus}
+                    )
+            name = f"{corpus}_{s}_neutral.wav"
+            sf.write(root / name, tone(2.0, freq=300.0), 16_000)
+            rows.append({"path": str(root / name), "label": None, "group": f"s{s}", "corpus": corpus})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpora")
+    manifest = write_corpus(root, np.random.default_rng(0))
+    result = crosscorpus(manifest, backbones=["mel_mean"], config=FAST, work_dir=root / "work")
+    return root, manifest, result
+
+
+def test_config_validation():
+    assert CrossCorpusConfig(protocols=["loco"]).protocols == ("loco",)
+    with pytest.raises(ParameterError, match="protocols"):
+        CrossCorpusConfig(protocols=("loso",))
+    with pytest.raises(ParameterError, match="level"):
+        CrossCorpusConfig(level=1.5)
+    with pytest.raises(ParameterError, match="n_boot"):
+        CrossCorpusConfig(n_boot=0)
+    with pytest.raises(ParameterError, match="backbones"):
+        crosscorpus(pd.DataFrame(), backbones=["resnet"])
+
+
+def test_table_has_every_cell_with_the_duration_baseline(synthetic):
+    _, manifest, result = synthetic
+    table = result.table
+    assert list(table.columns) == TABLE_SCHEMA.names
+    assert table[["protocol", "test_corpus"]].values.tolist() == [
+        ["loco", "alpha"],
+        ["loco", "beta"],
+        ["within", "alpha"],
+        ["within", "beta"],
+    ]
+    assert (table["status"] == "ok").all()
+    # pitch carries the label: the mel features find it; duration is random and does not
+    assert (table["auc"] > 0.9).all()
+    assert (table["duration_auc"] < 0.85).all()
+    assert ((table["ci_low"] <= table["auc"]) & (table["auc"] <= table["ci_high"])).all()
+    assert (table["ci_unit"] == "speaker").all() and (table["n_test_speakers"] == 3).all()
+    loco = table.iloc[0]
+    assert loco.train_corpora == "beta" and loco.n_train == 18 and loco.n_test == 18
+    assert (loco.n_test_pos, loco.n_test_neg) == (9, 9)
+    counts = result.counts.set_index("corpus")
+    assert counts.loc["alpha", "unlabelled"] == 3 and counts.loc["alpha", "evaluated"] == 18
+    assert counts["files"].sum() == len(manifest)
+
+
+def test_predictions_are_held_out(synthetic):
+    _, _, result = synthetic
+    preds = result.predictions
+    assert list(preds.columns) == PREDICTIONS_SCHEMA.names
+    assert set(preds["backbone"]) == {"mel_mean", "duration"}
+    within = preds[(preds["protocol"] == "within") & (preds["backbone"] == "mel_mean")]
+    assert within.groupby("test_corpus")["segment_id"].nunique().tolist() == [18, 18]  # each file once
+    loco = preds[(preds["protocol"] == "loco") & (preds["test_corpus"] == "alpha")]
+    assert set(loco["corpus"]) == {"alpha"}
+
+
+def test_outputs(synthetic, tmp_path):
+    _, _, result = synthetic
+    paths = write_crosscorpus(result, tmp_path)
+    assert len(read_table(paths["table"])) == 4 and len(pd.read_csv(paths["csv"])) == 4
+    assert paths["heatmap"].read_bytes()[:4] == b"\x89PNG"
+    text = paths["markdown"].read_text()
+    assert "duration" in text and "Mean ROC AUC" in text and "| loco | alpha | beta | mel_mean |" in text
+
+
+def test_few_speakers_and_one_corpus(tmp_path, rng):
+    manifest = write_corpus(tmp_path, rng, corpora=("solo",), speakers=1, per_class=3)
+    sf.write(tmp_path / "gone.wav", tone(1.0), 16_000)
+    (tmp_path / "gone.wav").unlink()
+    manifest.loc[len(manifest)] = {
+        "path": str(tmp_path / "gone.wav"),
+        "label": 1,
+        "group": "s0",
+        "corpus": "solo",
+    }
+    result = crosscorpus(manifest, backbones=["mel_mean"], config=FAST, work_dir=tmp_path / "work")
+    statuses = dict(zip(result.table["protocol"], result.table["status"], strict=True))
+    assert statuses == {"loco": "needs >= 2 corpora", "within": "needs >= 2 speakers, found 1"}
+    assert result.table["auc"].isna().all()
+    assert result.rejects["reason"].tolist() == ["missing_file"]
+    assert "not evaluated" in to_markdown(result)
+
+
+def test_file_bootstrap_below_min_speakers(synthetic):
+    root, manifest, _ = synthetic
+    config = CrossCorpusConfig(n_boot=100, min_ci_speakers=5, protocols=("loco",))
+    result = crosscorpus(manifest, backbones=["mel_mean"], config=config, work_dir=root / "work")
+    assert (result.table["ci_unit"] == "file").all()
+    assert "too narrow" in to_markdown(result)
+
+
+def test_load_manifest_specs(tmp_path):
+    folder = tmp_path / "emo"
+    folder.mkdir()
+    sf.write(folder / "03a01Fa.wav", tone(1.0), 16_000)
+    sf.write(folder / "03a01Wa.wav", tone(1.0), 16_000)
+    assert load_manifest(f"emodb:{folder}")["label"].tolist() == [1, 0]
+    assert load_manifest(folder, scheme="emodb")["corpus"].tolist() == ["emodb", "emodb"]
+    with pytest.raises(ParameterError, match="emodb:"):
+        load_manifest(folder)
+    with pytest.raises(DataError, match="not found"):
+        load_manifest(tmp_path / "nothing.csv")
+    (tmp_path / "m.csv").write_text("path,label,speaker,corpus\nemo/03a01Fa.wav,1,a,x\n")
+    manifest = load_manifest(tmp_path / "m.csv")
+    assert manifest[["label", "group", "corpus"]].values.tolist() == [[1, "a", "x"]]
+
+
+def test_cli(tmp_path, rng):
+    manifest = write_corpus(tmp_path, rng, speakers=2, per_class=2)
+    manifest.rename(columns={"group": "speaker"}).to_csv(tmp_path / "manifest.csv", index=False)
+    (tmp_path / "params.yaml").write_text("crosscorpus:\n  n_boot: 50\n  protocols: [loco]\n")
+    out = tmp_path / "report"
+    code = main(
+        [
+            "crosscorpus",
+            str(tmp_path / "manifest.csv"),
+            "--backbone",
+            "mel_mean",
+            "--out",
+            str(out),
+            "--params",
+            str(tmp_path / "params.yaml"),
+        ]
+    )
+    assert code == 0
+    table = read_table(out / "crosscorpus.parquet")
+    assert table["protocol"].unique().tolist() == ["loco"] and len(table) == 2
+    assert (out / "heatmap.png").exists() and (out / "work" / "features" / "mel_mean").is_dir()
+
+
+@pytest.mark.slow
+def test_real_emodb_and_ravdess(shared_data, tmp_path):
+    if not egemaps_available():
+        pytest.skip("the opensmile extra is not installed (pip install weaklabel[opensmile]): no eGeMAPS")
+    manifests = [
+        load_manifest(f"emodb:{shared_data / 'emodb'}"),
+        load_manifest(f"ravdess:{shared_data / 'ravdess'}"),
+    ]
+    result = crosscorpus(
+        manifests, backbones=["egemaps", "mel_mean"], config=CrossCorpusConfig(n_boot=500), work_dir=tmp_path
+    )
+    table = result.table.set_index(["protocol", "test_corpus", "backbone"])
+    assert len(table) == 8
+    counts = result.counts.set_index("corpus")
+    assert counts.loc["emodb", ["files", "positive", "negative"]].tolist() == [92, 11, 52]
+    assert counts.loc["ravdess", ["files", "positive", "negative"]].tolist() == [15, 2, 8]
+    assert result.rejects.empty
+    # RAVDESS here is one actor: no within-corpus speaker split is possible, and the table says so
+    assert table.loc[("within", "ravdess", "egemaps"), "status"] == "needs >= 2 speakers, found 1"
+    scored = table[table["status"] == "ok"]
+    assert (
+        len(scored) == 6 and scored["auc"].between(0, 1).all() and scored["duration_auc"].between(0, 1).all()
+    )
+    # 2-speaker test sets: intervals resample files and are wide; the report must say both
+    assert (scored["ci_unit"] == "file").all() and ((scored["ci_high"] - scored["ci_low"]) > 0.1).all()
+    paths = write_crosscorpus(result, tmp_path / "report")
+    assert "too narrow" in paths["markdown"].read_text()

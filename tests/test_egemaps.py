@@ -1,0 +1,258 @@
+"""eGeMAPS embedder (un-padded audio, worker pool), train-only standardisation, and its LR model."""
+
+from __future__ import annotations
+
+import pickle
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from weaklabel.clips import ClipConfig, fix_length, load_clip, plan_clips
+from weaklabel.errors import DataError, MissingDependencyError, ParameterError
+from weaklabel.features import egemaps as eg
+from weaklabel.models.base import load_saved
+from weaklabel.models.egemaps_lr import StandardizedLogistic, benchmark_entry
+from weaklabel.standardize import Standardizer
+
+RATE = 16_000
+needs_opensmile = pytest.mark.skipif(
+    not eg.egemaps_available(),
+    reason="the opensmile extra is not installed (pip install weaklabel[opensmile]): eGeMAPS cannot run",
+)
+
+
+def noise(seconds: float, rng: np.random.Generator, *, level: float = 0.1) -> np.ndarray:
+    """Band-limited noise with a pitch-like tone, non-zero at both ends (so zero-trimming is exact)."""
+    n = int(seconds * RATE)
+    t = np.arange(n) / RATE
+    wave = 0.3 * np.sin(2 * np.pi * 180 * t + 0.3) + level * rng.normal(size=n)
+    wave[0], wave[-1] = 0.05, -0.05
+    return wave.astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    if not eg.egemaps_available():
+        pytest.skip("the opensmile extra is not installed (pip install weaklabel[opensmile])")
+    with eg.EgemapsEmbedder(workers=1) as embed:
+        yield embed
+
+
+# ------------------------------------------------------------------------------ missing extra
+def test_missing_opensmile_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "opensmile", None)  # makes `import opensmile` raise ImportError
+    monkeypatch.setattr(eg, "_SMILE", None)
+    assert not eg.egemaps_available()
+    with pytest.raises(MissingDependencyError) as info:
+        eg.EgemapsEmbedder(workers=1)
+    message = str(info.value)
+    assert "pip install weaklabel[opensmile]" in message
+    assert "non-commercial" in message
+    assert benchmark_entry() is None
+
+
+def test_bad_parameters():
+    with pytest.raises(ParameterError, match="workers"):
+        eg.EgemapsEmbedder(workers=0)
+    with pytest.raises(ParameterError, match="chunksize"):
+        eg.EgemapsEmbedder(workers=1, chunksize=0)
+
+
+# ------------------------------------------------------------------------------ un-padding
+def test_unpadded_uses_positions_and_checks_them():
+    clips = np.zeros((2, 10), np.float32)
+    clips[0, 2:5] = 1
+    clips[1, :] = 2
+    parts = eg.unpadded(clips, pad_left=[2, 0], audio_samples=[3, 10])
+    assert [p.tolist() for p in parts] == [[1, 1, 1], [2] * 10]
+    assert [p.size for p in eg.unpadded(clips)] == [3, 10]  # zero-trimming fallback
+    assert eg.unpadded([np.ones(3), np.ones(5)])[1].size == 5  # ragged batches are taken as they are
+    with pytest.raises(ParameterError, match="both"):
+        eg.unpadded(clips, pad_left=[0, 0])
+    with pytest.raises(ParameterError, match="within"):
+        eg.unpadded(clips, pad_left=[8, 0], audio_samples=[3, 3])
+    with pytest.raises(ParameterError, match=r"\(n, samples\)"):
+        eg.unpadded(np.zeros(10, np.float32))
+
+
+@needs_opensmile
+def test_embedding_ignores_padding(embedder, rng):
+    speech = noise(2.0, rng)
+    length = 7 * RATE
+    clip = fix_length(speech, length, pad_left=RATE)
+    direct = embedder.embed_signals([speech])[0]
+    out = embedder(
+        {"audio": clip[None], "pad_left": [RATE], "audio_samples": [speech.size], "segment_id": ["a"]}
+    )
+    assert out["embedding"].shape == (1, eg.EGEMAPS_DIM) and out["embedding"].dtype == np.float32
+    assert out["segment_id"] == ["a"]  # other batch keys pass through (Ray Data map_batches)
+    np.testing.assert_array_equal(out["embedding"], direct)
+    np.testing.assert_array_equal(embedder({"audio": clip[None]})["embedding"], direct)  # zero-trim fallback
+    padded = embedder({"audio": clip[None], "pad_left": [0], "audio_samples": [length]})["embedding"]
+    # the silence would distort the statistics: that is why the padding is taken off
+    assert np.abs(padded - direct).max() > 1.0
+
+
+@needs_opensmile
+def test_too_short_gives_nan_row_not_an_error(embedder, rng):
+    out = embedder({"audio": [noise(2.0, rng), np.full(50, 0.1, np.float32)]})
+    assert np.isfinite(out["embedding"][0]).all()
+    assert np.isnan(out["embedding"][1]).all()
+    assert out["status"].tolist() == [eg.OK, eg.TOO_SHORT]
+
+
+@needs_opensmile
+def test_meta_and_names(embedder):
+    assert embedder.name == "egemaps" and embedder.dim == 88
+    assert embedder.meta["feature_set"] == "eGeMAPSv02" and "non-commercial" in embedder.meta["licence"]
+    names = eg.egemaps_feature_names()
+    assert len(names) == 88 and names[0].startswith("F0semitone")
+
+
+@needs_opensmile
+def test_worker_pool_matches_in_process_and_pickles(embedder, rng):
+    signals = [noise(1.0 + 0.25 * k, rng) for k in range(4)]
+    serial = embedder.embed_signals(signals)[0]
+    with eg.EgemapsEmbedder(workers=2, chunksize=1) as pooled:
+        parallel = pooled.embed_signals(signals)[0]
+        clone = pickle.loads(pickle.dumps(pooled))  # what Ray does with a callable class
+    np.testing.assert_allclose(parallel, serial, rtol=1e-6, atol=1e-6)
+    assert clone._pool is None and clone.workers == 2
+
+
+@needs_opensmile
+def test_embed_clips_reads_unpadded_slices_and_reports_failures(embedder, rng, tmp_path):
+    long_audio, short_audio = noise(9.0, rng), noise(2.5, rng)
+    sf.write(tmp_path / "long.wav", long_audio, RATE)
+    sf.write(tmp_path / "short.wav", short_audio, RATE)
+    segments = pd.DataFrame(
+        {
+            "segment_id": ["v___long", "v___short", "v___gone"],
+            "audio_path": [
+                str(tmp_path / "long.wav"),
+                str(tmp_path / "short.wav"),
+                str(tmp_path / "gone.wav"),
+            ],
+            "start": [0.0, 0.0, 0.0],
+            "duration": [9.0, 2.5, 3.0],
+        }
+    )
+    clips = plan_clips(segments, ClipConfig(length_s=7.0, seed=3))
+    features, failures = embedder.embed_clips(clips)
+    assert features.shape == (3, 88)
+    assert failures[["segment_id", "reason"]].values.tolist() == [["v___gone", eg.DECODE_ERROR]]
+    assert np.isnan(features[2]).all()
+    # the short clip's features are those of its audio alone, and agree with the batch path
+    decoded = sf.read(tmp_path / "short.wav", dtype="float32")[0]  # the WAV is 16-bit PCM
+    np.testing.assert_array_equal(features[1], embedder.embed_signals([decoded])[0][0])
+    row = clips.iloc[1]
+    batch = {
+        "audio": load_clip(row)[None],
+        "pad_left": [row.pad_left],
+        "audio_samples": [round(row.read_seconds * RATE)],
+    }
+    np.testing.assert_array_equal(embedder(batch)["embedding"][0], features[1])
+    with pytest.raises(ParameterError, match="read_start"):
+        embedder.embed_clips(clips.drop(columns="read_start"))
+
+
+@needs_opensmile
+def test_plugs_into_the_streaming_extraction(embedder, rng, tmp_path):
+    from weaklabel.features.extract import EmbedConfig, extract_features
+    from weaklabel.features.store import read_store
+
+    for k in range(3):
+        sf.write(tmp_path / f"v{k}.wav", noise(1.5 + k, rng), RATE)
+    segments = pd.DataFrame(
+        {
+            "segment_id": [f"v{k}___1" for k in range(3)],
+            "audio_path": [str(tmp_path / f"v{k}.wav") for k in range(3)],
+            "start": 0.0,
+            "duration": [1.5, 2.5, 3.5],
+        }
+    )
+    clips = plan_clips(segments, ClipConfig(length_s=7.0))
+    summary = extract_features(
+        clips, tmp_path / "features", config=EmbedConfig(batch_size=2), embedders=[embedder], verbose=False
+    )
+    assert summary.complete and summary.kept == 3
+    ids, stored, meta = read_store(tmp_path / "features" / "egemaps")
+    assert meta["embedder"] == "egemaps" and stored.shape == (3, 88)
+    np.testing.assert_array_equal(stored, embedder.embed_clips(clips)[0])
+
+
+# ------------------------------------------------------------------------------ standardiser
+def test_standardizer_uses_training_rows_only(rng):
+    features = rng.normal(size=(30, 4)) * [1, 10, 100, 0.1] + [0, 5, -3, 1]
+    split = np.array(["train"] * 20 + ["valid"] * 5 + ["test"] * 5)
+    scaler = Standardizer().fit(features, split=split)
+    np.testing.assert_allclose(scaler.mean_, features[:20].mean(axis=0))
+    np.testing.assert_allclose(scaler.scale_, features[:20].std(axis=0))
+    shifted = features.copy()
+    shifted[20:] = rng.normal(size=(10, 4)) * 1e6 + 1e3  # valid/test rows change wildly
+    again = Standardizer().fit(shifted, split=split)
+    np.testing.assert_array_equal(again.mean_, scaler.mean_)
+    np.testing.assert_array_equal(again.scale_, scaler.scale_)
+    z = scaler.transform(features[:20])
+    np.testing.assert_allclose(z.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(z.std(axis=0), 1, atol=1e-5)
+
+
+def test_standardizer_handles_nan_constant_and_roundtrip():
+    features = np.array([[1.0, 5.0, np.nan], [3.0, 5.0, 2.0], [np.nan, 5.0, 4.0]])
+    scaler = Standardizer().fit(features)
+    np.testing.assert_allclose(scaler.mean_, [2.0, 5.0, 3.0])
+    assert scaler.scale_[1] == 1.0  # constant feature: no division by 0
+    z = scaler.transform(features)
+    assert np.isfinite(z).all() and z[2, 0] == 0 and z[0, 2] == 0  # NaN -> training mean
+    clone = Standardizer.from_dict(scaler.to_dict())
+    np.testing.assert_array_equal(clone.transform(features), z)
+    assert np.isnan(Standardizer(impute=False).fit(features).transform(features)[0, 2])
+
+
+def test_standardizer_errors(rng):
+    with pytest.raises(DataError, match="no training rows"):
+        Standardizer().fit(rng.normal(size=(3, 2)), split=np.array(["test"] * 3))
+    with pytest.raises(ParameterError, match="one name per"):
+        Standardizer().fit(rng.normal(size=(3, 2)), split=np.array(["train"]))
+    with pytest.raises(DataError, match="not fitted"):
+        Standardizer().transform(np.zeros((1, 2)))
+    with pytest.raises(ParameterError, match=r"\(n, 2\)"):
+        Standardizer().fit(np.zeros((2, 2))).transform(np.zeros((2, 3)))
+
+
+# ------------------------------------------------------------------------------ model
+def test_standardized_logistic_fits_saves_and_loads(rng, tmp_path):
+    X = rng.normal(size=(80, 5)) * [1, 1000, 0.001, 1, 1]
+    y = (X[:, 1] / 1000 + 0.3 * rng.normal(size=80) > 0).astype(int)
+    X[3, 2] = np.nan  # a clip with too little audio: imputed, not an error
+    model = StandardizedLogistic(C=1.0).fit(X, y, X_val=X[:5] * 1e6, y_val=y[:5])
+    proba = model.predict_proba(X)
+    assert proba.shape == (80, 2) and np.allclose(proba.sum(axis=1), 1)
+    assert ((proba[:, 1] > 0.5) == y).mean() > 0.8
+    same = StandardizedLogistic(C=1.0).fit(X, y)  # validation rows do not influence the fit
+    np.testing.assert_array_equal(same.coef_, model.coef_)
+    folder = model.save(tmp_path / "egemaps_lr")
+    for loaded in (StandardizedLogistic.load(folder), load_saved(folder)):
+        np.testing.assert_allclose(loaded.predict_proba(X), proba, rtol=1e-12)
+    with pytest.raises(DataError, match="features"):
+        model.predict_proba(X[:, :3])
+
+
+def test_standardized_logistic_validates():
+    with pytest.raises(ParameterError, match="C must"):
+        StandardizedLogistic(C=0).fit(np.zeros((4, 1)), np.array([0, 1, 0, 1]))
+    with pytest.raises(DataError, match="single class"):
+        StandardizedLogistic().fit(np.zeros((4, 1)), np.zeros(4, int))
+    with pytest.raises(ParameterError, match="not fitted"):
+        StandardizedLogistic().predict_proba(np.zeros((1, 1)))
+
+
+@needs_opensmile
+def test_benchmark_entry_when_installed():
+    entry = benchmark_entry()
+    assert entry["name"] == "egemaps_lr" and entry["features"] == "egemaps"
+    assert isinstance(entry["model"], StandardizedLogistic)

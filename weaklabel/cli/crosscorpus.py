@@ -1,0 +1,134 @@
+"""``weaklabel crosscorpus MANIFEST...``: leave-one-corpus-out and within-corpus ROC AUC per backbone."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+from pathlib import Path
+
+from weaklabel.cli._params import read_params
+from weaklabel.config import from_mapping
+from weaklabel.crosscorpus import (
+    BACKBONES,
+    PROTOCOLS,
+    SCHEMES,
+    CrossCorpusConfig,
+    crosscorpus,
+    load_manifest,
+    write_crosscorpus,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PARAMS = "params.yaml"
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register the ``crosscorpus`` subcommand."""
+    parser = subparsers.add_parser(
+        "crosscorpus",
+        help="cross-corpus and within-corpus ROC AUC of each backbone on gold-labelled speech",
+        description=(
+            "Evaluate how well each audio representation carries valence on gold-labelled corpora: "
+            "leave one corpus out (train on the others) and within each corpus leave one speaker out; "
+            "logistic regression on z-scored features, bootstrap confidence intervals by speaker, and "
+            "the duration-only baseline beside every cell. Writes OUT/crosscorpus.{parquet,csv,md}, "
+            "OUT/heatmap.png, OUT/predictions.parquet, OUT/rejects.parquet and OUT/meta.json."
+        ),
+        epilog=(
+            "MANIFEST is a manifest CSV (path, label or polarity, group/speaker, corpus; see "
+            "weaklabel.manifests.read_manifest), or a corpus folder named by its scheme: ravdess:DIR or "
+            "emodb:DIR (valence from the file names: happy positive; sad, angry, fearful, disgust "
+            "negative; others unlabelled). Example: weaklabel crosscorpus emodb:data/emodb "
+            "ravdess:data/ravdess --backbone egemaps mel_mean"
+        ),
+    )
+    parser.add_argument(
+        "manifests", nargs="+", metavar="MANIFEST", help="manifest CSV, ravdess:DIR or emodb:DIR"
+    )
+    parser.add_argument(
+        "--scheme",
+        choices=SCHEMES,
+        default=None,
+        help="naming scheme of MANIFEST arguments given as bare folders (as in weaklabel probe --scheme)",
+    )
+    parser.add_argument(
+        "--protocol",
+        nargs="+",
+        choices=PROTOCOLS,
+        default=None,
+        help="loco (leave one corpus out) and/or within (leave one speaker out within each corpus); "
+        "default: crosscorpus.protocols, else both",
+    )
+    parser.add_argument(
+        "--backbone",
+        nargs="+",
+        choices=BACKBONES,
+        default=None,
+        help="representations to compare (default: egemaps when the opensmile extra is installed, vgg16, "
+        "mel_mean); vgg16 without ImageNet weights is RANDOM and says so",
+    )
+    parser.add_argument(
+        "--weights",
+        default=None,
+        help="override crosscorpus.weights (VGG16): auto | imagenet | random | path.h5",
+    )
+    parser.add_argument("--out", type=Path, default=Path("reports/crosscorpus"), help="folder for the report")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="folder for the feature stores (default OUT/work; a re-run reuses them)",
+    )
+    parser.add_argument(
+        "--params",
+        type=Path,
+        default=None,
+        help=f"params file whose 'crosscorpus' section configures the run (default: ./{DEFAULT_PARAMS} when "
+        "present, else built-in defaults)",
+    )
+    parser.set_defaults(func=run)
+    return parser
+
+
+def default_backbones() -> list[str]:
+    """``egemaps`` (when its extra is installed), ``vgg16`` and ``mel_mean``."""
+    from weaklabel.features.egemaps import INSTALL_HINT, egemaps_available
+
+    if egemaps_available():
+        return list(BACKBONES)
+    log.warning("egemaps left out: the openSMILE package is not installed; %s", INSTALL_HINT)
+    return [b for b in BACKBONES if b != "egemaps"]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate and write the report; returns the exit code."""
+    params_path = args.params
+    if params_path is None and Path(DEFAULT_PARAMS).exists():
+        params_path = Path(DEFAULT_PARAMS)
+    params = read_params(params_path) if params_path is not None else {}
+    config = from_mapping(CrossCorpusConfig, params.get("crosscorpus"), section="crosscorpus")
+    if args.protocol is not None:
+        config = dataclasses.replace(config, protocols=tuple(args.protocol))
+    if args.weights is not None:
+        config = dataclasses.replace(config, weights=args.weights)
+    backbones = args.backbone if args.backbone is not None else default_backbones()
+    manifests = [load_manifest(spec, scheme=args.scheme) for spec in args.manifests]
+    log.info("crosscorpus: %d manifests, backbones %s, %s", len(manifests), ", ".join(backbones), config)
+    result = crosscorpus(
+        manifests, backbones=backbones, config=config, work_dir=args.work or args.out / "work"
+    )
+    paths = write_crosscorpus(result, args.out)
+    for row in result.table.itertuples(index=False):
+        log.info(
+            "%-6s %-10s %-9s AUC %s  (duration %s)  %s",
+            row.protocol,
+            row.test_corpus,
+            row.backbone,
+            "n/a " if row.auc != row.auc else f"{row.auc:.2f}",
+            "n/a " if row.duration_auc != row.duration_auc else f"{row.duration_auc:.2f}",
+            row.status,
+        )
+    log.info("wrote %s and %s", paths["markdown"], paths["heatmap"])
+    return 0

@@ -1,0 +1,462 @@
+"""openSMILE eGeMAPS functionals: a hand-crafted 88-d voice representation that needs no weights.
+
+eGeMAPS v02 (Eyben et al. 2016, "The Geneva Minimalistic Acoustic Parameter Set") summarises a
+recording by 88 statistics (functionals) of pitch, loudness, jitter, shimmer, formants, spectral
+slope and their temporal dynamics. It is the standard paralinguistic baseline, and the
+``opensmile`` PyPI package ships the openSMILE binary, so it runs offline.
+
+Statistics over a 7 s window would be distorted by the silence a short clip is padded with
+(loudness means drop, voiced-segment rates change), so eGeMAPS is always computed on the
+**un-padded** audio: for a planned clip (:mod:`weaklabel.clips`) that is the
+``read_start``/``read_seconds`` slice of the source file, without ``pad_left`` or the tail pad.
+:class:`EgemapsEmbedder` takes either that audio directly (:meth:`EgemapsEmbedder.embed_clips`,
+where worker processes also do the decoding), or a batch of fixed-length clips together with
+where their real audio lies (``pad_left`` and ``audio_samples``, see :meth:`EgemapsEmbedder.__call__`).
+
+Extraction runs in a pool of worker processes (one openSMILE instance each). The pool uses the
+``spawn`` start method, so it is safe next to TensorFlow's threads in the parent.
+
+openSMILE is licensed for research and non-commercial use only (audEERING Research License
+Agreement); it is the optional ``opensmile`` extra: ``pip install weaklabel[opensmile]``.
+Features extracted with it may not be used in a product without a commercial licence from
+audEERING.
+
+Examples
+--------
+>>> import numpy as np
+>>> with EgemapsEmbedder(workers=1) as embedder:  # doctest: +SKIP
+...     out = embedder({"audio": np.zeros((2, 16_000), np.float32)})
+>>> out["embedding"].shape  # doctest: +SKIP
+(2, 88)
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import warnings
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from weaklabel.audio import SAMPLE_RATE, read_slice
+from weaklabel.errors import DataError, MissingDependencyError, ParameterError
+
+log = logging.getLogger(__name__)
+
+#: Dimension of the eGeMAPSv02 functionals.
+EGEMAPS_DIM = 88
+#: What the ``opensmile`` extra is and how to get it (used in every missing-dependency message).
+INSTALL_HINT = (
+    "install the optional extra with `pip install weaklabel[opensmile]` (openSMILE is licensed for "
+    "research and non-commercial use only: see README, 'Licences')"
+)
+#: Per-clip status codes of :meth:`EgemapsEmbedder.embed_clips` (``""`` means computed).
+OK = ""
+#: The clip's audio could not be decoded.
+DECODE_ERROR = "decode_error"
+#: Too little audio for openSMILE's windows (under ~0.1 s): it returns NaN.
+TOO_SHORT = "too_short"
+
+#: Batch keys :meth:`EgemapsEmbedder.__call__` consumes (the others are passed through).
+_INPUT_KEYS = ("audio", "mel", "pad_left", "audio_samples")
+
+_SMILE: Any = None  # one openSMILE instance per process, made lazily
+
+
+def _import_opensmile() -> Any:
+    """The ``opensmile`` module, or a :class:`MissingDependencyError` that says how to get it."""
+    try:
+        import opensmile
+    except ImportError as error:
+        raise MissingDependencyError(
+            f"the egemaps backbone needs the openSMILE Python package, which was not found ({error}); "
+            f"{INSTALL_HINT}; or choose another backbone (vgg16, mel_mean)"
+        ) from error
+    return opensmile
+
+
+def egemaps_available() -> bool:
+    """Whether the ``opensmile`` extra is installed (eGeMAPS rows are added to benchmarks then)."""
+    try:
+        _import_opensmile()
+    except MissingDependencyError:
+        return False
+    return True
+
+
+def _smile() -> Any:
+    global _SMILE
+    if _SMILE is None:
+        opensmile = _import_opensmile()
+        _SMILE = opensmile.Smile(
+            feature_set=opensmile.FeatureSet.eGeMAPSv02, feature_level=opensmile.FeatureLevel.Functionals
+        )
+    return _SMILE
+
+
+def egemaps_feature_names() -> list[str]:
+    """The 88 eGeMAPSv02 functional names, in column order.
+
+    Raises
+    ------
+    MissingDependencyError
+        If the ``opensmile`` extra is not installed.
+    """
+    return list(_smile().feature_names)
+
+
+def egemaps_signal(audio: np.ndarray, *, sample_rate: int = SAMPLE_RATE) -> tuple[np.ndarray, str]:
+    """eGeMAPSv02 functionals of one un-padded mono signal.
+
+    Parameters
+    ----------
+    audio
+        Shape (n,), float; the real audio only (no padding).
+    sample_rate
+        Rate of ``audio``, Hz.
+
+    Returns
+    -------
+    features : numpy.ndarray
+        Shape (88,), float32; all NaN when the signal is too short.
+    status : str
+        :data:`OK`, or :data:`TOO_SHORT` when openSMILE returned NaN.
+
+    Raises
+    ------
+    MissingDependencyError
+        If the ``opensmile`` extra is not installed.
+    """
+    audio = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Segment too short, filling with NaN."
+        values = _smile().process_signal(audio, sample_rate).to_numpy(dtype=np.float32).reshape(-1)
+    return values, (TOO_SHORT if np.isnan(values).any() else OK)
+
+
+def _embed_file_slice(job: tuple[str, float, float | None, int]) -> tuple[np.ndarray, str, str]:
+    """Worker: read one slice of a file and compute its functionals; never raises on bad audio."""
+    path, start, seconds, rate = job
+    try:
+        audio = read_slice(path, start, seconds, sample_rate=rate)
+    except DataError as error:
+        return np.full(EGEMAPS_DIM, np.nan, np.float32), DECODE_ERROR, str(error)
+    features, status = egemaps_signal(audio, sample_rate=rate)
+    detail = f"{audio.size / rate:.3f} s of audio" if status else ""
+    return features, status, detail
+
+
+def _embed_array(job: tuple[np.ndarray, int]) -> tuple[np.ndarray, str]:
+    audio, rate = job
+    return egemaps_signal(audio, sample_rate=rate)
+
+
+def _init_worker() -> None:
+    _smile()
+
+
+def default_workers() -> int:
+    """CPU cores this process may use (the default pool size)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+class EgemapsEmbedder:
+    """eGeMAPSv02 functionals of a batch of clips, computed on their un-padded audio.
+
+    A callable class over a batch, like every embedder (see ARCHITECTURE.md, "Embedders"), so a
+    Ray Data ``map_batches`` adapter stays thin. The worker pool starts on first use and lives
+    until :meth:`close` (or the end of a ``with`` block); a pickled embedder carries no pool.
+
+    Parameters
+    ----------
+    workers
+        Worker processes; ``None`` uses every core this process may run on; ``1`` computes in
+        this process (no pool).
+    sample_rate
+        Rate of the audio given to :meth:`__call__`, Hz (clips are 16 kHz).
+    chunksize
+        Clips sent to a worker at a time.
+
+    Attributes
+    ----------
+    name : str
+        ``"egemaps"``, the store's folder name.
+    dim : int
+        88.
+    meta : dict
+        Recorded in the store's ``meta.json``: feature set, level, openSMILE version, input.
+
+    Raises
+    ------
+    ParameterError
+        If ``workers`` or ``chunksize`` is < 1.
+    MissingDependencyError
+        If the ``opensmile`` extra is not installed (``pip install weaklabel[opensmile]``).
+    """
+
+    name = "egemaps"
+    dim = EGEMAPS_DIM
+
+    def __init__(
+        self, *, workers: int | None = None, sample_rate: int = SAMPLE_RATE, chunksize: int = 4
+    ) -> None:
+        workers = default_workers() if workers is None else workers
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ParameterError(
+                f"eGeMAPS workers must be an integer >= 1 (or None for all cores), got {workers!r}"
+            )
+        if chunksize < 1:
+            raise ParameterError(f"eGeMAPS chunksize must be >= 1, got {chunksize}")
+        self._opensmile = _import_opensmile()
+        self.workers = workers
+        self.sample_rate = int(sample_rate)
+        self.chunksize = int(chunksize)
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """How the features are made, for the store's ``meta.json`` and the reports."""
+        return {
+            "embedder": self.name,
+            "backbone": "openSMILE eGeMAPSv02 functionals",
+            "feature_set": "eGeMAPSv02",
+            "feature_level": "functionals",
+            "opensmile": str(getattr(self._opensmile, "__version__", "unknown")),
+            "weights": "none (hand-crafted acoustic features, no learned weights)",
+            "input": "un-padded clip audio (read_start/read_seconds slice)",
+            "sample_rate": self.sample_rate,
+            "dim": self.dim,
+            "licence": "openSMILE: audEERING research licence, research and non-commercial use only",
+        }
+
+    # ------------------------------------------------------------------ pool
+    def _executor(self) -> Executor | None:
+        if self.workers == 1:
+            return None
+        if self._pool is None:
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker)
+            log.debug("eGeMAPS: started %d worker processes", self.workers)
+        return self._pool
+
+    def _map(self, func: Any, jobs: Sequence[Any], *, verbose: bool, desc: str) -> list[Any]:
+        pool = self._executor()
+        results = map(func, jobs) if pool is None else pool.map(func, jobs, chunksize=self.chunksize)
+        return list(tqdm(results, total=len(jobs), desc=desc, unit="clip", disable=not verbose))
+
+    def close(self) -> None:
+        """Stop the worker processes (a later call starts new ones)."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def __enter__(self) -> EgemapsEmbedder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_pool"] = None
+        state["_opensmile"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._opensmile = _import_opensmile()
+
+    def __del__(self) -> None:  # a forgotten close() must not leave processes behind
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    # ------------------------------------------------------------- embedding
+    def embed_signals(
+        self, signals: Iterable[np.ndarray], *, verbose: bool = False
+    ) -> tuple[np.ndarray, list[str]]:
+        """Functionals of un-padded signals of any lengths.
+
+        Parameters
+        ----------
+        signals
+            Each of shape (n_i,), float, at :attr:`sample_rate`.
+        verbose
+            Show a progress bar.
+
+        Returns
+        -------
+        features : numpy.ndarray
+            Shape (len(signals), 88), float32; NaN rows where a signal was too short.
+        status : list of str
+            Per signal: :data:`OK` or :data:`TOO_SHORT`.
+        """
+        jobs = [(np.asarray(s, dtype=np.float32).reshape(-1), self.sample_rate) for s in signals]
+        results = self._map(_embed_array, jobs, verbose=verbose, desc="eGeMAPS")
+        return _stack(r[0] for r in results), [r[1] for r in results]
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, np.ndarray]:
+        """Functionals of a batch of clips.
+
+        Parameters
+        ----------
+        batch
+            ``audio``: (n, samples) float32 fixed-length clips at :attr:`sample_rate`, or a
+            sequence of n 1-D arrays of any lengths (taken as already un-padded). With
+            fixed-length clips, pass where the real audio lies, as the clips table has it:
+            ``pad_left`` (n,) int, samples of silence before the audio, and ``audio_samples``
+            (n,) int, samples of real audio (``round(read_seconds * sample_rate)``). Without
+            them the clip is trimmed of exact zeros at both ends (what
+            :func:`weaklabel.clips.fix_length` pads with), which is right unless the recording
+            itself starts or ends in digital silence.
+
+        Returns
+        -------
+        dict
+            ``embedding``: (n, 88) float32 (NaN rows for clips with too little audio);
+            ``status``: (n,) str, :data:`OK` or :data:`TOO_SHORT`; plus the batch's other keys
+            (e.g. ``segment_id``), passed through as Ray Data's ``map_batches`` likes.
+
+        Raises
+        ------
+        ParameterError
+            If ``audio`` is not 2-D (or a sequence of 1-D arrays), or the position arrays do
+            not match it.
+        """
+        signals = unpadded(
+            batch["audio"], pad_left=batch.get("pad_left"), audio_samples=batch.get("audio_samples")
+        )
+        features, status = self.embed_signals(signals)
+        bad = sum(1 for s in status if s)
+        if bad:
+            log.warning("eGeMAPS: %d of %d clips had too little audio and got NaN features", bad, len(status))
+        passed = {k: v for k, v in batch.items() if k not in _INPUT_KEYS}
+        return {**passed, "embedding": features, "status": np.array(status, dtype=object)}
+
+    def embed_clips(self, clips: pd.DataFrame, *, verbose: bool = False) -> tuple[np.ndarray, pd.DataFrame]:
+        """Functionals of planned clips, each read un-padded from its source file by a worker.
+
+        Decoding happens in the workers too, so this is the fast path for the features stage.
+
+        Parameters
+        ----------
+        clips
+            Rows with ``segment_id``, ``audio_path``, ``read_start`` and ``read_seconds``
+            (:data:`weaklabel.clips.CLIPS_SCHEMA`); ``read_seconds`` may be NaN (to the end).
+        verbose
+            Show a progress bar.
+
+        Returns
+        -------
+        features : numpy.ndarray
+            Shape (len(clips), 88), float32, in ``clips`` order; NaN rows for failed clips.
+        failures : pandas.DataFrame
+            One row per failed clip, columns ``segment_id``, ``reason`` (:data:`DECODE_ERROR`
+            or :data:`TOO_SHORT`), ``detail``: the caller's rejects.
+
+        Raises
+        ------
+        ParameterError
+            If a needed column is missing.
+        """
+        missing = [c for c in ("segment_id", "audio_path", "read_start", "read_seconds") if c not in clips]
+        if missing:
+            raise ParameterError(
+                f"clips table lacks column(s) {missing}; pass the clips stage's clips.parquet"
+            )
+        jobs = [
+            (str(p), float(s), None if pd.isna(d) else float(d), self.sample_rate)
+            for p, s, d in zip(clips["audio_path"], clips["read_start"], clips["read_seconds"], strict=True)
+        ]
+        results = self._map(_embed_file_slice, jobs, verbose=verbose, desc="eGeMAPS")
+        failures = pd.DataFrame(
+            [(sid, r[1], r[2]) for sid, r in zip(clips["segment_id"], results, strict=True) if r[1]],
+            columns=["segment_id", "reason", "detail"],
+        )
+        if len(failures):
+            log.warning(
+                "eGeMAPS: %d of %d clips failed: %s",
+                len(failures),
+                len(jobs),
+                failures["reason"].value_counts().to_dict(),
+            )
+        return _stack(r[0] for r in results), failures
+
+
+def _stack(rows: Iterable[np.ndarray]) -> np.ndarray:
+    rows = list(rows)
+    if not rows:
+        return np.zeros((0, EGEMAPS_DIM), np.float32)
+    return np.stack(rows).astype(np.float32, copy=False)
+
+
+def unpadded(
+    audio: np.ndarray | Sequence[np.ndarray],
+    *,
+    pad_left: np.ndarray | Sequence[int] | None = None,
+    audio_samples: np.ndarray | Sequence[int] | None = None,
+) -> list[np.ndarray]:
+    """The real-audio part of each clip of a batch.
+
+    Parameters
+    ----------
+    audio
+        (n, samples) fixed-length clips, or a sequence of n 1-D arrays (returned as they are).
+    pad_left
+        (n,) samples of silence before each clip's audio (the clips table's ``pad_left``).
+    audio_samples
+        (n,) samples of real audio in each clip.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        n 1-D float32 arrays. Without ``pad_left``/``audio_samples``, exact zeros at both ends
+        are trimmed instead.
+
+    Raises
+    ------
+    ParameterError
+        If shapes disagree, or only one of ``pad_left``/``audio_samples`` is given.
+    """
+    if not isinstance(audio, np.ndarray) or audio.dtype == object:
+        signals = [np.asarray(a, dtype=np.float32).reshape(-1) for a in audio]
+        if pad_left is not None or audio_samples is not None:
+            raise ParameterError(
+                "pad_left/audio_samples apply to fixed-length (n, samples) clips, not ragged audio"
+            )
+        return signals
+    if audio.ndim != 2:
+        raise ParameterError(f"batch['audio'] must be (n, samples), got shape {audio.shape}")
+    n, length = audio.shape
+    if (pad_left is None) != (audio_samples is None):
+        raise ParameterError(
+            "pass both pad_left and audio_samples (where each clip's real audio lies), or neither"
+        )
+    if pad_left is None:
+        return [_trim_zeros(row) for row in audio]
+    starts = np.asarray(pad_left, dtype=np.int64).reshape(-1)
+    counts = np.asarray(audio_samples, dtype=np.int64).reshape(-1)
+    if starts.shape != (n,) or counts.shape != (n,):
+        raise ParameterError(
+            f"pad_left and audio_samples must have shape ({n},), got {starts.shape} and {counts.shape}"
+        )
+    if (starts < 0).any() or (counts < 0).any() or (starts + counts > length).any():
+        raise ParameterError(f"pad_left + audio_samples must lie within the {length}-sample clips")
+    return [
+        np.asarray(row[s : s + c], dtype=np.float32) for row, s, c in zip(audio, starts, counts, strict=True)
+    ]
+
+
+def _trim_zeros(row: np.ndarray) -> np.ndarray:
+    nonzero = np.flatnonzero(row)
+    if not nonzero.size:
+        return np.zeros(0, np.float32)
+    return np.asarray(row[nonzero[0] : nonzero[-1] + 1], dtype=np.float32)
