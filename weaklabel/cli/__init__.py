@@ -20,6 +20,12 @@ from weaklabel.errors import WeakLabelError
 COMMANDS: dict[str, str] = {
     "demo": "weaklabel.cli.demo",
     "ingest": "weaklabel.cli.ingest",
+    "label": "weaklabel.cli.label",
+    "train": "weaklabel.cli.train",
+    "evaluate": "weaklabel.cli.evaluate",
+    "embed": "weaklabel.cli.embed",
+    "probe": "weaklabel.cli.probe",
+    "crosscorpus": "weaklabel.cli.crosscorpus",
 }
 
 log = logging.getLogger("weaklabel")
