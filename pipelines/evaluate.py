@@ -17,7 +17,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--split", type=Path, required=True, help="split.parquet")
     parser.add_argument("--clips", type=Path, required=True, help="clips.parquet")
     parser.add_argument("--segments", type=Path, required=True, help="segments.parquet (gold)")
-    parser.add_argument("--store", action="append", required=True, metavar="NAME=PATH", help="feature store")
+    parser.add_argument(
+        "--features", type=Path, required=True, help="folder whose sub-folders are the feature stores"
+    )
     parser.add_argument("--demo", type=Path, default=None, help="demo.json of the demo corpus (optional)")
     parser.add_argument("--out", type=Path, required=True, help="reports folder")
     args = parser.parse_args(argv)
@@ -29,7 +31,7 @@ def main(argv: list[str] | None = None) -> None:
         split=args.split,
         clips=args.clips,
         segments=args.segments,
-        stores=parse_stores(args.store),
+        stores=parse_stores(None, features=args.features),
         out=args.out,
         config=_stage.section("evaluate", EvaluateConfig),
         demo=args.demo,

@@ -1,9 +1,14 @@
-"""DVC stage ``features``: log-mel and frozen VGG16 feature stores of every clip (params mel, embed)."""
+"""DVC stage ``features``: the feature stores of every clip (params ``mel``, ``embed``).
+
+The output folder persists between runs (so an interrupted run resumes); a store left from an
+earlier ``embed.backbone`` is removed, so that later stages never read features of another run.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from pathlib import Path
 
 from pipelines import _stage
@@ -24,6 +29,10 @@ def main(argv: list[str] | None = None) -> None:
     mel = _stage.section("mel", MelConfig)
     config = _stage.section("embed", EmbedConfig)
     summary = extract_features(read_table(args.clips), args.out, config=config, mel=mel)
+    for stale in sorted(args.out.glob("*/meta.json")):
+        if stale.parent.name not in summary.stores:
+            log.info("removing the store %s of an earlier embed.backbone", stale.parent)
+            shutil.rmtree(stale.parent)
     if "vgg16" in summary.meta:
         log.info("backbone: %s", describe_weights(summary.meta["vgg16"]))
     args.report.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,8 @@
-"""DVC stage ``label``: weak labels of every segment, and the label report (params ``labels``)."""
+"""DVC stage ``label``: weak labels of every segment, and the label report (params ``labels``).
+
+With ``labels.source: manifest`` the labels are the manifest's gold labels, which the ingest stage
+wrote beside the segments; the report is written the same way.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ import argparse
 from pathlib import Path
 
 from pipelines import _stage
+from weaklabel.errors import ParameterError
 from weaklabel.label_report import label_configs, write_report
 from weaklabel.labels import label_segments, write_labels
+from weaklabel.manifest_labels import split_source
 from weaklabel.tables import read_table
 
 
@@ -16,15 +22,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--in", dest="segments", type=Path, required=True, help="segments.parquet")
     parser.add_argument("--out", type=Path, required=True, help="folder for labels.parquet")
     parser.add_argument("--reports", type=Path, required=True, help="folder for the label report")
+    parser.add_argument(
+        "--manifest-labels", type=Path, default=None, help="ingest's labels.parquet (labels.source manifest)"
+    )
     args = parser.parse_args(argv)
     log = _stage.start("label")
 
-    config, report = label_configs(_stage.raw("labels"))
+    source, section = split_source(_stage.raw("labels"))
+    config, report = label_configs(section)
     segments = read_table(args.segments)
-    labels = label_segments(segments, config=config, verbose=True)
+    if source.source == "manifest":
+        if args.manifest_labels is None:
+            raise ParameterError(
+                "labels.source is manifest: pass --manifest-labels (ingest's labels.parquet)"
+            )
+        labels = read_table(args.manifest_labels)
+    else:
+        labels = label_segments(segments, config=config, verbose=True)
     write_labels(labels, args.out / "labels.parquet")
     metrics = write_report(labels, segments, args.reports, config=config, report=report)
-    log.info("labels: %s", metrics["summary"]["combined"])
+    log.info("labels (%s): %s", source.source, metrics["summary"]["combined"])
 
 
 if __name__ == "__main__":

@@ -15,7 +15,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--labels", type=Path, required=True, help="labels.parquet")
     parser.add_argument("--split", type=Path, required=True, help="split.parquet")
     parser.add_argument("--clips", type=Path, required=True, help="clips.parquet (duration baseline)")
-    parser.add_argument("--store", action="append", required=True, metavar="NAME=PATH", help="feature store")
+    parser.add_argument(
+        "--features", type=Path, required=True, help="folder whose sub-folders are the feature stores"
+    )
     parser.add_argument("--out", type=Path, required=True, help="models folder")
     args = parser.parse_args(argv)
     log = _stage.start("train")
@@ -24,7 +26,7 @@ def main(argv: list[str] | None = None) -> None:
         labels=args.labels,
         split=args.split,
         clips=args.clips,
-        stores=parse_stores(args.store),
+        stores=parse_stores(None, features=args.features),
         out=args.out,
         config=_stage.section("train", TrainConfig),
     )

@@ -166,6 +166,47 @@ def test_config_and_table_checks(tmp_path, clips):
     assert isinstance(only, MelMeanEmbedder)
 
 
+def test_backbone_names_the_embedders():
+    assert EmbedConfig().features == ("vgg16", "mel_mean")
+    assert EmbedConfig(backbone="egemaps").features == ("egemaps", "mel_mean")
+    assert EmbedConfig(backbone="both").features == ("vgg16", "mel_mean", "egemaps")
+    assert EmbedConfig(backbone="vgg16", features=["mel_mean", "vgg16"]).features == ("mel_mean", "vgg16")
+    with pytest.raises(ParameterError, match="embed.backbone"):
+        EmbedConfig(backbone="resnet")
+    with pytest.raises(ParameterError, match="give one of the two"):
+        EmbedConfig(backbone="egemaps", features=["vgg16"])
+
+
+def test_both_leaves_out_a_missing_optional_embedder(monkeypatch):
+    from weaklabel.errors import MissingDependencyError
+
+    def missing(config, mel):
+        raise MissingDependencyError("no opensmile here")
+
+    monkeypatch.setitem(extract.EMBEDDERS, "egemaps", missing)
+    monkeypatch.setitem(extract.EMBEDDERS, "vgg16", lambda config, mel: MelMeanEmbedder(mel=mel))
+    built = make_embedders(EmbedConfig(backbone="both"))
+    assert len(built) == 2  # the stand-in for vgg16 and mel_mean; egemaps left out
+    with pytest.raises(MissingDependencyError, match="no opensmile"):
+        make_embedders(EmbedConfig(backbone="egemaps"))
+
+
+def test_batches_say_where_the_real_audio_lies(tmp_path, clips):
+    seen = []
+
+    class Recorder(MelMeanEmbedder):
+        def __call__(self, batch):
+            seen.append({k: np.asarray(batch[k]).copy() for k in ("pad_left", "audio_samples")})
+            return super().__call__(batch)
+
+    extract_features(clips, tmp_path / "features", config=CONFIG, embedders=[Recorder()], verbose=False)
+    pad_left = np.concatenate([b["pad_left"] for b in seen])
+    samples = np.concatenate([b["audio_samples"] for b in seen])
+    np.testing.assert_array_equal(pad_left, clips["pad_left"].to_numpy())
+    expected = np.minimum(np.round(clips["read_seconds"] * 16_000), clips["length"] - clips["pad_left"])
+    np.testing.assert_array_equal(samples, expected.to_numpy().astype(np.int64))
+
+
 def test_stage_script_with_params(tmp_path, clips, monkeypatch):
     from pipelines import features
 

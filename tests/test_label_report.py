@@ -33,6 +33,7 @@ from weaklabel.labels import (
     combine_scores,
     label_segments,
 )
+from weaklabel.manifest_labels import LabelSourceConfig, split_source
 from weaklabel.tables import read_table
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -276,8 +277,9 @@ def test_dvc_stage_declares_every_labels_param():
     params = yaml.safe_load((REPO / "params.yaml").read_text())["labels"]
     fields = {f"labels.{f.name}" for f in dataclasses.fields(LabelConfig)}
     fields |= {f"labels.report.{f.name}" for f in dataclasses.fields(ReportConfig)}
+    fields |= {f"labels.{f.name}" for f in dataclasses.fields(LabelSourceConfig)}
     assert set(stage["params"]) == fields
-    assert label_configs(params) is not None
+    assert label_configs(split_source(params)[1]) is not None
     for module in (
         "pipelines/label.py",
         "weaklabel/labels.py",

@@ -140,3 +140,43 @@ def test_real_corpora(shared_data):
     assert set(tables.segments["video"]) == {"emodb_03", "emodb_09", "ravdess_01"}
     ravdess = tables.segments[tables.segments["video"] == "ravdess_01"]
     assert (ravdess["sample_rate"] == 48_000).all() and ravdess["duration"].between(3.0, 5.5).all()
+
+
+def test_ingest_and_label_stages_read_a_manifest(corpus, monkeypatch):
+    import json
+
+    import yaml
+
+    from pipelines import ingest, label
+
+    root, manifest = corpus
+    manifest = manifest.drop_duplicates("path")  # read_manifest refuses a CSV that lists a file twice
+    manifest.to_csv(root / "manifest.csv", index=False)
+    (root / "params.yaml").write_text(yaml.safe_dump({"labels": {"source": "manifest", "threshold": 0.2}}))
+    monkeypatch.chdir(root)
+    ingest.main(
+        ["--in", "nowhere", "--manifest", "manifest.csv", "--out", "ingest", "--report", "ingest.json"]
+    )
+    summary = json.loads((root / "ingest.json").read_text())
+    assert summary["source"] == "manifest"
+    assert summary["lines_read"] == len(manifest) == summary["segments"] + summary["rejected"]
+    assert summary["labels"] == {"positive": 6, "negative": 12, "unlabelled": 6}
+    label.main(
+        [
+            "--in",
+            "ingest/segments.parquet",
+            "--out",
+            "labels",
+            "--reports",
+            "reports",
+            "--manifest-labels",
+            "ingest/labels.parquet",
+        ]
+    )
+    labels = read_table(root / "labels" / "labels.parquet")
+    assert labels.equals(read_table(root / "ingest" / "labels.parquet"))
+    assert (root / "reports" / "metrics.json").is_file() and (root / "reports" / "scores.png").is_file()
+
+    (root / "params.yaml").write_text(yaml.safe_dump({"labels": {"source": "manifest"}}))
+    with pytest.raises(ParameterError, match="data.manifest is empty"):
+        ingest.main(["--in", "nowhere", "--out", "ingest", "--report", "ingest.json"])

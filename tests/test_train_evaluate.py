@@ -15,11 +15,12 @@ from weaklabel.features.store import open_store
 from weaklabel.ingest import SEGMENTS_SCHEMA
 from weaklabel.labels import ABSTAIN, LABELS_SCHEMA
 from weaklabel.report import STUDY_AUC, build_report, chance_status, render_html, render_markdown, verdict
-from weaklabel.split import SplitConfig, make_split
+from weaklabel.split import SplitConfig, make_split, write_split
 from weaklabel.tables import write_table
 from weaklabel.train import (
     MODEL_SPECS,
     TrainConfig,
+    available_models,
     build_dataset,
     check_store,
     load_model,
@@ -46,6 +47,12 @@ MEL_META = {
     "mel": {"n_mels": 8},
     "pooling": "mean over frames of log-mel dB",
 }
+EGEMAPS_META = {
+    "embedder": "egemaps",
+    "backbone": "openSMILE eGeMAPSv02 functionals",
+    "weights": "none (hand-crafted acoustic features, no learned weights)",
+    "dim": 88,
+}
 FAST = {
     "dense_head": {"hidden": [16], "epochs": 8, "patience": 3, "learning_rate": 0.01},
     "dense_mel": {"hidden": [8], "epochs": 8, "patience": 3, "learning_rate": 0.01},
@@ -57,7 +64,7 @@ FAST = {
 def build_setup(
     root: Path, *, n_videos: int = 30, seed: int = 0, affect_strength: float = 0.0
 ) -> dict[str, Path]:
-    """Segments, clips, labels, two stores and demo.json, with the weak label planted in the features."""
+    """Segments, clips, labels, three stores and demo.json, with the weak label planted in the features."""
     rng = np.random.default_rng(seed)
     demo = root / "demo"
     rows = []
@@ -116,9 +123,14 @@ def build_setup(
         "clips": write_table(clips, root / "clips.parquet", schema=CLIPS_SCHEMA),
         "vgg16": root / "features" / "vgg16",
         "mel_mean": root / "features" / "mel_mean",
+        "egemaps": root / "features" / "egemaps",
         "demo": demo / "demo.json",
     }
-    for name, meta, strength in (("vgg16", VGG_META, 1.0), ("mel_mean", MEL_META, 0.8)):
+    for name, meta, strength in (
+        ("vgg16", VGG_META, 1.0),
+        ("mel_mean", MEL_META, 0.8),
+        ("egemaps", EGEMAPS_META, 0.6),
+    ):
         keep = ids.to_numpy() if name == "vgg16" else ids.to_numpy()[2:]  # two clips lack mel features
         X = rng.normal(size=(len(keep), meta["dim"])).astype(np.float32)
         X[:, :3] += strength * sign[-len(keep) :, None]
@@ -161,7 +173,7 @@ def test_train_config_validates_models_and_parameters():
     quick = TrainConfig(epochs=5, dense_mel={"epochs": 50})
     assert quick.model_params("dense_mel")["epochs"] == quick.model_params("dense_head")["epochs"] == 5
     assert "epochs" not in quick.model_params("random_forest")
-    assert TrainConfig().sources() == ["vgg16", "mel_mean", "duration"]
+    assert TrainConfig().sources() == ["vgg16", "mel_mean", "egemaps", "duration"]
     with pytest.raises(ParameterError, match="train.models"):
         TrainConfig(models=["svm"])
     with pytest.raises(ParameterError, match="train.dense_head.layers"):
@@ -206,6 +218,32 @@ def test_missing_store_and_changed_features_are_refused(setup):
     check_store(entry, {"weights": "imagenet", "dim": 24, "shard_size": 7})
     with pytest.raises(DataError, match="weights: trained on 'imagenet', found 'random'"):
         check_store(entry, VGG_META)
+
+
+def test_models_without_their_store_are_skipped_with_the_reason(setup, tmp_path):
+    stores = {"vgg16": setup["vgg16"], "mel_mean": setup["mel_mean"], "egemaps": tmp_path / "absent"}
+    config, skipped = available_models(TrainConfig(), stores)
+    assert "egemaps_lr" not in config.models and set(config.models) == set(MODEL_SPECS) - {"egemaps_lr"}
+    assert list(skipped) == ["egemaps_lr"] and "opensmile" in skipped["egemaps_lr"]
+    with pytest.raises(DataError, match="no model of train.models"):
+        available_models(TrainConfig(models=["dense_head"]), {})
+    segments = pd.read_parquet(setup["segments"])
+    labels = pd.read_parquet(setup["labels"])
+    write_split(make_split(segments, labels, config=SplitConfig()), tmp_path / "split.parquet")
+    manifest = train_from_paths(
+        labels=setup["labels"],
+        split=tmp_path / "split.parquet",
+        clips=setup["clips"],
+        stores={"mel_mean": setup["mel_mean"]},
+        out=tmp_path / "models",
+        config=TrainConfig(models=["dense_head", "knn", "egemaps_lr", "prior"], **{"knn": FAST["knn"]}),
+    )
+    assert list(manifest["models"]) == ["knn", "prior"]
+    assert set(manifest["skipped"]) == {"dense_head", "egemaps_lr"}
+    md = render_markdown(
+        build_report({"models": {}, "skipped": manifest["skipped"]}, figures={}), relative_to=tmp_path
+    )
+    assert "Not trained: eGeMAPS + logistic regression: no egemaps feature store" in md
 
 
 def test_read_demo_only_for_segments_of_that_corpus(setup, tmp_path):
@@ -337,7 +375,7 @@ def test_split_train_evaluate_report_end_to_end(tmp_path, monkeypatch):
     }
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.chdir(tmp_path)
-    stores = ["--store", f"vgg16={paths['vgg16']}", "--store", f"mel_mean={paths['mel_mean']}"]
+    stores = ["--features", str(paths["vgg16"].parent)]
     split_stage.main(
         ["--segments", str(paths["segments"]), "--labels", str(paths["labels"]), "--out", "split"]
     )

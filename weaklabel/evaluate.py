@@ -482,7 +482,8 @@ def evaluate_models(
     -------
     metrics : dict
         ``auc`` (:func:`auc_table`), ``rows`` (:func:`~weaklabel.train.row_counts`), ``classes``
-        (per split), ``models`` (manifest facts), ``features`` (each store's identity), ``data``
+        (per split), ``models`` (manifest facts), ``skipped`` (models not trained, name -> reason),
+        ``features`` (each store's identity), ``data``
         (:func:`describe_data`), ``settings``.
     scores : pandas.DataFrame
         From :func:`score_models`.
@@ -520,6 +521,7 @@ def evaluate_models(
         "rows": row_counts(dataset),
         "classes": split_summary(frame[["segment_id", "video", "split"]], frame[["segment_id", "label"]]),
         "models": models,
+        "skipped": dict(manifest.get("skipped") or {}),
         "features": {
             source: store_identity(meta) for source, meta in dataset.metas.items() if source != DURATION
         },

@@ -34,10 +34,12 @@ Examples
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -355,3 +357,59 @@ def write_manifest_tables(tables: ManifestTables, out: str | Path) -> dict[str, 
         "manifest": write_table(tables.manifest, out / "manifest.parquet", schema=MANIFEST_SCHEMA),
         "rejects": write_rejects(tables.rejects, out / "rejects.parquet"),
     }
+
+
+def ingest_manifest(
+    csv: str | Path, out: str | Path, *, report: str | Path | None = None, verbose: bool = False
+) -> dict[str, Any]:
+    """The ingest stage for ``labels.source: manifest``: a manifest CSV into the pipeline's tables.
+
+    Writes :func:`write_manifest_tables`' four tables into ``out`` (``labels.parquet`` beside
+    ``segments.parquet``, where the label stage takes it from) and a summary JSON shaped like
+    :func:`weaklabel.ingest.write_ingest`'s (``lines_read = segments + rejected``).
+
+    Parameters
+    ----------
+    csv
+        The manifest (:func:`weaklabel.manifests.read_manifest`; relative paths start from its folder).
+    out
+        The ingest folder.
+    report
+        Where to write the summary JSON; ``None`` writes ``out/ingest.json``.
+    verbose
+        Show a progress bar over the files.
+
+    Returns
+    -------
+    dict
+        The summary: ``source``, ``manifest``, ``lines_read``, ``segments``, ``rejected``,
+        ``rejects_by_reason``, ``labels`` (positive/negative/unlabelled counts).
+
+    Raises
+    ------
+    DataError
+        If the manifest is missing or malformed, or no file is usable.
+    """
+    from weaklabel.manifests import read_manifest
+
+    manifest = read_manifest(csv)
+    tables = manifest_tables(manifest, verbose=verbose)
+    write_manifest_tables(tables, out)
+    label = tables.labels["label"]
+    summary = {
+        "source": "manifest",
+        "manifest": str(csv),
+        "lines_read": len(manifest),
+        "segments": len(tables.segments),
+        "rejected": len(tables.rejects),
+        "rejects_by_reason": {str(k): int(v) for k, v in tables.rejects["reason"].value_counts().items()},
+        "labels": {
+            "positive": int((label == 1).sum()),
+            "negative": int((label == 0).sum()),
+            "unlabelled": int((label == ABSTAIN).sum()),
+        },
+    }
+    report = Path(report) if report is not None else Path(out) / "ingest.json"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps(summary, indent=2) + "\n")
+    return summary

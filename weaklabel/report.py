@@ -35,6 +35,7 @@ MODEL_NAMES = {
     "dense_mel": "dense net, averaged mels",
     "random_forest": "RandomForest, averaged mels",
     "knn": "KNN, averaged mels",
+    "egemaps_lr": "eGeMAPS + logistic regression",
     "duration": "duration only",
     "prior": "class prior",
 }
@@ -139,7 +140,8 @@ def _head_findings(test: Mapping[str, Any], audio: list[str], *, margin: float) 
         detail = "but the intervals overlap, so it is not clearly better" if intervals else "(no intervals)"
     else:
         relation, detail = "does not beat", "on the test split"
-    out.append(f"It {relation} the best averaged-mel baseline, {_name(best)} ({fmt_auc(base)}), {detail}.")
+    kind = "averaged-mel baseline" if best in ("dense_mel", "random_forest", "knn") else "other audio model"
+    out.append(f"It {relation} the best {kind}, {_name(best)} ({fmt_auc(base)}), {detail}.")
     return out
 
 
@@ -451,6 +453,14 @@ def _backbone_blocks(metrics: Mapping[str, Any]) -> list[Block]:
         blocks.insert(
             0, ("p", f"VGG16 store: **{describe_backbone(vgg)}** (frozen; only the head is trained).")
         )
+    if "egemaps" in features:
+        blocks.append(
+            (
+                "p",
+                "eGeMAPS store: openSMILE eGeMAPSv02 functionals (88-d, hand-crafted, no learned weights), "
+                "on the un-padded clip. openSMILE is licensed for research and non-commercial use only.",
+            )
+        )
     return blocks
 
 
@@ -528,6 +538,11 @@ def build_report(metrics: Mapping[str, Any], *, figures: Mapping[str, str | Path
         ),
         _model_table(metrics),
     ]
+    skipped = metrics.get("skipped") or {}
+    if skipped:
+        blocks.append(
+            ("ul", [f"Not trained: {_name(model)}: {reason}." for model, reason in skipped.items()])
+        )
     gold = _gold_table(metrics)
     if gold is not None:
         blocks += [

@@ -9,13 +9,17 @@ dense_head     ``vgg16``    :class:`~weaklabel.models.head.DenseHead` on frozen 
 dense_mel      ``mel_mean`` :class:`~weaklabel.models.head.DenseHead` on time-averaged mels
 random_forest  ``mel_mean`` :class:`~weaklabel.models.baselines.RandomForestModel`
 knn            ``mel_mean`` :class:`~weaklabel.models.baselines.KNNModel`
+egemaps_lr     ``egemaps``  :class:`~weaklabel.models.egemaps_lr.StandardizedLogistic` (eGeMAPS, z-scored
+                            with training-split statistics)
 duration       duration     :class:`~weaklabel.models.baselines.DurationModel` (clips' ``read_seconds``)
 prior          none         :class:`~weaklabel.models.baselines.PriorModel`
 ============== ============ ==========================================================
 
 All models train on the same rows: weakly labelled (not abstained) segments of the ``train`` split
 that have every feature the chosen models read; ``valid`` rows drive early stopping. Rows left out
-are counted by reason (:func:`row_counts`), never dropped silently.
+are counted by reason (:func:`row_counts`), never dropped silently. A model whose feature store
+was not made (``egemaps`` without the ``opensmile`` extra, or ``embed.backbone`` leaving it out) is
+skipped, with the reason in the manifest's ``skipped`` and in the report (:func:`available_models`).
 
 The manifest records, for each model, the feature store it reads and that store's identity
 (backbone, weights, fingerprint, layer, precision, dim, mel parameters), and the clip length and
@@ -31,7 +35,7 @@ import logging
 import shutil
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -45,6 +49,7 @@ from weaklabel.features.store import read_store
 from weaklabel.labels import ABSTAIN
 from weaklabel.models.base import Model, load_saved
 from weaklabel.models.baselines import DurationModel, KNNModel, PriorModel, RandomForestModel
+from weaklabel.models.egemaps_lr import StandardizedLogistic
 from weaklabel.models.head import DenseHead
 from weaklabel.split import SPLITS, read_split, split_summary
 from weaklabel.tables import read_table
@@ -106,6 +111,13 @@ MODEL_SPECS: dict[str, ModelSpec] = {
         ModelSpec("dense_mel", DenseHead, "mel_mean", True, "dense net on time-averaged mel spectrograms"),
         ModelSpec("random_forest", RandomForestModel, "mel_mean", True, "RandomForest on time-averaged mels"),
         ModelSpec("knn", KNNModel, "mel_mean", True, "KNN on time-averaged mels"),
+        ModelSpec(
+            "egemaps_lr",
+            StandardizedLogistic,
+            "egemaps",
+            True,
+            "logistic regression on openSMILE eGeMAPS functionals (un-padded audio)",
+        ),
         ModelSpec("duration", DurationModel, DURATION, False, "logistic regression on speech duration only"),
         ModelSpec("prior", PriorModel, None, False, "training class prior (AUC 0.5 by construction)"),
     )
@@ -130,7 +142,7 @@ class TrainConfig:
     epochs
         When set, the ``epochs`` of every model that trains for epochs (the two dense nets),
         over their own settings: one knob for quick runs. None keeps each model's own.
-    dense_head, dense_mel, random_forest, knn, duration
+    dense_head, dense_mel, random_forest, knn, egemaps_lr, duration
         Parameters of each model class (``__init__`` keywords), e.g. ``dense_head.hidden``.
     """
 
@@ -142,6 +154,7 @@ class TrainConfig:
     dense_mel: Mapping[str, Any] = field(default_factory=dict)
     random_forest: Mapping[str, Any] = field(default_factory=dict)
     knn: Mapping[str, Any] = field(default_factory=dict)
+    egemaps_lr: Mapping[str, Any] = field(default_factory=dict)
     duration: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -162,7 +175,7 @@ class TrainConfig:
             isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 1
         ):
             raise ParameterError(f"train.epochs must be an integer >= 1 or null, got {self.epochs!r}")
-        for name in ("dense_head", "dense_mel", "random_forest", "knn", "duration"):
+        for name in ("dense_head", "dense_mel", "random_forest", "knn", "egemaps_lr", "duration"):
             params = getattr(self, name) or {}
             if not isinstance(params, Mapping):
                 raise ParameterError(f"train.{name} must be a mapping of model parameters, got {params!r}")
@@ -418,7 +431,12 @@ def check_store(entry: Mapping[str, Any], meta: Mapping[str, Any], *, store: str
 
 
 def train_models(
-    dataset: Dataset, out: str | Path, *, config: TrainConfig, verbose: bool = False
+    dataset: Dataset,
+    out: str | Path,
+    *,
+    config: TrainConfig,
+    verbose: bool = False,
+    skipped: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Fit every configured model on the shared split and save them with a manifest.
 
@@ -432,6 +450,8 @@ def train_models(
         Which models, their parameters, seed and sample weighting.
     verbose
         Progress bars inside the models that train for epochs.
+    skipped
+        Models left out by :func:`available_models`, name -> reason (recorded in the manifest).
 
     Returns
     -------
@@ -477,6 +497,7 @@ def train_models(
         "split_fingerprint": split_fingerprint(frame),
         "split": split_summary(frame[["segment_id", "video", "split"]], frame[["segment_id", "label"]]),
         "models": {},
+        "skipped": dict(skipped or {}),
     }
     for name in config.models:
         spec = MODEL_SPECS[name]
@@ -605,6 +626,7 @@ def train_from_paths(
     DataError, ParameterError
         If an input is missing or malformed, or a model's store is not given.
     """
+    config, skipped = available_models(config, stores)
     sources = config.sources()
     dataset = build_dataset(
         read_split(split),
@@ -613,4 +635,48 @@ def train_from_paths(
         clips=read_table(clips) if clips is not None else None,
         sources=sources,
     )
-    return train_models(dataset, out, config=config, verbose=verbose)
+    return train_models(dataset, out, config=config, verbose=verbose, skipped=skipped)
+
+
+def available_models(
+    config: TrainConfig, stores: Mapping[str, str | Path]
+) -> tuple[TrainConfig, dict[str, str]]:
+    """Leave out the models whose feature store was not made, saying why.
+
+    Parameters
+    ----------
+    config
+        The train config.
+    stores
+        Store name -> folder; a folder that does not exist counts as absent.
+
+    Returns
+    -------
+    config : TrainConfig
+        ``config`` with only the models that can be trained.
+    skipped : dict
+        Model name -> reason, for the manifest and the report.
+
+    Raises
+    ------
+    DataError
+        If no chosen model can be trained.
+    """
+    present = {name for name, path in stores.items() if Path(path).is_dir()}
+    skipped = {}
+    for name in config.models:
+        source = MODEL_SPECS[name].features
+        if source not in (None, DURATION) and source not in present:
+            hint = (
+                "install the opensmile extra and set embed.backbone to egemaps or both"
+                if source == "egemaps"
+                else f"set embed.backbone so that the features stage makes the {source} store"
+            )
+            skipped[name] = (
+                f"no {source} feature store (stores: {', '.join(sorted(present)) or 'none'}); {hint}"
+            )
+            log.warning("not training %s: %s", name, skipped[name])
+    kept = tuple(name for name in config.models if name not in skipped)
+    if not kept:
+        raise DataError(f"no model of train.models can be trained: {skipped}")
+    return replace(config, models=kept), skipped

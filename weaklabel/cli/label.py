@@ -12,6 +12,7 @@ from weaklabel.cli._params import read_params
 from weaklabel.errors import DataError
 from weaklabel.label_report import label_configs, write_report
 from weaklabel.labels import label_segments, write_labels
+from weaklabel.manifest_labels import split_source
 from weaklabel.tables import read_table
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     if params is None and Path(DEFAULT_PARAMS).exists():
         params = Path(DEFAULT_PARAMS)
     section = read_params(params).get("labels") if params is not None else None
+    _, section = split_source(section)  # labels.source concerns the pipeline; this command labels text
     config, report = label_configs(section)
     log.info("labelling %s with %s", args.segments, config)
     segments = read_segments(args.segments)

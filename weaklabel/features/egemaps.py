@@ -53,8 +53,9 @@ log = logging.getLogger(__name__)
 EGEMAPS_DIM = 88
 #: What the ``opensmile`` extra is and how to get it (used in every missing-dependency message).
 INSTALL_HINT = (
-    "install the optional extra with `pip install weaklabel[opensmile]` (openSMILE is licensed for "
-    "research and non-commercial use only: see README, 'Licences')"
+    "install the optional extra with `pip install weaklabel[opensmile]` (in a checkout: "
+    "`pip install -e '.[opensmile]'`; openSMILE is licensed for research and non-commercial use "
+    "only: see README, 'Licences')"
 )
 #: Per-clip status codes of :meth:`EgemapsEmbedder.embed_clips` (``""`` means computed).
 OK = ""
@@ -171,7 +172,7 @@ def default_workers() -> int:
 class EgemapsEmbedder:
     """eGeMAPSv02 functionals of a batch of clips, computed on their un-padded audio.
 
-    A callable class over a batch, like every embedder (see ARCHITECTURE.md, "Embedders"), so a
+    A callable class over a batch, like every embedder (README, "Design"), so a
     Ray Data ``map_batches`` adapter stays thin. The worker pool starts on first use and lives
     until :meth:`close` (or the end of a ``with`` block); a pickled embedder carries no pool.
 

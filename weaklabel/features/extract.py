@@ -9,6 +9,8 @@ corpus size, and an interrupted run resumes at the next unfinished shard.
 
 The loop knows nothing about any backbone: an embedder is any callable class over a batch
 (:class:`Embedder`), and :data:`EMBEDDERS` maps the names in ``embed.features`` to factories.
+``embed.backbone`` (:data:`BACKBONES`) names the usual sets: ``vgg16``, ``egemaps`` or ``both``,
+each with the time-averaged mel the baselines read.
 
 Clips that cannot be read are not errors: they go to ``rejects.parquet`` beside the stores, with a
 reason code (:data:`REASONS`), and ``clips = kept + rejected``.
@@ -34,7 +36,7 @@ from tqdm.auto import tqdm
 
 from weaklabel.audio import audio_info
 from weaklabel.clips import CLIPS_SCHEMA, load_clip
-from weaklabel.errors import DataError, ParameterError
+from weaklabel.errors import DataError, MissingDependencyError, ParameterError
 from weaklabel.features.store import StoreWriter, open_store
 from weaklabel.mel import MelConfig, log_mel_batch
 from weaklabel.tables import rejects_frame, write_rejects
@@ -84,6 +86,10 @@ class EmbedConfig:
 
     Attributes
     ----------
+    backbone
+        Which embedders to run (:data:`BACKBONES`): ``vgg16`` (VGG16 and the time-averaged mel),
+        ``egemaps`` (openSMILE eGeMAPS and the mel) or ``both``. With ``both``, eGeMAPS is left
+        out with a warning when the ``opensmile`` extra is not installed.
     weights
         VGG16 weights: ``auto`` (ImageNet when available, else random with a warning),
         ``imagenet``, ``random`` (smoke tests only) or the path of a ``.h5`` file.
@@ -100,9 +106,12 @@ class EmbedConfig:
     seed
         Seed of random weights.
     features
-        Embedders to run, names of :data:`EMBEDDERS`; each fills ``<out>/<name>/``.
+        Embedders to run, names of :data:`EMBEDDERS`, each filling ``<out>/<name>/``; ``None``
+        (the default) takes them from ``backbone``. Given explicitly, it must agree with
+        ``backbone`` when that is given too.
     """
 
+    backbone: str | None = None
     weights: str = "auto"
     layer: str = "block5_pool"
     precision: str = "float32"
@@ -110,10 +119,21 @@ class EmbedConfig:
     shard_size: int = 512
     workers: int = 2
     seed: int = 0
-    features: tuple[str, ...] = ("vgg16", "mel_mean")
+    features: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "features", tuple(self.features))
+        if self.backbone is not None and self.backbone not in BACKBONES:
+            raise ParameterError(
+                f"embed.backbone must be one of {', '.join(BACKBONES)}, got {self.backbone!r}"
+            )
+        implied = BACKBONES[self.backbone or DEFAULT_BACKBONE]
+        features = implied if self.features is None else tuple(self.features)
+        if self.backbone is not None and self.features is not None and set(features) != set(implied):
+            raise ParameterError(
+                f"embed.backbone {self.backbone!r} means features {list(implied)}, but embed.features "
+                f"says {list(features)}: give one of the two"
+            )
+        object.__setattr__(self, "features", features)
         for name in ("batch_size", "shard_size", "workers"):
             if int(getattr(self, name)) < 1:
                 raise ParameterError(f"embed.{name} must be >= 1, got {getattr(self, name)}")
@@ -144,15 +164,34 @@ def _mel_mean(config: EmbedConfig, mel: MelConfig) -> Embedder:
     return MelMeanEmbedder(mel=mel)
 
 
+def _egemaps(config: EmbedConfig, mel: MelConfig) -> Embedder:
+    from weaklabel.features.egemaps import EgemapsEmbedder
+
+    return EgemapsEmbedder(workers=config.workers, sample_rate=mel.sample_rate)
+
+
 #: Embedder name -> factory ``(EmbedConfig, MelConfig) -> Embedder``; add new backbones here.
 EMBEDDERS: dict[str, Callable[[EmbedConfig, MelConfig], Embedder]] = {
     "vgg16": _vgg16,
     "mel_mean": _mel_mean,
+    "egemaps": _egemaps,
 }
+#: ``embed.backbone`` -> the embedders it runs; the mel baselines always come along.
+BACKBONES: dict[str, tuple[str, ...]] = {
+    "vgg16": ("vgg16", "mel_mean"),
+    "egemaps": ("egemaps", "mel_mean"),
+    "both": ("vgg16", "mel_mean", "egemaps"),
+}
+DEFAULT_BACKBONE = "vgg16"
+#: Embedders that ``backbone: both`` leaves out (with a warning) when their optional extra is missing.
+OPTIONAL = ("egemaps",)
 
 
 def make_embedders(config: EmbedConfig | None = None, *, mel: MelConfig | None = None) -> list[Embedder]:
     """Build the embedders named in ``config.features``.
+
+    With ``backbone: both``, an :data:`OPTIONAL` embedder whose extra is not installed is left out
+    with a warning (the VGG16 run still happens); asked for alone, it fails.
 
     Raises
     ------
@@ -161,7 +200,15 @@ def make_embedders(config: EmbedConfig | None = None, *, mel: MelConfig | None =
     """
     config = config if config is not None else EmbedConfig()
     mel = mel if mel is not None else MelConfig()
-    return [EMBEDDERS[name](config, mel) for name in config.features]
+    embedders = []
+    for name in config.features:
+        try:
+            embedders.append(EMBEDDERS[name](config, mel))
+        except MissingDependencyError as error:
+            if config.backbone != "both" or name not in OPTIONAL:
+                raise
+            log.warning("embed.backbone both: %s left out: %s", name, error)
+    return embedders
 
 
 @dataclass
@@ -299,7 +346,8 @@ class _Pass:
         self.writers, self.embedders, self.config, self.mel, self.bar = writers, embedders, config, mel, bar
         self.use_mel = [getattr(e, "mel_config", None) == mel for e in embedders]
 
-    def _prepare(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray | None, list[tuple[int, str]]]:
+    def _prepare(self, lo: int, hi: int) -> tuple[dict[str, np.ndarray], list[tuple[int, str]]]:
+        """The batch of rows ``lo:hi``: audio, where its real audio lies, and the log-mel if used."""
         audio = np.zeros((hi - lo, self.length), dtype=np.float32)
         failures = []
         for pos in range(lo, hi):
@@ -307,8 +355,17 @@ class _Pass:
                 audio[pos - lo] = load_clip(self.rows[pos])
             except (DataError, OSError, ValueError, RuntimeError) as error:
                 failures.append((pos, f"{type(error).__name__}: {error}"))
-        mel = log_mel_batch(audio, config=self.mel) if any(self.use_mel) and not failures else None
-        return audio, mel, failures
+        rows = self.rows[lo:hi]
+        pad_left = np.array([row.pad_left for row in rows], dtype=np.int64)
+        samples = np.array([round(row.read_seconds * row.sample_rate) for row in rows], dtype=np.int64)
+        batch = {
+            "audio": audio,
+            "pad_left": pad_left,
+            "audio_samples": np.minimum(samples, self.length - pad_left),
+        }
+        if any(self.use_mel) and not failures:
+            batch["mel"] = log_mel_batch(audio, config=self.mel)
+        return batch, failures
 
     def run(
         self, todo: Sequence[int], need: Mapping[str, set[int]]
@@ -334,7 +391,7 @@ class _Pass:
             fill()
             while window:
                 (shard, lo, hi), future = window.popleft()
-                audio, mel, failures = future.result()
+                batch, failures = future.result()
                 if failures:
                     for _, pending in window:
                         pending.cancel()
@@ -342,8 +399,8 @@ class _Pass:
                 fill()  # the producers read ahead while the model runs on this batch
                 for embedder, use_mel in zip(self.embedders, self.use_mel, strict=True):
                     if shard in need[embedder.name]:
-                        batch = {"audio": audio, "mel": mel} if use_mel else {"audio": audio}
-                        parts[embedder.name].append(np.asarray(embedder(batch)["embedding"], np.float32))
+                        given = batch if use_mel else {k: v for k, v in batch.items() if k != "mel"}
+                        parts[embedder.name].append(np.asarray(embedder(given)["embedding"], np.float32))
                 clips += hi - lo
                 self.bar.update(hi - lo)
                 if hi == min((shard + 1) * size, n):
@@ -416,7 +473,37 @@ def extract_features(
         raise ParameterError(f"max_shards must be >= 0 or None, got {max_shards}")
     _validate(clips, mel)
     out_root = Path(out_root)
-    embedders = list(embedders) if embedders is not None else make_embedders(config, mel=mel)
+    owned = embedders is None
+    embedders = make_embedders(config, mel=mel) if embedders is None else list(embedders)
+    try:
+        return _extract(
+            clips,
+            out_root,
+            embedders,
+            config=config,
+            mel=mel,
+            max_shards=max_shards,
+            verbose=verbose,
+            started=started,
+        )
+    finally:
+        for embedder in embedders if owned else ():
+            if hasattr(embedder, "close"):
+                embedder.close()  # e.g. eGeMAPS worker processes
+
+
+def _extract(
+    clips: pd.DataFrame,
+    out_root: Path,
+    embedders: list[Embedder],
+    *,
+    config: EmbedConfig,
+    mel: MelConfig,
+    max_shards: int | None,
+    verbose: bool,
+    started: float,
+) -> ExtractSummary:
+    """The body of :func:`extract_features`, with the embedders built."""
     names = [e.name for e in embedders]
     if len(set(names)) != len(names):
         raise ParameterError(f"embedders need distinct names (their store folders), got {names}")
