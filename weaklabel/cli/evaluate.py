@@ -25,7 +25,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
             "report.md and report.html (figures embedded, readable offline)."
         ),
     )
-    parser.add_argument("--models", type=Path, default=Path("models"), help="models folder (from train)")
+    parser.add_argument("--models", type=Path, default=Path("data/models"), help="models folder (from train)")
     parser.add_argument(
         "--segments", type=Path, default=Path("data/ingest/segments.parquet"), help="segments table"
     )

@@ -90,7 +90,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         metavar="NAME=PATH",
         help="a feature store (repeatable; overrides --features)",
     )
-    parser.add_argument("--out", type=Path, default=Path("models"), help="models folder")
+    parser.add_argument("--out", type=Path, default=Path("data/models"), help="models folder")
     parser.add_argument(
         "--params",
         type=Path,
