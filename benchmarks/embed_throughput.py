@@ -9,6 +9,8 @@ WAV files of noise, tones and chirps) into a temporary folder, plans 7 s clips w
 - end to end: ``extract_features`` (read slices, mel once, both stores, shards on disk);
 - the naive way: ``librosa.load`` of each clip and one ``model.predict`` per clip;
 - bfloat16: model-only speed-up and end-to-end, and cosine agreement with float32;
+- eGeMAPS (when the ``opensmile`` extra is installed): clips/s of its worker processes on the same
+  clips, printed next to VGG16's (``benchmarks/egemaps_throughput.py``);
 - peak RSS, and the projected time for all 23,259 CMU-MOSEI segments.
 
 Wall-clock figures are medians of ``--repeats`` rounds. CPU time per clip is also printed: on a
@@ -150,10 +152,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--weights", default="random", help="auto | imagenet | random | path.h5")
     parser.add_argument("--no-bf16", action="store_true", help="skip the bfloat16 measurements")
+    parser.add_argument("--no-egemaps", action="store_true", help="skip the eGeMAPS measurement")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from weaklabel.features.egemaps import egemaps_available
     from weaklabel.features.store import read_store
     from weaklabel.features.vgg16 import VGG16Embedder
 
@@ -212,6 +216,10 @@ def main() -> None:
                     "bf16_mosei_projection_min": round(MOSEI_SEGMENTS / half["end_to_end_clips_s"] / 60, 1),
                 }
             )
+        if not args.no_egemaps and egemaps_available():
+            from egemaps_throughput import egemaps_throughput  # this folder is on sys.path as a script
+
+            result.update(egemaps_throughput(clips, workers=args.workers))
     result["peak_rss_mb"] = round(peak_rss_mb(), 1)
     result["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     _print(result)
@@ -244,6 +252,10 @@ def _print(r: dict) -> None:
     rows.append(("naive (librosa + predict)", r["naive_clips_s"], f"ours x{r['speedup_vs_naive']:.2f}"))
     if "bf16_cosine_min" in r:
         rows += block("bf16_", "bfloat16")
+    if "egemaps_clips_s" in r:
+        from egemaps_throughput import egemaps_row
+
+        rows.append(egemaps_row(r))
     print(
         f"machine: {r['cpu']} ({r['machine']}); load avg start {r['load_avg_start']}, end {r['load_avg_end']}"
     )

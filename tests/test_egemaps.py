@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import subprocess
 import sys
 
 import numpy as np
@@ -256,3 +257,27 @@ def test_benchmark_entry_when_installed():
     entry = benchmark_entry()
     assert entry["name"] == "egemaps_lr" and entry["features"] == "egemaps"
     assert isinstance(entry["model"], StandardizedLogistic)
+
+
+SCRIPT_BESIDE_TENSORFLOW = """
+import numpy as np
+from weaklabel.features.egemaps import EgemapsEmbedder
+
+if __name__ == "__main__":
+    import tensorflow as tf  # as the VGG16 embedder does: loaded after the module imports
+
+    tf.constant(1.0) + 1.0
+    with EgemapsEmbedder(workers=1) as embedder:
+        audio = (0.1 * np.random.default_rng(0).normal(size=(2, 32_000))).astype(np.float32)
+        print(embedder({"audio": audio})["embedding"].shape)
+"""
+
+
+@needs_opensmile
+def test_one_worker_beside_tensorflow_runs_in_its_own_process(tmp_path):
+    # openSMILE in a process that has loaded TensorFlow aborts with "malloc(): invalid size".
+    script = tmp_path / "beside_tf.py"
+    script.write_text(SCRIPT_BESIDE_TENSORFLOW)
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("(2, 88)")

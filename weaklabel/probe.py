@@ -791,7 +791,8 @@ def _embed(
     """Embed a clips plan through the shared extraction loop; returns embeddings by key, rejects, clips/s."""
     if plan.empty:
         return {}, {}, None
-    settings = EmbedConfig(batch_size=config.batch_size, shard_size=config.shard_size, workers=config.workers)
+    batch_size = int(getattr(embedder, "batch_size", config.batch_size))  # a batch the model is compiled for
+    settings = EmbedConfig(batch_size=batch_size, shard_size=config.shard_size, workers=config.workers)
     with tempfile.TemporaryDirectory(prefix="weaklabel-probe-") as tmp:
         out = Path(work_dir) if work_dir is not None else Path(tmp)
         summary = extract_features(plan, out, config=settings, mel=mel, embedders=[embedder], verbose=verbose)

@@ -35,6 +35,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sys
 import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -180,7 +181,10 @@ class EgemapsEmbedder:
     ----------
     workers
         Worker processes; ``None`` uses every core this process may run on; ``1`` computes in
-        this process (no pool).
+        this process (no pool), or in one worker process once TensorFlow is loaded (openSMILE and
+        TensorFlow corrupt each other's heap when openSMILE loads second). Worker processes
+        re-import the main script (``spawn``): a script that imports TensorFlow at module level
+        must import it inside its ``main`` instead, as weaklabel's own entry points do.
     sample_rate
         Rate of the audio given to :meth:`__call__`, Hz (clips are 16 kHz).
     chunksize
@@ -240,7 +244,9 @@ class EgemapsEmbedder:
 
     # ------------------------------------------------------------------ pool
     def _executor(self) -> Executor | None:
-        if self.workers == 1:
+        # openSMILE's native library corrupts the heap of a process that has loaded TensorFlow
+        # ("malloc(): invalid size"), so beside TensorFlow even one worker is a separate process.
+        if self.workers == 1 and "tensorflow" not in sys.modules:
             return None
         if self._pool is None:
             context = multiprocessing.get_context("spawn")
