@@ -29,6 +29,7 @@ from weaklabel.demo import (
     synthesize,
 )
 from weaklabel.demo import corpus as corpus_module
+from weaklabel.demo.corpus import deal_sentences
 from weaklabel.demo.speech import speech_bounds
 from weaklabel.errors import DataError, MissingDependencyError, ParameterError
 
@@ -438,3 +439,15 @@ def test_default_corpus_size_and_speed(tmp_path):
     assert len(summary["speakers"]) >= 8
     durations = [float(e) - float(s) for _, _, s, e, _ in _segments(tmp_path / "corpus")]
     assert 0.8 < min(durations) < 2.0 and 12.0 < max(durations) < 17.0
+
+
+def test_sentences_are_dealt_once_before_any_is_reused():
+    hands, reused = deal_sentences(50, [10, 12, 8, 15], rng=np.random.default_rng(0))
+    flat = [i for hand in hands for i in hand]
+    assert [len(h) for h in hands] == [10, 12, 8, 15] and reused == 0 and len(set(flat)) == 45
+    hands, reused = deal_sentences(20, [8, 8, 8, 30], rng=np.random.default_rng(1))
+    assert [len(h) for h in hands] == [8, 8, 8, 20]  # a video cannot read more than the pool
+    assert all(len(set(h)) == len(h) for h in hands)  # never one sentence twice in a video
+    assert reused == 44 - 20
+    again, _ = deal_sentences(20, [8, 8, 8, 30], rng=np.random.default_rng(1))
+    assert again == hands

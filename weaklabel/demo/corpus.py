@@ -409,14 +409,54 @@ def _fmt(seconds: float) -> str:
     return f"{seconds:.10g}"
 
 
+def deal_sentences(
+    pool_size: int, counts: list[int], *, rng: np.random.Generator
+) -> tuple[list[list[int]], int]:
+    """Deal sentence indices to videos from one shuffled deck: no sentence is read twice until all are.
+
+    A sentence read in two videos lets an audio model recognise it across a video-grouped split
+    (and so its label, without hearing any affect), so sentences are dealt without replacement
+    over the whole corpus; only when the deck runs out is it reshuffled, and every such re-read is
+    counted. A video never reads one sentence twice.
+
+    Parameters
+    ----------
+    pool_size
+        Number of sentences to deal from (indices ``0 .. pool_size - 1``).
+    counts
+        Sentences wanted by each video (capped at ``pool_size``).
+    rng
+        Source of the shuffles.
+
+    Returns
+    -------
+    hands : list of list of int
+        Sentence indices of each video, in reading order.
+    reused : int
+        Dealt sentences that an earlier video had already read.
+    """
+    deck: list[int] = []
+    seen: set[int] = set()
+    hands, reused = [], 0
+    for count in counts:
+        hand: list[int] = []
+        while len(hand) < min(count, pool_size):
+            position = next((k for k, index in enumerate(deck) if index not in hand), None)
+            if position is None:
+                deck += rng.permutation(pool_size).tolist()
+                continue
+            index = deck.pop(position)
+            reused += index in seen
+            seen.add(index)
+            hand.append(index)
+        hands.append(hand)
+    return hands, reused
+
+
 def _plan_video(
-    index: int, config: DemoConfig, pool: list[Sentence], out: Path
+    index: int, config: DemoConfig, out: Path, rng: np.random.Generator, video: str, chosen: list[Sentence]
 ) -> tuple[str, list, _Recording]:
-    rng = np.random.default_rng([config.seed, 0, index])
-    video = _video_id(rng)
     speaker = SPEAKERS[index % len(SPEAKERS)]
-    count = int(rng.integers(config.sentences_min, config.sentences_max + 1))
-    chosen = [pool[i] for i in rng.choice(len(pool), size=min(count, len(pool)), replace=False)]
     pitch_jitter = np.clip(rng.normal(0.0, 3.0, len(chosen)), -6, 6)
     rate_jitter = np.clip(rng.normal(0.0, 0.05, len(chosen)), -0.1, 0.1)
     pauses = rng.uniform(config.pause_min_s, config.pause_max_s, len(chosen) + 1)
@@ -602,7 +642,22 @@ def build_demo_corpus(
     out = Path(out)
     sentences = load_sentences()
     pool = [sentence for polarity in SENTENCE_FILES for sentence in sentences[polarity]]
-    plans = [_plan_video(index, config, pool, out) for index in range(config.videos)]
+    rngs = [np.random.default_rng([config.seed, 0, index]) for index in range(config.videos)]
+    videos = [_video_id(rng) for rng in rngs]
+    counts = [int(rng.integers(config.sentences_min, config.sentences_max + 1)) for rng in rngs]
+    hands, reused = deal_sentences(len(pool), counts, rng=np.random.default_rng([config.seed, 2]))
+    if reused:
+        log.warning(
+            "demo: %d of %d segments re-read a sentence another video reads (%d sentences available): "
+            "an audio model can recognise those across the split; fewer videos avoid it",
+            reused,
+            sum(len(hand) for hand in hands),
+            len(pool),
+        )
+    plans = [
+        _plan_video(index, config, out, rng, video, [pool[i] for i in hand])
+        for index, (rng, video, hand) in enumerate(zip(rngs, videos, hands, strict=True))
+    ]
     ids = [video for video, _, _ in plans]
     if len({video.lower() for video in ids}) != len(ids):  # astronomically unlikely; refuse, never overwrite
         raise DataError(f"two demo video ids collide for seed {config.seed}; choose another demo.seed")
@@ -650,6 +705,7 @@ def build_demo_corpus(
             "negative": counts["negative"],
             "neutral": counts["neutral"],
             "sentences_available": {polarity: len(rows) for polarity, rows in sentences.items()},
+            "sentences_reused": reused,
             "probe_files": len(manifest),
             "probe": dict(sorted(probe_counts.items())),
         },
