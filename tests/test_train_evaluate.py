@@ -505,3 +505,21 @@ def test_train_refuses_a_train_split_without_usable_rows(setup, tmp_path):
             out=tmp_path / "models",
             config=TrainConfig(models=["duration"]),
         )
+
+
+def test_verdict_negative_control_below_chance_names_a_flipped_duration():
+    metrics = fake_metrics(
+        {
+            "dense_head": (0.47, 0.34, 0.56),
+            "dense_mel": (0.37, 0.25, 0.46),
+            "duration": (0.35, 0.26, 0.44),
+            "prior": (0.5, 0.5, 0.5),
+        },
+        strength=0.0,
+        weights="random",
+    )
+    text = " ".join(verdict(metrics))
+    assert (
+        "negative control FAILED" in text and "dense net, averaged mels (0.370 [0.250, 0.460], below" in text
+    )
+    assert "below chance too: sentence length relates to the class one way in training" in text

@@ -192,9 +192,16 @@ def _control_findings(
     tail = f" {repeat_note}" if repeat_note else ""
     if off:
         listed = _join([f"{_name(m)} ({fmt_auc(test.get(m))}, {s} chance)" for m, s in off.items()])
-        if chance_status(test.get("duration"), margin=margin) == "above":
+        duration = chance_status(test.get("duration"), margin=margin)
+        if duration == "above":
             leak = (
                 f" Duration alone scores {fmt_auc(test.get('duration'))}, so padding length is a likely leak."
+            )
+        elif duration == "below":
+            leak = (
+                f" Duration alone scores {fmt_auc(test.get('duration'))}, below chance too: sentence length "
+                "relates to the class one way in training and the other way in test, and padding shows "
+                "length to every model (a small test split makes such flips likely; raise demo.videos)."
             )
         else:
             leak = tail or " Look for speaker, loudness or recording differences between the classes."
