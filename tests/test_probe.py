@@ -12,6 +12,7 @@ from tests.conftest import tone
 from weaklabel.audio import read_slice
 from weaklabel.clips import ClipConfig, fix_length, plan_clips
 from weaklabel.errors import DataError, ParameterError
+from weaklabel.features.egemaps import egemaps_available
 from weaklabel.features.extract import EmbedConfig, extract_features
 from weaklabel.features.mel_mean import MelMeanEmbedder
 from weaklabel.features.store import read_store
@@ -45,8 +46,10 @@ def voice(seconds, *, high, seed, sample_rate=RATE, channels=1):
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
-    """A tiny dense head (and a KNN) trained through the train stage's API on seeded random VGG16."""
+    """A tiny dense head, a KNN (and eGeMAPS + LR with the extra) trained through the train stage's API."""
     from weaklabel.train import TrainConfig, build_dataset, train_models
+
+    stores = ("vgg16", "mel_mean", "egemaps") if egemaps_available() else ("vgg16", "mel_mean")
 
     root = tmp_path_factory.mktemp("trained")
     rows, split, labels = [], [], []
@@ -61,16 +64,16 @@ def models(tmp_path_factory):
             labels.append((key, int(positive), 1.0))
     segments = pd.DataFrame(rows, columns=["segment_id", "audio_path", "start", "duration"])
     clips = plan_clips(segments, ClipConfig(length_s=CLIP_S))
-    config = EmbedConfig(weights="random", seed=0, batch_size=8, features=("vgg16", "mel_mean"))
+    config = EmbedConfig(weights="random", seed=0, batch_size=8, features=stores, workers=1)
     extract_features(clips, root / "features", config=config, verbose=False)
     dataset = build_dataset(
         pd.DataFrame(split, columns=["segment_id", "video", "split"]),
         pd.DataFrame(labels, columns=["segment_id", "label", "confidence"]),
-        stores={name: root / "features" / name for name in ("vgg16", "mel_mean")},
+        stores={name: root / "features" / name for name in stores},
         clips=clips,
     )
     train = TrainConfig(
-        models=("dense_head", "knn", "duration"),
+        models=("dense_head", "knn", "duration") + (("egemaps_lr",) if "egemaps" in stores else ()),
         dense_head={"hidden": [8], "epochs": 4, "l2": 0.01},
         knn={"n_neighbors": 5},
     )
@@ -246,6 +249,16 @@ def test_mel_mean_model_end_to_end_without_tensorflow_embedder(folder, models, t
     assert document["files"] == 13 and [r["language"] for r in document["languages"]] == ["english", "german"]
     assert pd.read_csv(paths["csv"]).shape[0] == 10
     assert paths["plot"].stat().st_size > 5_000
+
+
+@pytest.mark.skipif(not egemaps_available(), reason="the opensmile extra is not installed: no eGeMAPS model")
+def test_egemaps_model_probes_through_the_same_path(folder, models):
+    lr = load_trained(models, "egemaps_lr")
+    assert lr.features["embedder"] == "egemaps"
+    manifest = with_polarity(folder_manifest(folder))
+    result = probe(manifest, lr, config=ProbeConfig(workers=1), root=folder, verbose=False)
+    assert len(result.scores) == 10 and result.info["features"] == "egemaps"
+    assert result.summary["positive_higher"].tolist() == [True, True]  # high voices trained positive
 
 
 def test_inspect_file_reasons(tmp_path):
