@@ -150,7 +150,7 @@ def test_ingest_and_label_stages_read_a_manifest(corpus, monkeypatch):
     from pipelines import ingest, label
 
     root, manifest = corpus
-    manifest = manifest.drop_duplicates("path")  # read_manifest refuses a CSV that lists a file twice
+    manifest = manifest[manifest["label"] != 2]  # a label read_manifest refuses for the whole file
     manifest.to_csv(root / "manifest.csv", index=False)
     (root / "params.yaml").write_text(yaml.safe_dump({"labels": {"source": "manifest", "threshold": 0.2}}))
     monkeypatch.chdir(root)
@@ -161,6 +161,12 @@ def test_ingest_and_label_stages_read_a_manifest(corpus, monkeypatch):
     assert summary["source"] == "manifest"
     assert summary["lines_read"] == len(manifest) == summary["segments"] + summary["rejected"]
     assert summary["labels"] == {"positive": 6, "negative": 12, "unlabelled": 6}
+    assert summary["rejects_by_reason"] == {
+        "missing_file": 1,
+        "unreadable_audio": 1,
+        "empty_audio": 1,
+        "duplicate_path": 1,
+    }
     label.main(
         [
             "--in",

@@ -392,7 +392,7 @@ def ingest_manifest(
     """
     from weaklabel.manifests import read_manifest
 
-    manifest = read_manifest(csv)
+    manifest = read_manifest(csv, duplicates="keep")  # repeats become duplicate_path rejects
     tables = manifest_tables(manifest, verbose=verbose)
     write_manifest_tables(tables, out)
     label = tables.labels["label"]

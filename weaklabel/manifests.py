@@ -395,7 +395,9 @@ def emodb_manifest(folder: str | Path, *, language: str = "german") -> pd.DataFr
 SCHEMES = {"ravdess": ravdess_manifest, "emodb": emodb_manifest}
 
 
-def read_manifest(csv: str | Path, *, root: str | Path | None = None) -> pd.DataFrame:
+def read_manifest(
+    csv: str | Path, *, root: str | Path | None = None, duplicates: str = "error"
+) -> pd.DataFrame:
     """Read a manifest CSV: ``path`` and optionally ``language``, ``polarity``/``label``, ``text`` and more.
 
     Parameters
@@ -414,6 +416,9 @@ def read_manifest(csv: str | Path, *, root: str | Path | None = None) -> pd.Data
         Other columns are ignored.
     root
         Folder relative paths start from; ``None`` for the CSV's own folder.
+    duplicates
+        ``error``: a path listed twice is an error; ``keep``: keep every row, for a consumer that
+        rejects the repeats row by row (:func:`weaklabel.manifest_labels.manifest_tables` does).
 
     Returns
     -------
@@ -449,8 +454,10 @@ def read_manifest(csv: str | Path, *, root: str | Path | None = None) -> pd.Data
     base = Path(root) if root is not None else csv.parent
     paths = [Path(p.strip()).expanduser() for p in table["path"]]
     paths = [(p if p.is_absolute() else base / p).resolve() for p in paths]
+    if duplicates not in ("error", "keep"):
+        raise ParameterError(f"duplicates must be 'error' or 'keep', got {duplicates!r}")
     duplicated = pd.Series([str(p) for p in paths]).duplicated()
-    if duplicated.any():
+    if duplicates == "error" and duplicated.any():
         raise DataError(
             f"manifest {csv} lists {int(duplicated.sum())} path(s) more than once "
             f"(e.g. {paths[int(duplicated.idxmax())]}); list each recording once"
