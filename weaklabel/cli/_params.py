@@ -11,6 +11,27 @@ from weaklabel.config import from_mapping
 from weaklabel.errors import ParameterError
 
 ConfigT = TypeVar("ConfigT")
+#: The params file a command reads when ``--params`` is not given and the file exists here.
+DEFAULT_PARAMS = "params.yaml"
+
+
+def params_path(value: str | Path | None) -> Path | None:
+    """The params file to read: ``value``, else ``./params.yaml`` when present, else None (defaults)."""
+    if value is None and Path(DEFAULT_PARAMS).exists():
+        return Path(DEFAULT_PARAMS)
+    return None if value is None else Path(value)
+
+
+def command_params(value: str | Path | None) -> dict[str, Any]:
+    """Every section of the file :func:`params_path` picks; ``{}`` (built-in defaults) when none.
+
+    Raises
+    ------
+    ParameterError
+        If a file given explicitly is missing, or the file is not a YAML mapping.
+    """
+    path = params_path(value)
+    return read_params(path) if path is not None else {}
 
 
 def read_params(path: str | Path) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import dataclasses
 import logging
 from pathlib import Path
 
-from weaklabel.cli._params import read_params
+from weaklabel.cli._params import DEFAULT_PARAMS, command_params
 from weaklabel.config import from_mapping
 from weaklabel.crosscorpus import (
     BACKBONES,
@@ -20,8 +20,6 @@ from weaklabel.crosscorpus import (
 )
 
 log = logging.getLogger(__name__)
-
-DEFAULT_PARAMS = "params.yaml"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -104,10 +102,7 @@ def default_backbones() -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate and write the report; returns the exit code."""
-    params_path = args.params
-    if params_path is None and Path(DEFAULT_PARAMS).exists():
-        params_path = Path(DEFAULT_PARAMS)
-    params = read_params(params_path) if params_path is not None else {}
+    params = command_params(args.params)
     config = from_mapping(CrossCorpusConfig, params.get("crosscorpus"), section="crosscorpus")
     if args.protocol is not None:
         config = dataclasses.replace(config, protocols=tuple(args.protocol))

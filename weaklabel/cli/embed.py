@@ -8,7 +8,7 @@ import json
 import logging
 from pathlib import Path
 
-from weaklabel.cli._params import read_params
+from weaklabel.cli._params import DEFAULT_PARAMS, command_params
 from weaklabel.config import from_mapping
 from weaklabel.features.extract import EmbedConfig, extract_features
 from weaklabel.features.vgg16 import describe_weights
@@ -16,8 +16,6 @@ from weaklabel.mel import MelConfig
 from weaklabel.tables import read_table
 
 log = logging.getLogger(__name__)
-
-DEFAULT_PARAMS = "params.yaml"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -65,10 +63,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def run(args: argparse.Namespace) -> int:
     """Extract the features; returns the exit code."""
-    params_path = args.params
-    if params_path is None and Path(DEFAULT_PARAMS).exists():
-        params_path = Path(DEFAULT_PARAMS)
-    params = read_params(params_path) if params_path is not None else {}
+    params = command_params(args.params)
     mel = from_mapping(MelConfig, params.get("mel"), section="mel")
     config = from_mapping(EmbedConfig, params.get("embed"), section="embed")
     if args.weights is not None:

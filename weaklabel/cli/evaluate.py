@@ -6,8 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from weaklabel.cli._params import load_section
-from weaklabel.cli.train import DEFAULT_PARAMS, params_path, parse_stores
+from weaklabel.cli._params import DEFAULT_PARAMS, load_section, params_path
+from weaklabel.cli.train import parse_stores
 from weaklabel.evaluate import EvaluateConfig, evaluate_from_paths
 
 log = logging.getLogger(__name__)

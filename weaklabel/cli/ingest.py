@@ -7,12 +7,10 @@ import dataclasses
 import logging
 from pathlib import Path
 
-from weaklabel.cli._params import load_section
+from weaklabel.cli._params import DEFAULT_PARAMS, load_section, params_path
 from weaklabel.ingest import IngestConfig, ingest_corpus, write_ingest
 
 log = logging.getLogger(__name__)
-
-DEFAULT_PARAMS = "params.yaml"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -52,12 +50,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def run(args: argparse.Namespace) -> int:
     """Ingest ``args.corpus`` and write the tables; returns the exit code."""
-    params = (
-        args.params
-        if args.params is not None
-        else (DEFAULT_PARAMS if Path(DEFAULT_PARAMS).exists() else None)
-    )
-    config = load_section(params, "ingest", IngestConfig)
+    config = load_section(params_path(args.params), "ingest", IngestConfig)
     if args.text_only:
         config = dataclasses.replace(config, text_only=True)
     result = ingest_corpus(args.corpus, config=config, gold=args.gold, verbose=True)

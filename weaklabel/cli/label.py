@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from weaklabel.cli._params import read_params
+from weaklabel.cli._params import DEFAULT_PARAMS, command_params
 from weaklabel.errors import DataError
 from weaklabel.label_report import label_configs, write_report
 from weaklabel.labels import label_segments, write_labels
@@ -16,8 +16,6 @@ from weaklabel.manifest_labels import split_source
 from weaklabel.tables import read_table
 
 log = logging.getLogger(__name__)
-
-DEFAULT_PARAMS = "params.yaml"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -71,10 +69,7 @@ def read_segments(path: Path) -> pd.DataFrame:
 
 def run(args: argparse.Namespace) -> int:
     """Label the segments and write the labels and the report; returns the exit code."""
-    params = args.params
-    if params is None and Path(DEFAULT_PARAMS).exists():
-        params = Path(DEFAULT_PARAMS)
-    section = read_params(params).get("labels") if params is not None else None
+    section = command_params(args.params).get("labels")
     _, section = split_source(section)  # labels.source concerns the pipeline; this command labels text
     config, report = label_configs(section)
     log.info("labelling %s with %s", args.segments, config)

@@ -7,14 +7,13 @@ import dataclasses
 import logging
 from pathlib import Path
 
-from weaklabel.cli._params import read_params
+from weaklabel.cli._params import DEFAULT_PARAMS, command_params
 from weaklabel.config import from_mapping
 from weaklabel.manifests import SCHEMES, build_manifest
 from weaklabel.probe import ProbeConfig, load_trained, probe, write_probe
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PARAMS = "params.yaml"
 #: A manifest with this name inside DIR is used when neither --manifest nor --scheme is given.
 AUTO_MANIFEST = "manifest.csv"
 
@@ -83,10 +82,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def run(args: argparse.Namespace) -> int:
     """Probe the folder; returns the exit code."""
-    params_path = args.params
-    if params_path is None and Path(DEFAULT_PARAMS).exists():
-        params_path = Path(DEFAULT_PARAMS)
-    params = read_params(params_path) if params_path is not None else {}
+    params = command_params(args.params)
     config = from_mapping(ProbeConfig, params.get("probe"), section="probe")
     if args.weights is not None:
         config = dataclasses.replace(config, weights=args.weights)

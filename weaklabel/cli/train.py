@@ -7,15 +7,13 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
-from weaklabel.cli._params import load_section
+from weaklabel.cli._params import DEFAULT_PARAMS, load_section, params_path
 from weaklabel.errors import ParameterError
 from weaklabel.split import SplitConfig, make_split, write_split
 from weaklabel.tables import read_table
 from weaklabel.train import TrainConfig, train_from_paths
 
 log = logging.getLogger(__name__)
-
-DEFAULT_PARAMS = "params.yaml"
 
 
 def parse_stores(values: Iterable[str] | None, *, features: Path | None = None) -> dict[str, Path]:
@@ -47,13 +45,6 @@ def parse_stores(values: Iterable[str] | None, *, features: Path | None = None) 
             raise ParameterError(f"--store expects NAME=PATH (e.g. vgg16=data/features/vgg16), got {value!r}")
         stores[name] = Path(path)
     return stores
-
-
-def params_path(value: Path | None) -> Path | None:
-    """The params file to read: ``value``, else ``./params.yaml`` when present, else None (defaults)."""
-    if value is None and Path(DEFAULT_PARAMS).exists():
-        return Path(DEFAULT_PARAMS)
-    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
