@@ -266,7 +266,7 @@ def fake_metrics(test: dict[str, tuple[float, float, float]], *, strength=None, 
                 "valid": {},
             }
         },
-        "models": {m: {"audio": m in audio, "features": "x"} for m in test},
+        "models": {m: {"audio": m in audio, "features": MODEL_SPECS[m].features} for m in test},
         "features": {"vgg16": {"weights": weights, "layer": "block5_pool", "dim": 512}},
         "data": {"demo": None if strength is None else {"affect_strength": strength}},
         "settings": {"chance_margin": 0.05},

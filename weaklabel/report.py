@@ -121,7 +121,9 @@ _STATUS_WORDS = {
 }
 
 
-def _head_findings(test: Mapping[str, Any], audio: list[str], *, margin: float) -> list[str]:
+def _head_findings(
+    test: Mapping[str, Any], audio: list[str], *, margin: float, models: Mapping[str, Any]
+) -> list[str]:
     head = test.get("dense_head")
     out = [
         f"The dense head on VGG16 embeddings scores test ROC AUC {fmt_auc(head)} against the weak labels: "
@@ -140,7 +142,8 @@ def _head_findings(test: Mapping[str, Any], audio: list[str], *, margin: float) 
         detail = "but the intervals overlap, so it is not clearly better" if intervals else "(no intervals)"
     else:
         relation, detail = "does not beat", "on the test split"
-    kind = "averaged-mel baseline" if best in ("dense_mel", "random_forest", "knn") else "other audio model"
+    reads_mel = (models.get(best) or {}).get("features") == "mel_mean"
+    kind = "averaged-mel baseline" if reads_mel else "other audio model"
     out.append(f"It {relation} the best {kind}, {_name(best)} ({fmt_auc(base)}), {detail}.")
     return out
 
@@ -277,7 +280,7 @@ def verdict(metrics: Mapping[str, Any]) -> list[str]:
             "is NOT transfer learning, and the dense head's numbers say nothing about ImageNet features."
         )
     if "dense_head" in models:
-        out += _head_findings(test, audio, margin=margin)
+        out += _head_findings(test, audio, margin=margin, models=models)
     if "duration" in models:
         out += _duration_findings(test, audio, margin=margin)
     prior = test.get("prior")
