@@ -1,6 +1,6 @@
 """Throughput of eGeMAPS extraction (openSMILE, worker processes), to print beside VGG16's.
 
-Measures, on planned clips (:func:`weaklabel.clips.plan_clips`), the clips/s of
+Measures, on planned clips (:func:`weaklabel.audio.clips.plan_clips`), the clips/s of
 :meth:`weaklabel.features.egemaps.EgemapsEmbedder.embed_clips` (each worker reads the un-padded
 slice of its clip and computes the 88 functionals) with a warm pool of ``--workers`` processes, the
 same in one process, the time to start the pool, and the projected time for all 23,259 CMU-MOSEI
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from weaklabel.clips import ClipConfig, plan_clips
+from weaklabel.audio.clips import ClipConfig, plan_clips
 
 MOSEI_SEGMENTS = 23_259
 

@@ -2,7 +2,7 @@
 
 Runs on a fresh machine with no data and no internet: it writes a small synthetic corpus (16 kHz
 WAV files of noise, tones and chirps) into a temporary folder, plans 7 s clips with
-``weaklabel.clips.plan_clips`` and then measures, in one process:
+``weaklabel.audio.clips.plan_clips`` and then measures, in one process:
 
 - model only: the compiled VGG16 function on random tensors of the clips' shape and batch size,
   interleaved with the end-to-end runs (each ratio uses the model-only runs either side of it);
@@ -37,10 +37,10 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-from weaklabel.clips import ClipConfig, fix_length, plan_clips
+from weaklabel.audio.clips import ClipConfig, fix_length, plan_clips
+from weaklabel.audio.mel import MelConfig, log_mel, log_mel_batch, to_vgg_image
 from weaklabel.features.extract import EmbedConfig, extract_features, peak_rss_mb
 from weaklabel.features.mel_mean import MelMeanEmbedder
-from weaklabel.mel import MelConfig, log_mel, log_mel_batch, to_vgg_image
 
 MOSEI_SEGMENTS = 23_259
 RATE = 16_000

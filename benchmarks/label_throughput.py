@@ -60,8 +60,8 @@ def main() -> None:
     texts = pd.read_csv(source)["text"].tolist() if source else synthetic_texts(args.n)
     print(f"{len(texts)} texts from {source or 'synthetic sentences'}, one core")
 
-    from weaklabel.labels import LABELLERS, LabelConfig, label_texts
-    from weaklabel.text import normalise
+    from weaklabel.labels.labellers import LABELLERS, LabelConfig, label_texts
+    from weaklabel.labels.text import normalise
 
     config = LabelConfig()
     start = time.perf_counter()

@@ -10,12 +10,12 @@ no internet; in one process it:
    temporary folder laid out as ``<language>/<file>`` over four language folders, in mixed
    formats (WAV, FLAC), sample rates (8, 16, 22.05 and 44.1 kHz) and channels (a quarter stereo),
    with a ``manifest.csv`` of polarities beside them;
-2. trains a tiny ``dense_head`` through the train stage's API (:func:`weaklabel.train.train_models`)
+2. trains a tiny ``dense_head`` through the train stage's API (:func:`weaklabel.learn.train.train_models`)
    on a handful of synthetic clips embedded with VGG16 (``--weights``, default seeded random), so
    that the probe has a models folder to score with;
 3. times the probe end to end as ``weaklabel probe DIR --model MODELS`` runs it
-   (:func:`weaklabel.manifests.build_manifest`, :func:`weaklabel.probe.load_trained`,
-   :func:`weaklabel.probe.probe`: embedder rebuilt from the model manifest and checked, every file
+   (:func:`weaklabel.sources.recordings.build_manifest`, :func:`weaklabel.learn.probe.load_trained`,
+   :func:`weaklabel.learn.probe.probe`: embedder rebuilt from the model manifest and checked, every file
    checked by a full decode, planned, embedded, scored, scaled); ``write_probe`` is timed apart;
 4. times the model alone on random tensors of the probe clips' shape and batch size, before and
    after the probe run (``model_only`` of ``benchmarks/embed_throughput.py``).
@@ -49,9 +49,9 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-from weaklabel.clips import ClipConfig, plan_clips
+from weaklabel.audio.clips import ClipConfig, plan_clips
+from weaklabel.audio.mel import MelConfig
 from weaklabel.features.extract import EmbedConfig, extract_features, peak_rss_mb
-from weaklabel.mel import MelConfig
 
 try:  # run as a script, benchmarks/ is on sys.path; run as a module from the repo root, it is not
     from embed_throughput import _cpu_name, _cpu_seconds, model_only
@@ -160,7 +160,7 @@ def train_tiny_model(
     Path
         The models folder (``manifest.json`` and ``dense_head/``).
     """
-    from weaklabel.train import TrainConfig, build_dataset, train_models
+    from weaklabel.learn.train import TrainConfig, build_dataset, train_models
 
     rng = np.random.default_rng(seed + 1)
     (root / "audio").mkdir(parents=True, exist_ok=True)
@@ -202,16 +202,16 @@ def time_probe(folder: Path, models: Path, config: Any) -> dict[str, Any]:
     models
         The models folder.
     config
-        A :class:`weaklabel.probe.ProbeConfig`.
+        A :class:`weaklabel.learn.probe.ProbeConfig`.
 
     Returns
     -------
     dict
-        ``seconds``, ``cpu_seconds``, ``write_seconds``, the :class:`weaklabel.probe.ProbeResult`
+        ``seconds``, ``cpu_seconds``, ``write_seconds``, the :class:`weaklabel.learn.probe.ProbeResult`
         (``result``) and its ``info``.
     """
-    from weaklabel.manifests import build_manifest
-    from weaklabel.probe import load_trained, probe, write_probe
+    from weaklabel.learn.probe import load_trained, probe, write_probe
+    from weaklabel.sources.recordings import build_manifest
 
     cpu, started = _cpu_seconds(), time.perf_counter()
     manifest = build_manifest(folder, csv=folder / "manifest.csv")
@@ -249,7 +249,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     log.setLevel(logging.INFO)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from weaklabel.probe import ProbeConfig, embedder_for, load_trained
+    from weaklabel.learn.probe import ProbeConfig, embedder_for, load_trained
 
     load_start = os.getloadavg()
     tmp = Path(tempfile.mkdtemp(prefix="weaklabel-probe-bench-"))

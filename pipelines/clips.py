@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from pipelines import _stage
-from weaklabel.clips import CLIPS_SCHEMA, ClipConfig, plan_clips_or_reject
+from weaklabel.audio.clips import CLIPS_SCHEMA, ClipConfig, plan_clips_or_reject
 from weaklabel.tables import read_table, write_rejects, write_table
 
 

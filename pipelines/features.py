@@ -12,9 +12,9 @@ import shutil
 from pathlib import Path
 
 from pipelines import _stage
+from weaklabel.audio.mel import MelConfig
 from weaklabel.features.extract import EmbedConfig, extract_features
 from weaklabel.features.vgg16 import describe_weights
-from weaklabel.mel import MelConfig
 from weaklabel.tables import read_table
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from pipelines import _stage
 from weaklabel.errors import ParameterError
-from weaklabel.ingest import IngestConfig, ingest_corpus, write_ingest
-from weaklabel.manifest_labels import ingest_manifest, split_source
+from weaklabel.sources.manifest_ingest import ingest_manifest, split_source
+from weaklabel.sources.mosei import IngestConfig, ingest_corpus, write_ingest
 
 
 def main(argv: list[str] | None = None) -> None:

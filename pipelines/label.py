@@ -11,9 +11,9 @@ from pathlib import Path
 
 from pipelines import _stage
 from weaklabel.errors import ParameterError
-from weaklabel.label_report import label_configs, write_report
-from weaklabel.labels import label_segments, write_labels
-from weaklabel.manifest_labels import split_source
+from weaklabel.labels.analysis import label_configs, write_report
+from weaklabel.labels.labellers import label_segments, write_labels
+from weaklabel.sources.manifest_ingest import split_source
 from weaklabel.tables import read_table
 
 

@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 
 from pipelines import _stage
-from weaklabel.manifests import build_manifest
-from weaklabel.probe import ProbeConfig, load_trained, probe, write_probe
+from weaklabel.learn.probe import ProbeConfig, load_trained, probe, write_probe
+from weaklabel.sources.recordings import build_manifest
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from pipelines import _stage
-from weaklabel.split import SplitConfig, make_split, split_summary, write_split
+from weaklabel.learn.split import SplitConfig, make_split, split_summary, write_split
 from weaklabel.tables import read_table
 
 

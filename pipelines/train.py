@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipelines import _stage
 from weaklabel.cli.train import parse_stores
-from weaklabel.train import TrainConfig, train_from_paths
+from weaklabel.learn.train import TrainConfig, train_from_paths
 
 
 def main(argv: list[str] | None = None) -> None:

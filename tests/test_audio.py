@@ -3,7 +3,7 @@ import pytest
 import soundfile as sf
 
 from tests.conftest import tone
-from weaklabel.audio import audio_info, read_slice, to_mono
+from weaklabel.audio.io import audio_info, read_slice, to_mono
 from weaklabel.errors import DataError, ParameterError
 
 

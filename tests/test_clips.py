@@ -7,7 +7,7 @@ import soundfile as sf
 
 from tests.conftest import tone
 from tests.test_ingest import write_corpus
-from weaklabel.clips import (
+from weaklabel.audio.clips import (
     CLIPS_SCHEMA,
     ClipConfig,
     clip_window,
@@ -17,7 +17,7 @@ from weaklabel.clips import (
     plan_clips_or_reject,
 )
 from weaklabel.errors import ParameterError
-from weaklabel.ingest import IngestConfig, ingest_corpus
+from weaklabel.sources.mosei import IngestConfig, ingest_corpus
 
 RATE = 16_000
 
@@ -156,7 +156,7 @@ def test_segments_without_audio_become_rejects(tmp_path):
 
 def test_pipeline_stage(tmp_path, monkeypatch):
     from pipelines import clips as stage
-    from weaklabel.ingest import write_ingest
+    from weaklabel.sources.mosei import write_ingest
 
     corpus = write_corpus(tmp_path / "corpus")
     result = ingest_corpus(corpus, config=IngestConfig(text_only=True))

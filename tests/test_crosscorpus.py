@@ -9,7 +9,9 @@ import soundfile as sf
 
 from tests.conftest import tone
 from weaklabel.cli import main
-from weaklabel.crosscorpus import (
+from weaklabel.errors import DataError, ParameterError
+from weaklabel.features.egemaps import egemaps_available
+from weaklabel.learn.crosscorpus import (
     PREDICTIONS_SCHEMA,
     TABLE_SCHEMA,
     CrossCorpusConfig,
@@ -18,8 +20,6 @@ from weaklabel.crosscorpus import (
     to_markdown,
     write_crosscorpus,
 )
-from weaklabel.errors import DataError, ParameterError
-from weaklabel.features.egemaps import egemaps_available
 from weaklabel.tables import read_table
 
 FAST = CrossCorpusConfig(n_boot=200, min_ci_speakers=3)

@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from weaklabel.clips import ClipConfig, fix_length, load_clip, plan_clips
+from weaklabel.audio.clips import ClipConfig, fix_length, load_clip, plan_clips
 from weaklabel.errors import DataError, MissingDependencyError, ParameterError
 from weaklabel.features import egemaps as eg
 from weaklabel.models.base import load_saved
 from weaklabel.models.egemaps_lr import StandardizedLogistic, benchmark_entry
-from weaklabel.standardize import Standardizer
+from weaklabel.models.standardize import Standardizer
 
 RATE = 16_000
 needs_opensmile = pytest.mark.skipif(

@@ -6,13 +6,13 @@ import pytest
 import soundfile as sf
 
 from tests.conftest import tone
-from weaklabel.clips import ClipConfig, load_clip, plan_clips
+from weaklabel.audio.clips import ClipConfig, load_clip, plan_clips
+from weaklabel.audio.mel import MelConfig
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.features import extract
 from weaklabel.features.extract import EmbedConfig, extract_features, make_embedders
 from weaklabel.features.mel_mean import MelMeanEmbedder
 from weaklabel.features.store import read_meta, read_store
-from weaklabel.mel import MelConfig
 
 CONFIG = EmbedConfig(weights="random", batch_size=4, shard_size=5, workers=2)
 CLIP = ClipConfig(length_s=1.0)  # 32 frames: the narrowest image VGG16 takes, fast on 2 cores
@@ -242,7 +242,7 @@ def test_cli_embed_end_to_end(tmp_path, clips):
 
 
 def test_real_recordings(shared_data, tmp_path, embedders):
-    from weaklabel.audio import audio_info
+    from weaklabel.audio.io import audio_info
 
     paths = (
         sorted((shared_data / "emodb").glob("*.wav"))[:4]

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from weaklabel.errors import DataError, ParameterError
-from weaklabel.gold import (
+from weaklabel.sources.gold import (
     GOLD_COLUMNS,
     binarize_gold,
     match_gold,

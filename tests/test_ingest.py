@@ -13,7 +13,7 @@ import soundfile as sf
 
 from tests.conftest import tone
 from weaklabel.errors import DataError, ParameterError
-from weaklabel.ingest import (
+from weaklabel.sources.mosei import (
     AUDIO_DIR,
     REASONS,
     SEGMENTS_SCHEMA,
@@ -181,21 +181,21 @@ def test_fit_to_audio():
 
 
 def test_audio_headers_are_read_once_per_video_and_samples_never(corpus, monkeypatch):
-    import weaklabel.audio
-    import weaklabel.ingest
+    import weaklabel.audio.io
+    import weaklabel.sources.mosei
 
     calls = []
-    real = weaklabel.ingest.audio_info
+    real = weaklabel.sources.mosei.audio_info
     monkeypatch.setattr(
-        weaklabel.ingest, "audio_info", lambda path: calls.append(Path(path).stem) or real(path)
+        weaklabel.sources.mosei, "audio_info", lambda path: calls.append(Path(path).stem) or real(path)
     )
 
     def no_samples(*args, **kwargs):
         raise AssertionError("ingest must not decode samples")
 
     for name in ("read", "buffer_read", "blocks"):  # the header may be opened, the samples never read
-        monkeypatch.setattr(weaklabel.audio.sf.SoundFile, name, no_samples)
-    monkeypatch.setattr(weaklabel.audio.sf, "read", no_samples)
+        monkeypatch.setattr(weaklabel.audio.io.sf.SoundFile, name, no_samples)
+    monkeypatch.setattr(weaklabel.audio.io.sf, "read", no_samples)
     ingest_corpus(corpus, config=IngestConfig())
     assert sorted(calls) == ["broken", "v16k", "v44"]
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from tests.conftest import REPO, tone
+from weaklabel.audio.mel import IMAGENET_BGR_MEAN, MelConfig, batch_mel, log_mel, log_mel_batch, to_vgg_image
 from weaklabel.errors import ParameterError
 from weaklabel.features.mel_mean import MelMeanEmbedder
-from weaklabel.mel import IMAGENET_BGR_MEAN, MelConfig, batch_mel, log_mel, log_mel_batch, to_vgg_image
 
 
 def test_shapes_for_a_7_s_clip():
@@ -110,7 +110,7 @@ def test_real_recording(shared_data):
 
 def test_light_modules_do_not_import_tensorflow():
     code = (
-        "import sys, weaklabel.mel, weaklabel.features.mel_mean, weaklabel.features.extract, "
+        "import sys, weaklabel.audio.mel, weaklabel.features.mel_mean, weaklabel.features.extract, "
         "weaklabel.features.vgg16, weaklabel.cli.embed; "
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
     )

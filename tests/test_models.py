@@ -165,8 +165,8 @@ def test_data_errors(signal, tmp_path):
 def test_light_modules_import_without_tensorflow():
     code = (
         "import sys\n"
-        "import weaklabel.models.baselines, weaklabel.models.head, weaklabel.split, weaklabel.metrics\n"
-        "import weaklabel.report, weaklabel.train, weaklabel.evaluate\n"
+        "import weaklabel.models.baselines, weaklabel.models.head, weaklabel.learn.split, weaklabel.metrics\n"
+        "import weaklabel.report.evaluation, weaklabel.learn.train, weaklabel.learn.evaluate\n"
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

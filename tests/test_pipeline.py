@@ -79,7 +79,7 @@ def test_one_label_per_segment(repro):
 
 def test_report_names_the_backbone_weights_and_every_model(repro):
     from weaklabel.features.egemaps import egemaps_available
-    from weaklabel.report import MODEL_NAMES
+    from weaklabel.report.evaluation import MODEL_NAMES
 
     metrics = json.loads((repro / "reports/metrics.json").read_text())
     report = (repro / "reports/report.md").read_text()

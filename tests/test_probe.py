@@ -9,15 +9,14 @@ import soundfile as sf
 from sklearn.metrics import roc_auc_score
 
 from tests.conftest import tone
-from weaklabel.audio import read_slice
-from weaklabel.clips import ClipConfig, fix_length, plan_clips
+from weaklabel.audio.clips import ClipConfig, fix_length, plan_clips
+from weaklabel.audio.io import read_slice
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.features.egemaps import egemaps_available
 from weaklabel.features.extract import EmbedConfig, extract_features
 from weaklabel.features.mel_mean import MelMeanEmbedder
 from weaklabel.features.store import read_store
-from weaklabel.manifests import emodb_manifest, folder_manifest, manifest_frame, ravdess_manifest
-from weaklabel.probe import (
+from weaklabel.learn.probe import (
     PROBE_SCHEMA,
     ProbeConfig,
     TrainedModel,
@@ -30,6 +29,7 @@ from weaklabel.probe import (
     summarise,
     write_probe,
 )
+from weaklabel.sources.recordings import emodb_manifest, folder_manifest, manifest_frame, ravdess_manifest
 from weaklabel.tables import read_table
 
 RATE = 16_000
@@ -47,7 +47,7 @@ def voice(seconds, *, high, seed, sample_rate=RATE, channels=1):
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     """A tiny dense head, a KNN (and eGeMAPS + LR with the extra) trained through the train stage's API."""
-    from weaklabel.train import TrainConfig, build_dataset, train_models
+    from weaklabel.learn.train import TrainConfig, build_dataset, train_models
 
     stores = ("vgg16", "mel_mean", "egemaps") if egemaps_available() else ("vgg16", "mel_mean")
 

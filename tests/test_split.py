@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from weaklabel.errors import DataError, ParameterError
-from weaklabel.split import (
+from weaklabel.learn.split import (
     SPLIT_SCHEMA,
     SPLITS,
     SplitConfig,
@@ -139,7 +139,7 @@ def test_round_trip_and_read_checks(tmp_path):
 
 
 def test_standard_mode_on_the_real_mosei_folds(shared_data):
-    from weaklabel.gold import read_gold
+    from weaklabel.sources.gold import read_gold
 
     gold, _ = read_gold(shared_data / "mosei_labels" / "CMU_MOSEI_Labels.csv")
     segments = pd.DataFrame(

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from weaklabel.errors import ParameterError
-from weaklabel.text import (
+from weaklabel.labels.text import (
     EMOJI_ONLY,
     EMPTY_TEXT,
     NO_TEXT,

@@ -8,16 +8,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from weaklabel.clips import CLIPS_SCHEMA
+from weaklabel.audio.clips import CLIPS_SCHEMA
 from weaklabel.errors import DataError, ParameterError
-from weaklabel.evaluate import EvaluateConfig, read_demo
 from weaklabel.features.store import open_store
-from weaklabel.ingest import SEGMENTS_SCHEMA
-from weaklabel.labels import ABSTAIN, LABELS_SCHEMA
-from weaklabel.report import STUDY_AUC, build_report, chance_status, render_html, render_markdown, verdict
-from weaklabel.split import SplitConfig, make_split, write_split
-from weaklabel.tables import write_table
-from weaklabel.train import (
+from weaklabel.labels.labellers import ABSTAIN, LABELS_SCHEMA
+from weaklabel.learn.evaluate import EvaluateConfig, read_demo
+from weaklabel.learn.split import SplitConfig, make_split, write_split
+from weaklabel.learn.train import (
     MODEL_SPECS,
     TrainConfig,
     available_models,
@@ -28,6 +25,16 @@ from weaklabel.train import (
     row_counts,
     train_from_paths,
 )
+from weaklabel.report.evaluation import (
+    STUDY_AUC,
+    build_report,
+    chance_status,
+    render_html,
+    render_markdown,
+    verdict,
+)
+from weaklabel.sources.mosei import SEGMENTS_SCHEMA
+from weaklabel.tables import write_table
 
 VGG_META = {
     "embedder": "vgg16",

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from weaklabel.errors import ParameterError
-from weaklabel.transcripts import (
+from weaklabel.sources.transcripts import (
     REASONS,
     LineReject,
     TranscriptLine,

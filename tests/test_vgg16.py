@@ -4,10 +4,10 @@ import logging
 import numpy as np
 import pytest
 
+from weaklabel.audio.mel import log_mel_batch, to_vgg_image
 from weaklabel.errors import DataError, MissingDependencyError, ParameterError
 from weaklabel.features import vgg16
 from weaklabel.features.vgg16 import IMAGENET_FILE, VGG16Embedder, describe_weights, verify_backbone
-from weaklabel.mel import log_mel_batch, to_vgg_image
 
 pytest.importorskip("tensorflow")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from weaklabel.cli._params import DEFAULT_PARAMS, command_params
 from weaklabel.config import from_mapping
-from weaklabel.crosscorpus import (
+from weaklabel.learn.crosscorpus import (
     BACKBONES,
     PROTOCOLS,
     SCHEMES,
@@ -36,7 +36,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         ),
         epilog=(
             "MANIFEST is a manifest CSV (path, label or polarity, group/speaker, corpus; see "
-            "weaklabel.manifests.read_manifest), or a corpus folder named by its scheme: ravdess:DIR or "
+            "weaklabel.sources.recordings.read_manifest), or a corpus folder named by its scheme: "
+            "ravdess:DIR or "
             "emodb:DIR (valence from the file names: happy positive; sad, angry, fearful, disgust "
             "negative; others unlabelled). Example: weaklabel crosscorpus emodb:data/emodb "
             "ravdess:data/ravdess --backbone egemaps mel_mean"

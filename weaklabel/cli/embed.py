@@ -8,11 +8,11 @@ import json
 import logging
 from pathlib import Path
 
+from weaklabel.audio.mel import MelConfig
 from weaklabel.cli._params import DEFAULT_PARAMS, command_params
 from weaklabel.config import from_mapping
 from weaklabel.features.extract import EmbedConfig, extract_features
 from weaklabel.features.vgg16 import describe_weights
-from weaklabel.mel import MelConfig
 from weaklabel.tables import read_table
 
 log = logging.getLogger(__name__)

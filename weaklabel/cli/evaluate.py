@@ -8,7 +8,7 @@ from pathlib import Path
 
 from weaklabel.cli._params import DEFAULT_PARAMS, load_section, params_path
 from weaklabel.cli.train import parse_stores
-from weaklabel.evaluate import EvaluateConfig, evaluate_from_paths
+from weaklabel.learn.evaluate import EvaluateConfig, evaluate_from_paths
 
 log = logging.getLogger(__name__)
 

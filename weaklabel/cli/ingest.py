@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 from weaklabel.cli._params import DEFAULT_PARAMS, load_section, params_path
-from weaklabel.ingest import IngestConfig, ingest_corpus, write_ingest
+from weaklabel.sources.mosei import IngestConfig, ingest_corpus, write_ingest
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ import pandas as pd
 
 from weaklabel.cli._params import DEFAULT_PARAMS, command_params
 from weaklabel.errors import DataError
-from weaklabel.label_report import label_configs, write_report
-from weaklabel.labels import label_segments, write_labels
-from weaklabel.manifest_labels import split_source
+from weaklabel.labels.analysis import label_configs, write_report
+from weaklabel.labels.labellers import label_segments, write_labels
+from weaklabel.sources.manifest_ingest import split_source
 from weaklabel.tables import read_table
 
 log = logging.getLogger(__name__)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from weaklabel.cli._params import DEFAULT_PARAMS, load_section, params_path
 from weaklabel.errors import ParameterError
-from weaklabel.split import SplitConfig, make_split, write_split
+from weaklabel.learn.split import SplitConfig, make_split, write_split
+from weaklabel.learn.train import TrainConfig, train_from_paths
 from weaklabel.tables import read_table
-from weaklabel.train import TrainConfig, train_from_paths
 
 log = logging.getLogger(__name__)
 

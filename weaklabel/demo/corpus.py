@@ -57,7 +57,7 @@ import numpy as np
 import soundfile as sf
 from tqdm import tqdm
 
-from weaklabel.audio import SAMPLE_RATE
+from weaklabel.audio.io import SAMPLE_RATE
 from weaklabel.demo.speech import espeak_path, espeak_version, synthesize
 from weaklabel.errors import DataError, ParameterError
 

@@ -21,7 +21,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 import soundfile as sf
 
-from weaklabel.audio import SAMPLE_RATE, to_mono
+from weaklabel.audio.io import SAMPLE_RATE, to_mono
 from weaklabel.errors import DataError, MissingDependencyError, ParameterError
 
 log = logging.getLogger(__name__)

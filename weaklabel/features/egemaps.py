@@ -7,7 +7,7 @@ slope and their temporal dynamics. It is the standard paralinguistic baseline, a
 
 Statistics over a 7 s window would be distorted by the silence a short clip is padded with
 (loudness means drop, voiced-segment rates change), so eGeMAPS is always computed on the
-**un-padded** audio: for a planned clip (:mod:`weaklabel.clips`) that is the
+**un-padded** audio: for a planned clip (:mod:`weaklabel.audio.clips`) that is the
 ``read_start``/``read_seconds`` slice of the source file, without ``pad_left`` or the tail pad.
 :class:`EgemapsEmbedder` takes either that audio directly (:meth:`EgemapsEmbedder.embed_clips`,
 where worker processes also do the decoding), or a batch of fixed-length clips together with
@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from weaklabel.audio import SAMPLE_RATE, read_slice
+from weaklabel.audio.io import SAMPLE_RATE, read_slice
 from weaklabel.errors import DataError, MissingDependencyError, ParameterError
 
 log = logging.getLogger(__name__)
@@ -322,7 +322,7 @@ class EgemapsEmbedder:
             ``pad_left`` (n,) int, samples of silence before the audio, and ``audio_samples``
             (n,) int, samples of real audio (``round(read_seconds * sample_rate)``). Without
             them the clip is trimmed of exact zeros at both ends (what
-            :func:`weaklabel.clips.fix_length` pads with), which is right unless the recording
+            :func:`weaklabel.audio.clips.fix_length` pads with), which is right unless the recording
             itself starts or ends in digital silence.
 
         Returns
@@ -357,7 +357,7 @@ class EgemapsEmbedder:
         ----------
         clips
             Rows with ``segment_id``, ``audio_path``, ``read_start`` and ``read_seconds``
-            (:data:`weaklabel.clips.CLIPS_SCHEMA`); ``read_seconds`` may be NaN (to the end).
+            (:data:`weaklabel.audio.clips.CLIPS_SCHEMA`); ``read_seconds`` may be NaN (to the end).
         verbose
             Show a progress bar.
 

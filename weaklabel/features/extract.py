@@ -1,7 +1,7 @@
 """The streaming feature run: every planned clip through every embedder, into one store each.
 
 One pass over the clips table fills all stores (``vgg16`` and ``mel_mean`` by default) and computes
-each clip's log-mel once. A pool of producer threads reads the clips (:func:`weaklabel.clips.load_clip`,
+each clip's log-mel once. A pool of producer threads reads the clips (:func:`weaklabel.audio.clips.load_clip`,
 only the planned slice of each file) and computes the log-mels of whole batches while the main
 thread runs the model on the previous batch, so decoding and mel cost little model time. Features
 are written shard by shard (:mod:`weaklabel.features.store`): memory stays bounded whatever the
@@ -34,11 +34,11 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from weaklabel.audio import audio_info
-from weaklabel.clips import CLIPS_SCHEMA, load_clip
+from weaklabel.audio.clips import CLIPS_SCHEMA, load_clip
+from weaklabel.audio.io import audio_info
+from weaklabel.audio.mel import MelConfig, log_mel_batch
 from weaklabel.errors import DataError, MissingDependencyError, ParameterError
 from weaklabel.features.store import StoreWriter, open_store
-from weaklabel.mel import MelConfig, log_mel_batch
 from weaklabel.tables import rejects_frame, write_rejects
 
 log = logging.getLogger(__name__)
@@ -282,7 +282,7 @@ def check_clips(clips: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, str]]
     Parameters
     ----------
     clips
-        Rows of :data:`weaklabel.clips.CLIPS_SCHEMA`.
+        Rows of :data:`weaklabel.audio.clips.CLIPS_SCHEMA`.
 
     Returns
     -------
@@ -324,7 +324,7 @@ def _validate(clips: pd.DataFrame, mel: MelConfig) -> None:
     missing = [name for name in CLIPS_SCHEMA.names if name not in clips.columns]
     if missing:
         raise DataError(
-            f"clips table lacks columns {missing}; expected those of weaklabel.clips.CLIPS_SCHEMA"
+            f"clips table lacks columns {missing}; expected those of weaklabel.audio.clips.CLIPS_SCHEMA"
         )
     rates = sorted(set(clips["sample_rate"].astype(int)))
     if rates and rates != [mel.sample_rate]:
@@ -429,7 +429,7 @@ def extract_features(
     Parameters
     ----------
     clips
-        The clips table (:data:`weaklabel.clips.CLIPS_SCHEMA`), one fixed-length clip per row.
+        The clips table (:data:`weaklabel.audio.clips.CLIPS_SCHEMA`), one fixed-length clip per row.
     out_root
         Folder of the stores; ``rejects.parquet`` is written there too.
     config

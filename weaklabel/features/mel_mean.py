@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from weaklabel.mel import MelConfig, batch_mel
+from weaklabel.audio.mel import MelConfig, batch_mel
 
 log = logging.getLogger(__name__)
 

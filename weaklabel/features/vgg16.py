@@ -2,7 +2,7 @@
 
 :class:`VGG16Embedder` is a callable class over a batch (the shape Ray Data's ``map_batches``
 wants): ``embedder({"audio": (n, samples)}) -> {"embedding": (n, dim)}``. It turns each clip into
-a log-mel image (:mod:`weaklabel.mel`), runs the ImageNet VGG16 convolutional base up to ``layer``
+a log-mel image (:mod:`weaklabel.audio.mel`), runs the ImageNet VGG16 convolutional base up to ``layer``
 and averages that layer's feature maps over time and frequency (global average pooling).
 
 Weights (``weights``):
@@ -43,8 +43,8 @@ from typing import Any
 
 import numpy as np
 
+from weaklabel.audio.mel import MelConfig, batch_mel, to_vgg_image
 from weaklabel.errors import DataError, MissingDependencyError, ParameterError
-from weaklabel.mel import MelConfig, batch_mel, to_vgg_image
 
 log = logging.getLogger(__name__)
 

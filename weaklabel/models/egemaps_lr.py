@@ -1,10 +1,10 @@
 """Logistic regression on z-scored features: the eGeMAPS row of the benchmark.
 
 eGeMAPS functionals mix units (Hz, dB, ratios, rates per second), so they are z-scored with
-statistics of the training rows only (:class:`~weaklabel.standardize.Standardizer`) before an
+statistics of the training rows only (:class:`~weaklabel.models.standardize.Standardizer`) before an
 L2-regularised logistic regression (scikit-learn, ``lbfgs``). Missing values (clips with too
 little audio for openSMILE) become the training mean. The same model serves any feature store;
-cross-corpus evaluation (:mod:`weaklabel.crosscorpus`) uses it for every backbone.
+cross-corpus evaluation (:mod:`weaklabel.learn.crosscorpus`) uses it for every backbone.
 
 A saved model is plain JSON (no pickle): ``model.json`` (class, parameters) and ``weights.json``
 (the standardiser's means and scales, the coefficients and the intercept).
@@ -31,7 +31,7 @@ import numpy as np
 
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.models.base import MODEL_JSON, Model, check_features, check_training_data
-from weaklabel.standardize import Standardizer
+from weaklabel.models.standardize import Standardizer
 
 log = logging.getLogger(__name__)
 

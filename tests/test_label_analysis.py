@@ -15,7 +15,7 @@ import yaml
 from tests.conftest import REPO
 from weaklabel.cli import label as label_cli
 from weaklabel.errors import DataError, ParameterError
-from weaklabel.label_report import (
+from weaklabel.labels.analysis import (
     SWEEP_COLUMNS,
     ReportConfig,
     build_report,
@@ -25,7 +25,7 @@ from weaklabel.label_report import (
     threshold_sweep,
     write_report,
 )
-from weaklabel.labels import (
+from weaklabel.labels.labellers import (
     ABSTAIN,
     ABSTAIN_REASONS,
     LABELS_SCHEMA,
@@ -33,7 +33,7 @@ from weaklabel.labels import (
     combine_scores,
     label_segments,
 )
-from weaklabel.manifest_labels import LabelSourceConfig, split_source
+from weaklabel.sources.manifest_ingest import LabelSourceConfig, split_source
 from weaklabel.tables import read_table
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -282,9 +282,9 @@ def test_dvc_stage_declares_every_labels_param():
     assert label_configs(split_source(params)[1]) is not None
     for module in (
         "pipelines/label.py",
-        "weaklabel/labels.py",
-        "weaklabel/label_report.py",
-        "weaklabel/text.py",
+        "weaklabel/labels/labellers.py",
+        "weaklabel/labels/analysis.py",
+        "weaklabel/labels/text.py",
     ):
         assert module in stage["deps"]
 

@@ -8,11 +8,11 @@ import pytest
 import soundfile as sf
 
 from tests.conftest import tone
-from weaklabel.clips import ClipConfig, plan_clips
+from weaklabel.audio.clips import ClipConfig, plan_clips
 from weaklabel.errors import DataError, ParameterError
-from weaklabel.ingest import SEGMENTS_SCHEMA
-from weaklabel.labels import ABSTAIN, LABELS_SCHEMA
-from weaklabel.manifest_labels import (
+from weaklabel.labels.labellers import ABSTAIN, LABELS_SCHEMA
+from weaklabel.learn.split import SplitConfig, make_split
+from weaklabel.sources.manifest_ingest import (
     MANIFEST_SCHEMA,
     UNLABELLED,
     LabelSourceConfig,
@@ -20,7 +20,7 @@ from weaklabel.manifest_labels import (
     split_source,
     write_manifest_tables,
 )
-from weaklabel.split import SplitConfig, make_split
+from weaklabel.sources.mosei import SEGMENTS_SCHEMA
 from weaklabel.tables import REJECTS_SCHEMA, read_table
 
 
@@ -129,7 +129,7 @@ def test_tables_feed_clips_and_the_grouped_split(corpus):
 
 
 def test_real_corpora(shared_data):
-    from weaklabel.manifests import emodb_manifest, ravdess_manifest
+    from weaklabel.sources.recordings import emodb_manifest, ravdess_manifest
 
     manifest = pd.concat(
         [emodb_manifest(shared_data / "emodb"), ravdess_manifest(shared_data / "ravdess")], ignore_index=True

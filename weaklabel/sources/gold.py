@@ -418,7 +418,7 @@ def match_gold(
         if missing:
             raise DataError(
                 f"{name} table lacks column(s) {missing}: found {list(frame.columns)}; "
-                "read gold with weaklabel.gold.read_gold"
+                "read gold with weaklabel.sources.gold.read_gold"
             )
     out = segments.copy()
     sentiment = np.full(len(out), np.nan)

@@ -7,7 +7,7 @@ import soundfile as sf
 
 from tests.conftest import tone
 from weaklabel.errors import DataError, ParameterError
-from weaklabel.manifests import (
+from weaklabel.sources.recordings import (
     EMODB_EMOTIONS,
     MANIFEST_COLUMNS,
     MANIFEST_SCHEMA,
@@ -74,7 +74,7 @@ def test_scheme_builders_keep_unmatched_files(tmp_path, caplog):
     write_wav(tmp_path / "03a01Nc.wav")
     write_wav(tmp_path / "holiday.wav")
     (tmp_path / "notes.txt").write_text("not audio")
-    with caplog.at_level(logging.WARNING, logger="weaklabel.manifests"):
+    with caplog.at_level(logging.WARNING, logger="weaklabel.sources.recordings"):
         manifest = emodb_manifest(tmp_path)
     assert len(manifest) == 3 and "holiday.wav" in caplog.text
     by_name = manifest.set_index(manifest["path"].str.rsplit("/", n=1).str[-1])

@@ -6,13 +6,13 @@ Targets:
     The weak labels (abstained rows left out): what the models were trained to predict and what the
     original study reported.
 ``gold_has0`` and ``gold_non0``
-    Gold sentiment binarised the two usual ways (:func:`weaklabel.gold.binarize_gold`), on every
+    Gold sentiment binarised the two usual ways (:func:`weaklabel.sources.gold.binarize_gold`), on every
     scored row with gold, including rows whose weak label abstained. Only when the segments carry gold.
 
 Outputs (:func:`write_evaluation`): ``metrics.json`` (DVC metrics), ``roc.csv`` (``model, split, fpr,
 tpr`` against the weak labels, DVC plots), ``roc.png`` (ROC curves per split) and ``scores.png``
 (distributions of each model's test scores per weak-label class). The report
-(:mod:`weaklabel.report`) is written from the metrics.
+(:mod:`weaklabel.report.evaluation`) is written from the metrics.
 """
 
 from __future__ import annotations
@@ -29,12 +29,8 @@ import numpy as np
 import pandas as pd
 
 from weaklabel.errors import DataError, ParameterError
-from weaklabel.gold import BINARIZE_MODES, binarize_gold
-from weaklabel.metrics import bootstrap_auc, roc_points
-from weaklabel.report import write_report
-from weaklabel.split import read_split, split_summary
-from weaklabel.tables import read_table
-from weaklabel.train import (
+from weaklabel.learn.split import read_split, split_summary
+from weaklabel.learn.train import (
     DURATION,
     Dataset,
     build_dataset,
@@ -45,6 +41,10 @@ from weaklabel.train import (
     split_fingerprint,
     store_identity,
 )
+from weaklabel.metrics import bootstrap_auc, roc_points
+from weaklabel.report.evaluation import write_report
+from weaklabel.sources.gold import BINARIZE_MODES, binarize_gold
+from weaklabel.tables import read_table
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def score_models(models_dir: str | Path, dataset: Dataset, *, names: list[str] |
     models_dir
         The models folder (with ``manifest.json``).
     dataset
-        From :func:`weaklabel.train.build_dataset`, with every source the models read.
+        From :func:`weaklabel.learn.train.build_dataset`, with every source the models read.
     names
         Models to score (default: all in the manifest).
 
@@ -470,7 +470,7 @@ def evaluate_models(
     models_dir
         The models folder.
     dataset
-        From :func:`weaklabel.train.build_dataset` (the same split the models were trained on).
+        From :func:`weaklabel.learn.train.build_dataset` (the same split the models were trained on).
     config
         Bootstrap and verdict settings.
     segments
@@ -481,7 +481,7 @@ def evaluate_models(
     Returns
     -------
     metrics : dict
-        ``auc`` (:func:`auc_table`), ``rows`` (:func:`~weaklabel.train.row_counts`), ``classes``
+        ``auc`` (:func:`auc_table`), ``rows`` (:func:`~weaklabel.learn.train.row_counts`), ``classes``
         (per split), ``models`` (manifest facts), ``skipped`` (models not trained, name -> reason),
         ``features`` (each store's identity), ``data``
         (:func:`describe_data`), ``settings``.

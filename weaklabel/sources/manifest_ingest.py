@@ -3,23 +3,24 @@
 ``labels.source`` chooses where labels come from:
 
 ``text``
-    Weak labels from transcripts (:mod:`weaklabel.labels`), the default.
+    Weak labels from transcripts (:mod:`weaklabel.labels.labellers`), the default.
 ``manifest``
     Gold labels from a manifest CSV: one row per audio file with ``path``, ``label`` (1, 0 or
-    empty), ``group`` (the speaker) and ``corpus`` (:func:`weaklabel.manifests.read_manifest`
-    reads it; :func:`weaklabel.manifests.ravdess_manifest` and
-    :func:`weaklabel.manifests.emodb_manifest` build one from those corpora's file names).
+    empty), ``group`` (the speaker) and ``corpus`` (:func:`weaklabel.sources.recordings.read_manifest`
+    reads it; :func:`weaklabel.sources.recordings.ravdess_manifest` and
+    :func:`weaklabel.sources.recordings.emodb_manifest` build one from those corpora's file names).
 
 :func:`manifest_tables` turns a manifest into the tables the rest of the pipeline reads:
 
-* a segments table (:data:`weaklabel.ingest.SEGMENTS_SCHEMA`): one segment per file, ``start`` 0,
+* a segments table (:data:`weaklabel.sources.mosei.SEGMENTS_SCHEMA`): one segment per file, ``start`` 0,
   ``end`` = ``duration`` = the file's length, ``video`` = the speaker, prefixed by the corpus unless
   it already starts with it (``emodb_03``), so that speakers of different corpora never merge and
   the grouped split keeps every speaker on one side,
   ``segment`` = the file's stem, ``text`` from the manifest when it has one;
-* a labels table (:data:`weaklabel.labels.LABELS_SCHEMA`): ``label`` from the manifest, confidence 1,
+* a labels table (:data:`weaklabel.labels.labellers.LABELS_SCHEMA`): ``label`` from the manifest,
+  confidence 1,
   no lexicon scores; files without a label (neutral, calm, boredom, surprise...) stay, as
-  :data:`~weaklabel.labels.ABSTAIN` with reason :data:`UNLABELLED`, as text abstentions do;
+  :data:`~weaklabel.labels.labellers.ABSTAIN` with reason :data:`UNLABELLED`, as text abstentions do;
 * a table of the manifest's own columns per segment (:data:`MANIFEST_SCHEMA`: corpus, speaker,
   emotion, language...), which cross-corpus evaluation groups by;
 * rejects (:data:`weaklabel.tables.REJECTS_SCHEMA`, stage ``manifest``) for files that are missing,
@@ -27,7 +28,7 @@
 
 Examples
 --------
->>> from weaklabel.manifests import emodb_manifest  # doctest: +SKIP
+>>> from weaklabel.sources.recordings import emodb_manifest  # doctest: +SKIP
 >>> tables = manifest_tables(emodb_manifest("data/emodb"))  # doctest: +SKIP
 >>> tables.labels["label"].value_counts()  # doctest: +SKIP
 """
@@ -46,10 +47,10 @@ import pandas as pd
 import pyarrow as pa
 from tqdm.auto import tqdm
 
-from weaklabel.audio import audio_info
+from weaklabel.audio.io import audio_info
 from weaklabel.errors import DataError, ParameterError
-from weaklabel.ingest import SEGMENTS_SCHEMA
-from weaklabel.labels import ABSTAIN, LABELS_SCHEMA
+from weaklabel.labels.labellers import ABSTAIN, LABELS_SCHEMA
+from weaklabel.sources.mosei import SEGMENTS_SCHEMA
 from weaklabel.tables import rejects_frame, write_rejects, write_table
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def split_source(section: dict | None) -> tuple[LabelSourceConfig, dict]:
     source : LabelSourceConfig
         The label source.
     rest : dict
-        The section without ``source``, for :func:`weaklabel.label_report.label_configs`.
+        The section without ``source``, for :func:`weaklabel.labels.analysis.label_configs`.
 
     Raises
     ------
@@ -134,9 +135,9 @@ class ManifestTables:
     Attributes
     ----------
     segments : pandas.DataFrame
-        :data:`weaklabel.ingest.SEGMENTS_SCHEMA` columns, one row per usable file.
+        :data:`weaklabel.sources.mosei.SEGMENTS_SCHEMA` columns, one row per usable file.
     labels : pandas.DataFrame
-        :data:`weaklabel.labels.LABELS_SCHEMA` columns, same rows and order.
+        :data:`weaklabel.labels.labellers.LABELS_SCHEMA` columns, same rows and order.
     manifest : pandas.DataFrame
         :data:`MANIFEST_SCHEMA` columns, same rows and order.
     rejects : pandas.DataFrame
@@ -185,7 +186,8 @@ def normalise_manifest(manifest: pd.DataFrame, *, root: str | Path | None = None
     if missing:
         raise DataError(
             f"manifest lacks column(s) {missing} (found {list(frame.columns)}); expected "
-            f"{', '.join(REQUIRED)} (group = speaker): build one with weaklabel.manifests or add them"
+            f"{', '.join(REQUIRED)} (group = speaker): build one with "
+            "weaklabel.sources.recordings or add them"
         )
     for column in ("language", "polarity", "emotion", "text"):
         if column not in frame:
@@ -223,7 +225,7 @@ def manifest_tables(
     Parameters
     ----------
     manifest
-        From :func:`weaklabel.manifests.read_manifest` (or a scheme builder): ``path``,
+        From :func:`weaklabel.sources.recordings.read_manifest` (or a scheme builder): ``path``,
         ``label`` (1/0/None), ``group`` (speaker), ``corpus``, and optionally ``language``,
         ``polarity``, ``emotion``, ``text``.
     root
@@ -366,12 +368,13 @@ def ingest_manifest(
 
     Writes :func:`write_manifest_tables`' four tables into ``out`` (``labels.parquet`` beside
     ``segments.parquet``, where the label stage takes it from) and a summary JSON shaped like
-    :func:`weaklabel.ingest.write_ingest`'s (``lines_read = segments + rejected``).
+    :func:`weaklabel.sources.mosei.write_ingest`'s (``lines_read = segments + rejected``).
 
     Parameters
     ----------
     csv
-        The manifest (:func:`weaklabel.manifests.read_manifest`; relative paths start from its folder).
+        The manifest (:func:`weaklabel.sources.recordings.read_manifest`; relative paths start from
+        its folder).
     out
         The ingest folder.
     report
@@ -390,7 +393,7 @@ def ingest_manifest(
     DataError
         If the manifest is missing or malformed, or no file is usable.
     """
-    from weaklabel.manifests import read_manifest
+    from weaklabel.sources.recordings import read_manifest
 
     manifest = read_manifest(csv, duplicates="keep")  # repeats become duplicate_path rejects
     tables = manifest_tables(manifest, verbose=verbose)

@@ -9,7 +9,7 @@ one reject per dropped line with a reason code (:data:`REASONS`), and a summary.
 
 Checks, in order (the first that fails names the reason):
 
-1. the line itself (:mod:`weaklabel.transcripts`): ``non_utf8``, ``malformed_line``,
+1. the line itself (:mod:`weaklabel.sources.transcripts`): ``non_utf8``, ``malformed_line``,
    ``unsafe_video_id``, ``bad_time``; then ``video_mismatch`` (the line names another video than
    its file);
 2. the video's audio: ``missing_audio`` or ``unreadable_audio``. In text-only mode these
@@ -37,10 +37,10 @@ import pandas as pd
 import pyarrow as pa
 from tqdm import tqdm
 
-from weaklabel import transcripts
-from weaklabel.audio import AudioInfo, audio_info
+from weaklabel.audio.io import AudioInfo, audio_info
 from weaklabel.errors import DataError, ParameterError, WeakLabelError
-from weaklabel.gold import match_gold, read_gold
+from weaklabel.sources import transcripts
+from weaklabel.sources.gold import match_gold, read_gold
 from weaklabel.tables import REJECTS_SCHEMA, rejects_frame, write_rejects, write_table
 
 log = logging.getLogger(__name__)
@@ -304,7 +304,7 @@ def ingest_corpus(
     config
         Clipping, gold tolerance, text-only and non-UTF-8 handling.
     gold
-        A gold file (``CMU_MOSEI_Labels.csd`` or a labels CSV, see :mod:`weaklabel.gold`), an
+        A gold file (``CMU_MOSEI_Labels.csd`` or a labels CSV, see :mod:`weaklabel.sources.gold`), an
         already-read gold table, or ``None`` (or ``""``) for none.
     verbose
         Show a progress bar over transcript files.

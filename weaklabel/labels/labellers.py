@@ -39,8 +39,8 @@ import pyarrow as pa
 from tqdm.auto import tqdm
 
 from weaklabel.errors import DataError, ParameterError
+from weaklabel.labels.text import TEXT_REASONS, check_normalisation, normalise, unusable_reasons
 from weaklabel.tables import write_table
-from weaklabel.text import TEXT_REASONS, check_normalisation, normalise, unusable_reasons
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class Labeller:
         Parameters
         ----------
         texts
-            n strings, already normalised (:func:`weaklabel.text.normalise`); anything that is
+            n strings, already normalised (:func:`weaklabel.labels.text.normalise`); anything that is
             not a string scores NaN.
 
         Returns
@@ -156,7 +156,7 @@ class LabelConfig:
         the band with the same sign).
     normalise
         Text normalisation before scoring: ``none``, ``lower``, ``sentence`` or ``uncaps`` (see
-        :mod:`weaklabel.text`). ``uncaps`` lower-cases ALL-CAPS transcripts and keeps mixed case.
+        :mod:`weaklabel.labels.text`). ``uncaps`` lower-cases ALL-CAPS transcripts and keeps mixed case.
     expand_negations
         Write ``didnt``/``isn't`` as ``did not``/``is not`` first, so TextBlob sees the negation.
     max_chars
@@ -316,7 +316,7 @@ def label_segments(segments: pd.DataFrame, *, config: LabelConfig, verbose: bool
     Parameters
     ----------
     segments
-        The ingest table (:data:`weaklabel.ingest.SEGMENTS_SCHEMA`): needs ``segment_id`` and
+        The ingest table (:data:`weaklabel.sources.mosei.SEGMENTS_SCHEMA`): needs ``segment_id`` and
         ``text``; audio columns may be null (text-only mode) and are not read.
     config
         Normalisation, combination rule, band.

@@ -418,7 +418,7 @@ def read_manifest(
         Folder relative paths start from; ``None`` for the CSV's own folder.
     duplicates
         ``error``: a path listed twice is an error; ``keep``: keep every row, for a consumer that
-        rejects the repeats row by row (:func:`weaklabel.manifest_labels.manifest_tables` does).
+        rejects the repeats row by row (:func:`weaklabel.sources.manifest_ingest.manifest_tables` does).
 
     Returns
     -------

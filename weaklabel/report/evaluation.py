@@ -260,7 +260,7 @@ def verdict(metrics: Mapping[str, Any]) -> list[str]:
     Parameters
     ----------
     metrics
-        From :func:`weaklabel.evaluate.evaluate_models`.
+        From :func:`weaklabel.learn.evaluate.evaluate_models`.
 
     Returns
     -------
@@ -483,7 +483,7 @@ def build_report(metrics: Mapping[str, Any], *, figures: Mapping[str, str | Path
     Parameters
     ----------
     metrics
-        From :func:`weaklabel.evaluate.evaluate_models`.
+        From :func:`weaklabel.learn.evaluate.evaluate_models`.
     figures
         Caption -> PNG path, shown in order.
 
@@ -725,12 +725,12 @@ def write_report(
     Parameters
     ----------
     metrics
-        From :func:`weaklabel.evaluate.evaluate_models`.
+        From :func:`weaklabel.learn.evaluate.evaluate_models`.
     out
         The reports folder (created).
     figures
         Caption -> PNG path (e.g. the ``roc.png`` and ``scores.png`` of
-        :func:`weaklabel.evaluate.write_evaluation`).
+        :func:`weaklabel.learn.evaluate.write_evaluation`).
 
     Returns
     -------

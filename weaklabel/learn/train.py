@@ -46,12 +46,12 @@ import pandas as pd
 from weaklabel import __version__
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.features.store import read_store
-from weaklabel.labels import ABSTAIN
+from weaklabel.labels.labellers import ABSTAIN
+from weaklabel.learn.split import SPLITS, read_split, split_summary
 from weaklabel.models.base import Model, load_saved
 from weaklabel.models.baselines import DurationModel, KNNModel, PriorModel, RandomForestModel
 from weaklabel.models.egemaps_lr import StandardizedLogistic
 from weaklabel.models.head import DenseHead
-from weaklabel.split import SPLITS, read_split, split_summary
 from weaklabel.tables import read_table
 
 log = logging.getLogger(__name__)

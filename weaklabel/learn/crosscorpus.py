@@ -1,7 +1,7 @@
 """Cross-corpus evaluation on gold-labelled speech: does a representation carry valence across corpora.
 
 Given labelled manifests of several corpora (e.g. the EmoDB and RAVDESS scheme builders of
-:mod:`weaklabel.manifests`), every backbone's features are scored with a logistic regression on
+:mod:`weaklabel.sources.recordings`), every backbone's features are scored with a logistic regression on
 z-scored features (:class:`~weaklabel.models.egemaps_lr.StandardizedLogistic`) under two protocols:
 
 ``loco`` (leave one corpus out)
@@ -20,8 +20,9 @@ results vary between speakers (one speaker gives a zero-width interval), so the 
 files instead and the table says so (``ci_unit = "file"``): such intervals only cover sampling
 noise within those speakers and are too narrow for any claim about new speakers.
 
-Clips follow the pipeline's own path: the manifest becomes segments (:mod:`weaklabel.manifest_labels`),
-clips are planned (:func:`weaklabel.clips.plan_clips`), ``vgg16`` and ``mel_mean`` features come
+Clips follow the pipeline's own path: the manifest becomes segments
+(:mod:`weaklabel.sources.manifest_ingest`),
+clips are planned (:func:`weaklabel.audio.clips.plan_clips`), ``vgg16`` and ``mel_mean`` features come
 from the streaming extraction (:func:`weaklabel.features.extract.extract_features`) and ``egemaps``
 from :class:`~weaklabel.features.egemaps.EgemapsEmbedder` on the un-padded audio. Every backbone is
 scored on the same rows (files every backbone could embed); the rest go to the rejects table.
@@ -44,14 +45,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from weaklabel import manifests
-from weaklabel.clips import ClipConfig, plan_clips
+from weaklabel.audio.clips import ClipConfig, plan_clips
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.features.store import open_store, read_store
-from weaklabel.labels import ABSTAIN
-from weaklabel.manifest_labels import manifest_tables
+from weaklabel.labels.labellers import ABSTAIN
 from weaklabel.metrics import bootstrap_auc
 from weaklabel.models.egemaps_lr import StandardizedLogistic
+from weaklabel.sources import recordings as manifests
+from weaklabel.sources.manifest_ingest import manifest_tables
 from weaklabel.tables import REJECTS_SCHEMA, rejects_frame, write_rejects, write_table
 
 log = logging.getLogger(__name__)
@@ -210,9 +211,10 @@ def load_manifest(spec: str | Path, *, scheme: str | None = None) -> pd.DataFram
     Parameters
     ----------
     spec
-        ``path/to/manifest.csv`` (read with :func:`weaklabel.manifests.read_manifest`),
+        ``path/to/manifest.csv`` (read with :func:`weaklabel.sources.recordings.read_manifest`),
         ``ravdess:DIR`` or ``emodb:DIR`` (built from those corpora's file names with
-        :func:`weaklabel.manifests.ravdess_manifest` / :func:`~weaklabel.manifests.emodb_manifest`),
+        :func:`weaklabel.sources.recordings.ravdess_manifest` /
+        :func:`~weaklabel.sources.recordings.emodb_manifest`),
         or a bare folder ``DIR`` when ``scheme`` is given.
     scheme
         Naming scheme of bare folders: ``ravdess`` or ``emodb``.
@@ -484,7 +486,7 @@ def crosscorpus(
     manifests
         One labelled manifest per corpus, or one frame holding several (``path``, ``label``
         1/0/None, ``group`` = speaker, ``corpus``): from :func:`load_manifest` or
-        :mod:`weaklabel.manifests`.
+        :mod:`weaklabel.sources.recordings`.
     backbones
         Any of :data:`BACKBONES`. ``egemaps`` needs the ``opensmile`` extra; ``vgg16`` uses
         ``config.weights`` (``auto`` falls back to RANDOM weights offline, which the table says).
@@ -512,7 +514,7 @@ def crosscorpus(
 
     Examples
     --------
-    >>> from weaklabel.manifests import emodb_manifest, ravdess_manifest  # doctest: +SKIP
+    >>> from weaklabel.sources.recordings import emodb_manifest, ravdess_manifest  # doctest: +SKIP
     >>> result = crosscorpus([emodb_manifest("emodb"), ravdess_manifest("ravdess")])  # doctest: +SKIP
     >>> result.table[["protocol", "test_corpus", "backbone", "auc", "duration_auc"]]  # doctest: +SKIP
     """

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from weaklabel.audio import SAMPLE_RATE, read_slice
+from weaklabel.audio.io import SAMPLE_RATE, read_slice
 from weaklabel.errors import ParameterError
 from weaklabel.tables import rejects_frame
 

@@ -28,7 +28,7 @@ import librosa
 import numpy as np
 import scipy.sparse
 
-from weaklabel.audio import SAMPLE_RATE
+from weaklabel.audio.io import SAMPLE_RATE
 from weaklabel.errors import ParameterError
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ Reason codes decided here (see :data:`REASONS`):
 
 Text may itself contain ``___``: a line is split at most four times, so the rest is text.
 Value checks (order of the times, zero length, empty text) are in :func:`segment_problem`;
-times outside the audio (negative starts, ends past the file) are judged by ``weaklabel.ingest``,
+times outside the audio (negative starts, ends past the file) are judged by ``weaklabel.sources.mosei``,
 which knows the audio's length.
 """
 
@@ -273,7 +273,8 @@ def segment_problem(line: TranscriptLine, *, needs_audio: bool = True) -> tuple[
     tuple of (str, str) or None
         ``(reason, detail)`` with reason ``reversed_time``, ``zero_length`` or ``empty_text``;
         ``None`` when the line is a usable segment. Negative times are not judged here (real
-        MOSEI segments may start a fraction of a second before 0): see ``weaklabel.ingest.fit_to_audio``.
+        MOSEI segments may start a fraction of a second before 0): see
+        ``weaklabel.sources.mosei.fit_to_audio``.
     """
     where = f"line {line.line_no}"
     if line.end < line.start:

@@ -6,8 +6,8 @@ Each recording goes through the path its model's training clips went through:
    and peak; missing, undecodable, empty, too short and silent files become rejects
    (:data:`REASONS`), the rest are scored;
 2. **plan**: the recording is cropped or zero-padded to the model's clip length, *centred*
-   (:func:`weaklabel.clips.clip_window` without a generator, so reruns are identical), at the
-   model's sample rate; the plan is a clips table (:data:`weaklabel.clips.CLIPS_SCHEMA`);
+   (:func:`weaklabel.audio.clips.clip_window` without a generator, so reruns are identical), at the
+   model's sample rate; the plan is a clips table (:data:`weaklabel.audio.clips.CLIPS_SCHEMA`);
 3. **embed**: the plan runs through the shared extraction loop
    (:func:`weaklabel.features.extract.extract_features`: producer threads decode, resample, slice
    and compute log-mels while the model embeds the previous batch, fixed-size batches), with an
@@ -28,7 +28,7 @@ Counts conserve: files in the manifest = scored + rejected.
 
 Examples
 --------
->>> from weaklabel.manifests import read_manifest
+>>> from weaklabel.sources.recordings import read_manifest
 >>> trained = load_trained("models")  # doctest: +SKIP
 >>> result = probe(read_manifest("data/demo/Probe/manifest.csv"), trained)  # doctest: +SKIP
 >>> write_probe(result, "reports/probe")  # doctest: +SKIP
@@ -54,13 +54,13 @@ import pyarrow as pa
 import soundfile as sf
 from tqdm.auto import tqdm
 
-from weaklabel.clips import CLIPS_SCHEMA, clip_window
+from weaklabel.audio.clips import CLIPS_SCHEMA, clip_window
+from weaklabel.audio.mel import MelConfig
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.features.extract import EMBEDDERS, EmbedConfig, Embedder, extract_features
 from weaklabel.features.store import read_store
-from weaklabel.manifests import MANIFEST_COLUMNS, NEGATIVE, POSITIVE
-from weaklabel.mel import MelConfig
 from weaklabel.metrics import roc_auc
+from weaklabel.sources.recordings import MANIFEST_COLUMNS, NEGATIVE, POSITIVE
 from weaklabel.tables import read_table, rejects_frame, write_rejects, write_table
 
 log = logging.getLogger(__name__)
@@ -232,7 +232,7 @@ def load_trained(models_dir: str | Path, name: str | None = None) -> TrainedMode
     Parameters
     ----------
     models_dir
-        Folder written by :func:`weaklabel.train.train_models` (``manifest.json`` and a folder
+        Folder written by :func:`weaklabel.learn.train.train_models` (``manifest.json`` and a folder
         per model).
     name
         Model name; ``None`` takes ``dense_head`` when present, else the first model that reads
@@ -249,7 +249,7 @@ def load_trained(models_dir: str | Path, name: str | None = None) -> TrainedMode
         If the folder or model is missing, the model reads no audio features (``duration``,
         ``prior``), or the manifest lacks the store meta or clip format.
     """
-    from weaklabel.train import load_model, read_manifest
+    from weaklabel.learn.train import load_model, read_manifest
 
     manifest = read_manifest(models_dir)
     models = manifest.get("models") or {}
@@ -480,7 +480,7 @@ def plan_probe_clips(
     Returns
     -------
     pandas.DataFrame
-        Columns of :data:`weaklabel.clips.CLIPS_SCHEMA`: a long recording keeps its middle
+        Columns of :data:`weaklabel.audio.clips.CLIPS_SCHEMA`: a long recording keeps its middle
         ``length`` samples, a short one sits in the middle of zero padding.
     """
     rows = []
@@ -651,7 +651,8 @@ def probe(
     Parameters
     ----------
     manifest
-        From :mod:`weaklabel.manifests` (columns :data:`weaklabel.manifests.MANIFEST_COLUMNS`;
+        From :mod:`weaklabel.sources.recordings` (columns
+        :data:`weaklabel.sources.recordings.MANIFEST_COLUMNS`;
         ``path`` required, the others may be missing).
     trained
         The model and its features' description (:func:`load_trained`).

@@ -4,7 +4,7 @@ In the style of snorkel's ``LFAnalysis``: coverage of each labeller (its score o
 neutral band) and of the combination, overlap, agreement and conflict between the two labellers,
 class balance and the reasons for abstaining. When the segments carry gold sentiment, the labels
 are compared with it binarised both ways the literature uses (``has0``, ``non0``, see
-:func:`weaklabel.gold.binarize_gold`): accuracy, balanced accuracy, F1, Cohen's kappa on the
+:func:`weaklabel.sources.gold.binarize_gold`): accuracy, balanced accuracy, F1, Cohen's kappa on the
 covered segments, coverage, and ROC AUC of each continuous score; a threshold sweep shows accuracy
 against coverage as the band widens; and each text normalisation's AUC is measured, so that the
 choice of ``labels.normalise`` rests on numbers.
@@ -36,9 +36,9 @@ from sklearn.metrics import (
 
 from weaklabel.config import from_mapping
 from weaklabel.errors import DataError, ParameterError
-from weaklabel.gold import BINARIZE_MODES, binarize_gold
-from weaklabel.labels import ABSTAIN, ABSTAIN_REASONS, LABELLERS, LabelConfig, combine_scores, vote
-from weaklabel.text import NORMALISATIONS, normalise, unusable_reasons
+from weaklabel.labels.labellers import ABSTAIN, ABSTAIN_REASONS, LABELLERS, LabelConfig, combine_scores, vote
+from weaklabel.labels.text import NORMALISATIONS, normalise, unusable_reasons
+from weaklabel.sources.gold import BINARIZE_MODES, binarize_gold
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def label_configs(section: Mapping[str, Any] | None) -> tuple[LabelConfig, Repor
     Parameters
     ----------
     section
-        The fields of :class:`~weaklabel.labels.LabelConfig`, plus an optional ``report``
+        The fields of :class:`~weaklabel.labels.labellers.LabelConfig`, plus an optional ``report``
         mapping with the fields of :class:`ReportConfig`. ``None`` gives the defaults.
 
     Returns
@@ -141,7 +141,7 @@ def summarise(labels: pd.DataFrame, *, threshold: float) -> dict[str, Any]:
     Parameters
     ----------
     labels
-        A labels table (:data:`weaklabel.labels.LABELS_SCHEMA`), n rows.
+        A labels table (:data:`weaklabel.labels.labellers.LABELS_SCHEMA`), n rows.
     threshold
         The neutral band the labels were made with; each labeller votes when its own score is
         outside it.
@@ -232,7 +232,7 @@ def gold_metrics(labels: pd.DataFrame, gold_sentiment: np.ndarray, *, mode: str)
     gold_sentiment
         Shape (n,), gold sentiment in -3..+3 aligned with ``labels``; NaN where unknown.
     mode
-        ``has0`` or ``non0`` (:func:`weaklabel.gold.binarize_gold`).
+        ``has0`` or ``non0`` (:func:`weaklabel.sources.gold.binarize_gold`).
 
     Returns
     -------
@@ -275,7 +275,7 @@ def threshold_sweep(
     gold_sentiment
         Shape (n,), gold sentiment aligned with ``labels``; NaN where unknown.
     combine
-        The combination rule (:data:`weaklabel.labels.COMBINE_MODES`).
+        The combination rule (:data:`weaklabel.labels.labellers.COMBINE_MODES`).
     thresholds
         Shape (k,), band half-widths in [0, 1).
 

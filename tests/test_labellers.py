@@ -7,8 +7,7 @@ import pytest
 
 from weaklabel.config import from_mapping
 from weaklabel.errors import DataError, ParameterError
-from weaklabel.gold import binarize_gold
-from weaklabel.labels import (
+from weaklabel.labels.labellers import (
     ABSTAIN,
     ABSTAIN_REASONS,
     DISAGREE,
@@ -24,8 +23,9 @@ from weaklabel.labels import (
     vote,
     write_labels,
 )
+from weaklabel.labels.text import EMOJI_ONLY, EMPTY_TEXT, NO_TEXT, NO_WORDS, NON_ENGLISH, TOO_LONG
+from weaklabel.sources.gold import binarize_gold
 from weaklabel.tables import read_table
-from weaklabel.text import EMOJI_ONLY, EMPTY_TEXT, NO_TEXT, NO_WORDS, NON_ENGLISH, TOO_LONG
 
 POSITIVE = "I loved it, it was a fantastic film and so much fun"
 NEGATIVE = "It was terrible, boring and awful, I hated it"

@@ -1,0 +1,1 @@
+"""Weak labels from text: text normalisation, the labellers and their combination, label analysis."""

@@ -1,0 +1,1 @@
+"""Reports: rendering blocks to Markdown/HTML, figures, and one module per report."""
