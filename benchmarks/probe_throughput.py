@@ -158,7 +158,7 @@ def train_tiny_model(
     Returns
     -------
     Path
-        The models folder (``manifest.json`` and ``dense_head/``).
+        The models folder (``bundle.json`` and ``dense_head/``).
     """
     from weaklabel.learn.train import TrainConfig, build_dataset, train_models
 

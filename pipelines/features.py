@@ -14,7 +14,7 @@ from pathlib import Path
 from pipelines import _stage
 from weaklabel.audio.mel import MelConfig
 from weaklabel.features.extract import EmbedConfig, extract_features
-from weaklabel.features.vgg16 import describe_weights
+from weaklabel.features.identity import describe
 from weaklabel.tables import read_table
 
 
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> None:
             log.info("removing the store %s of an earlier embed.backbone", stale.parent)
             shutil.rmtree(stale.parent)
     if "vgg16" in summary.meta:
-        log.info("backbone: %s", describe_weights(summary.meta["vgg16"]))
+        log.info("backbone: %s", describe(summary.meta["vgg16"]))
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(summary.to_dict(), indent=2, sort_keys=True))
     log.info("features: %d clips, %d kept, %d rejected", summary.clips, summary.kept, summary.rejected)

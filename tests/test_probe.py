@@ -196,14 +196,14 @@ def test_mismatched_backbone_is_refused(tmp_path, models, trained):
     with pytest.raises(DataError, match="weights_fingerprint"):
         check_embedder(other, trained.features, model="dense_head")
     manifest = manifest_frame([{"path": str(tmp_path / "a.wav")}])
-    with pytest.raises(DataError, match="refusing to probe"):
+    with pytest.raises(DataError, match="the probe's embedder do not reproduce"):
         probe(manifest, trained, embedder=other, verbose=False)
 
     tampered = tmp_path / "models"
     shutil.copytree(models, tampered)
-    document = json.loads((tampered / "manifest.json").read_text())
+    document = json.loads((tampered / "bundle.json").read_text())
     document["features"]["vgg16"]["meta"]["weights_fingerprint"] = "0" * 64
-    (tampered / "manifest.json").write_text(json.dumps(document))
+    (tampered / "bundle.json").write_text(json.dumps(document))
     with pytest.raises(DataError, match="weights_fingerprint"):
         probe(manifest, load_trained(tampered), config=ProbeConfig(batch_size=8), verbose=False)
 

@@ -10,6 +10,7 @@ import yaml
 
 from weaklabel.audio.clips import CLIPS_SCHEMA
 from weaklabel.errors import DataError, ParameterError
+from weaklabel.features.identity import check_identity, feature_identity
 from weaklabel.features.store import open_store
 from weaklabel.labels.labellers import ABSTAIN, LABELS_SCHEMA
 from weaklabel.learn.evaluate import EvaluateConfig, read_demo
@@ -19,12 +20,10 @@ from weaklabel.learn.train import (
     TrainConfig,
     available_models,
     build_dataset,
-    check_store,
-    load_model,
-    read_manifest,
     row_counts,
     train_from_paths,
 )
+from weaklabel.models.bundle import load_model, read_bundle
 from weaklabel.report.evaluation import (
     STUDY_AUC,
     build_report,
@@ -217,14 +216,10 @@ def test_missing_store_and_changed_features_are_refused(setup):
             stores={},
             sources=["vgg16"],
         )
-    entry = {
-        "name": "dense_head",
-        "features": "vgg16",
-        "feature_identity": {"weights": "imagenet", "dim": 24},
-    }
-    check_store(entry, {"weights": "imagenet", "dim": 24, "shard_size": 7})
-    with pytest.raises(DataError, match="weights: trained on 'imagenet', found 'random'"):
-        check_store(entry, VGG_META)
+    identity = feature_identity({**VGG_META, "weights_fingerprint": "abc"})
+    check_identity(identity, {**VGG_META, "weights_fingerprint": "abc", "shard_size": 7, "weights": "file"})
+    with pytest.raises(DataError, match='weights_fingerprint: trained on "abc", found "def"'):
+        check_identity(identity, {**VGG_META, "weights_fingerprint": "def"}, model="dense_head")
 
 
 def test_models_without_their_store_are_skipped_with_the_reason(setup, tmp_path):
@@ -409,7 +404,7 @@ def test_split_train_evaluate_report_end_to_end(tmp_path, monkeypatch):
         + ["--out", "reports"]
     )
 
-    manifest = read_manifest("models")
+    manifest = read_bundle("models")
     assert list(manifest["models"]) == list(MODEL_SPECS)
     assert (
         manifest["clip"]["length"] == 112_000 and manifest["features"]["vgg16"]["meta"]["weights"] == "random"

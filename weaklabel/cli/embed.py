@@ -12,7 +12,7 @@ from weaklabel.audio.mel import MelConfig
 from weaklabel.cli._params import DEFAULT_PARAMS, command_params
 from weaklabel.config import from_mapping
 from weaklabel.features.extract import EmbedConfig, extract_features
-from weaklabel.features.vgg16 import describe_weights
+from weaklabel.features.identity import describe
 from weaklabel.tables import read_table
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     log.info("embedding %d clips of %s into %s with %s", len(clips), args.clips, args.out, config)
     summary = extract_features(clips, args.out, config=config, mel=mel, max_shards=args.max_shards)
     if "vgg16" in summary.meta:
-        log.info("backbone: %s", describe_weights(summary.meta["vgg16"]))
+        log.info("backbone: %s", describe(summary.meta["vgg16"]))
     if args.report is not None:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(json.dumps(summary.to_dict(), indent=2, sort_keys=True))

@@ -56,7 +56,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
             "Fit the dense head on VGG16 embeddings and the baselines (RandomForest, KNN and a dense "
             "net on time-averaged mels, duration only, class prior) on the weak labels, all on one "
             "split grouped by video. The split is read from --split, or made there (params 'split') "
-            "when the file does not exist. Writes OUT/<model>/ and OUT/manifest.json."
+            "when the file does not exist. Writes OUT/<model>/ and OUT/bundle.json."
         ),
     )
     parser.add_argument(

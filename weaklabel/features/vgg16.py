@@ -25,7 +25,8 @@ What was used is recorded in :attr:`VGG16Embedder.meta` (and so in the feature s
 kind, the file's sha256 (``"random:<seed>"`` for random weights), whether the file is the verified
 ImageNet file, and a fingerprint of the actual weight arrays, so that a random backbone can never
 pass for transfer learning and a later stage can check the backbone is the same and unchanged
-(:meth:`VGG16Embedder.check_frozen`, :func:`verify_backbone`, :func:`describe_weights`).
+(:meth:`VGG16Embedder.check_frozen`; the one-line description is
+:func:`weaklabel.features.identity.describe`).
 
 TensorFlow and Keras are imported only when an embedder is built.
 """
@@ -45,6 +46,7 @@ import numpy as np
 
 from weaklabel.audio.mel import MelConfig, batch_mel, to_vgg_image
 from weaklabel.errors import DataError, MissingDependencyError, ParameterError
+from weaklabel.features.identity import describe
 
 log = logging.getLogger(__name__)
 
@@ -372,7 +374,7 @@ class VGG16Embedder:
 
         model = self.model
         self._fn = tf.function(lambda images: tf.cast(model(images, training=False), tf.float32))
-        log.info("VGG16 embedder ready: %s", describe_weights(self.meta))
+        log.info("VGG16 embedder ready: %s", describe(self.meta))
 
     @staticmethod
     def _pools_before(layer: str) -> int:
@@ -506,61 +508,3 @@ class VGG16Embedder:
                 f"VGG16 backbone weights changed since they were loaded (fingerprint {now[:12]}, "
                 f"expected {self._fingerprint[:12]}): the backbone must stay frozen; rebuild the embedder"
             )
-
-
-def verify_backbone(embedder: VGG16Embedder, meta: Mapping[str, Any]) -> None:
-    """Check that ``embedder`` computes the same features as those recorded in a store's ``meta``.
-
-    Use it before scoring new audio with a model trained on a store (probing), so that features
-    of the same backbone, weights, layer, precision and mel are compared.
-
-    Raises
-    ------
-    DataError
-        Naming every setting that differs, or if the embedder's weights changed since loading.
-    """
-    embedder.check_frozen()
-    keys = ("embedder", "layer", "pooling", "weights", "weights_fingerprint", "precision", "mel")
-    differ = [
-        f"{k}: store {meta.get(k)!r}, embedder {embedder.meta.get(k)!r}"
-        for k in keys
-        if meta.get(k) != embedder.meta.get(k)
-    ]
-    if differ:
-        raise DataError(
-            "the VGG16 embedder differs from the one that made the feature store ("
-            + "; ".join(differ)
-            + "): set embed.* and mel.* to the store's settings, or re-run the features stage"
-        )
-
-
-def describe_weights(meta: Mapping[str, Any]) -> str:
-    """One line saying which backbone and weights made a store, for the top of a report.
-
-    Parameters
-    ----------
-    meta
-        A store's ``meta.json`` (or :attr:`VGG16Embedder.meta`).
-
-    Returns
-    -------
-    str
-        E.g. ``"VGG16 block5_pool avg (512-d), ImageNet weights (sha256 1f3a..), float32"``; random
-        weights read ``"RANDOM VGG16 weights (seed 0): NOT transfer learning, smoke test only"``.
-    """
-    head = f"VGG16 {meta.get('layer')} avg ({meta.get('dim')}-d)"
-    sha, precision, name = (
-        str(meta.get("weights_sha256", "")),
-        meta.get("precision"),
-        meta.get("weights_file"),
-    )
-    if meta.get("weights") == "random":
-        why = (
-            " (imagenet unavailable, embed.weights: auto)" if meta.get("weights_requested") == "auto" else ""
-        )
-        return (
-            f"{head}, RANDOM VGG16 weights ({sha}){why}: NOT transfer learning, smoke test only, {precision}"
-        )
-    if meta.get("weights_imagenet"):
-        return f"{head}, ImageNet weights ({name}, sha256 {sha[:16]}..), {precision}"
-    return f"{head}, weights from {name} (sha256 {sha[:16]}..; NOT the Keras ImageNet file), {precision}"

@@ -47,6 +47,7 @@ import pyarrow as pa
 
 from weaklabel.audio.clips import ClipConfig, plan_clips
 from weaklabel.errors import DataError, ParameterError
+from weaklabel.features.identity import describe
 from weaklabel.features.store import open_store, read_store
 from weaklabel.labels.labellers import ABSTAIN
 from weaklabel.metrics import bootstrap_auc
@@ -307,19 +308,6 @@ def _store_features(
     return frames, metas, rejects
 
 
-def describe_features(name: str, meta: Mapping[str, Any]) -> str:
-    """One line saying what made a backbone's features (VGG16: which weights, loudly when random)."""
-    if name == "vgg16":
-        from weaklabel.features.vgg16 import describe_weights
-
-        return describe_weights(meta)
-    if name == "egemaps":
-        return f"openSMILE {meta.get('opensmile', '?')} eGeMAPSv02 functionals (88-d), un-padded audio"
-    if name == "mel_mean":
-        return f"time-averaged log-mel ({meta.get('dim', '?')}-d) of the padded clip"
-    return name
-
-
 # ---------------------------------------------------------------------------------- evaluation
 def _folds(
     rows: pd.DataFrame, protocol: str
@@ -433,7 +421,7 @@ def _evaluate(
                     {
                         **base,
                         "backbone": name,
-                        "features": describe_features(name, metas.get(name, {})),
+                        "features": describe({"embedder": name, **metas.get(name, {})}),
                         **counts,
                         "auc": est[0],
                         "ci_low": est[1],
@@ -664,7 +652,7 @@ def to_markdown(result: CrossCorpusResult) -> str:
     lines += ["Features:", ""]
     for name in result.meta.get("backbones", []):
         if name in result.meta.get("features", {}):
-            lines.append(f"- `{name}`: {describe_features(name, result.meta['features'][name])}")
+            lines.append(f"- `{name}`: {describe({'embedder': name, **result.meta['features'][name]})}")
     vgg = result.meta.get("features", {}).get("vgg16")
     if vgg and vgg.get("weights") == "random":
         lines += [

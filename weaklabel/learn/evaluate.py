@@ -29,19 +29,17 @@ import numpy as np
 import pandas as pd
 
 from weaklabel.errors import DataError, ParameterError
+from weaklabel.features.identity import check_identity
 from weaklabel.learn.split import read_split, split_summary
 from weaklabel.learn.train import (
     DURATION,
     Dataset,
     build_dataset,
-    check_store,
-    load_model,
-    read_manifest,
     row_counts,
     split_fingerprint,
-    store_identity,
 )
 from weaklabel.metrics import bootstrap_auc, roc_points
+from weaklabel.models.bundle import load_model, read_bundle
 from weaklabel.report.evaluation import write_report
 from weaklabel.sources.gold import BINARIZE_MODES, binarize_gold
 from weaklabel.tables import read_table
@@ -109,11 +107,11 @@ def score_models(models_dir: str | Path, dataset: Dataset, *, names: list[str] |
     Parameters
     ----------
     models_dir
-        The models folder (with ``manifest.json``).
+        The models folder (with ``bundle.json``).
     dataset
         From :func:`weaklabel.learn.train.build_dataset`, with every source the models read.
     names
-        Models to score (default: all in the manifest).
+        Models to score (default: all in the bundle).
 
     Returns
     -------
@@ -127,13 +125,13 @@ def score_models(models_dir: str | Path, dataset: Dataset, *, names: list[str] |
         If a model's features are absent from the dataset or were made differently (another
         backbone, other weights) from those it was trained on.
     """
-    manifest = read_manifest(models_dir)
-    names = list(manifest["models"]) if names is None else names
+    bundle = read_bundle(models_dir)
+    names = list(bundle["models"]) if names is None else names
     frame = dataset.frame
     rows = np.flatnonzero(frame["has_features"].to_numpy())
     parts = []
     for name in names:
-        entry = manifest["models"][name]
+        entry = bundle["models"][name]
         source = entry.get("features")
         if source is not None and source not in dataset.features:
             raise DataError(
@@ -141,7 +139,9 @@ def score_models(models_dir: str | Path, dataset: Dataset, *, names: list[str] |
                 f"{sorted(dataset.features)}); pass --store {source}=PATH"
             )
         if source not in (None, DURATION):
-            check_store(entry, dataset.metas[source], store=source)
+            check_identity(
+                entry["feature_identity"], dataset.metas[source], model=name, source=f"the {source} store"
+            )
         model = load_model(models_dir, name)
         proba = model.predict_proba(dataset.X(source, rows))
         parts.append(
@@ -482,7 +482,7 @@ def evaluate_models(
     -------
     metrics : dict
         ``auc`` (:func:`auc_table`), ``rows`` (:func:`~weaklabel.learn.train.row_counts`), ``classes``
-        (per split), ``models`` (manifest facts), ``skipped`` (models not trained, name -> reason),
+        (per split), ``models`` (bundle facts), ``skipped`` (models not trained, name -> reason),
         ``features`` (each store's identity), ``data``
         (:func:`describe_data`), ``settings``.
     scores : pandas.DataFrame
@@ -495,7 +495,7 @@ def evaluate_models(
     DataError
         If models and features disagree.
     """
-    manifest = read_manifest(models_dir)
+    bundle = read_bundle(models_dir)
     scores = score_models(models_dir, dataset)
     aucs = auc_table(scores, dataset, config=config)
     roc = roc_table(scores, dataset)
@@ -514,22 +514,20 @@ def evaluate_models(
             )
         }
         | {"best_epoch": entry.get("fitted", {}).get("best_epoch")}
-        for name, entry in manifest["models"].items()
+        for name, entry in bundle["models"].items()
     }
     metrics = {
         "auc": aucs,
         "rows": row_counts(dataset),
         "classes": split_summary(frame[["segment_id", "video", "split"]], frame[["segment_id", "label"]]),
         "models": models,
-        "skipped": dict(manifest.get("skipped") or {}),
-        "features": {
-            source: store_identity(meta) for source, meta in dataset.metas.items() if source != DURATION
-        },
+        "skipped": dict(bundle.get("skipped") or {}),
+        "features": {source: dict(meta) for source, meta in dataset.metas.items() if source != DURATION},
         "data": describe_data(dataset, segments=segments, demo=demo),
         "settings": {
             **asdict(config),
             "gold_modes": list(config.gold_modes),
-            "train_seed": manifest.get("seed"),
+            "train_seed": bundle.get("seed"),
         },
     }
     return metrics, scores, roc
@@ -605,10 +603,10 @@ def evaluate_from_paths(
         If an input is missing, the split is not the one the models were trained on, or a store
         differs from the one a model was trained on.
     """
-    manifest = read_manifest(models)
-    sources = list(dict.fromkeys(e["features"] for e in manifest["models"].values() if e.get("features")))
+    bundle = read_bundle(models)
+    sources = list(dict.fromkeys(e["features"] for e in bundle["models"].values() if e.get("features")))
     split_table = read_split(split)
-    trained_on = manifest.get("split_fingerprint")
+    trained_on = bundle.get("split_fingerprint")
     if trained_on and trained_on != split_fingerprint(split_table):
         raise DataError(
             f"the models in {models} were trained on another split than {split}: re-run the train stage "

@@ -12,7 +12,7 @@ Each recording goes through the path its model's training clips went through:
    (:func:`weaklabel.features.extract.extract_features`: producer threads decode, resample, slice
    and compute log-mels while the model embeds the previous batch, fixed-size batches), with an
    embedder of the **same class, layer, precision, mel parameters and weights** as the features
-   the model was trained on, rebuilt from the model manifest (:func:`embedder_for`) and checked
+   the model was trained on, rebuilt from the model bundle (:func:`embedder_for`) and checked
    against it, weight fingerprint included (:func:`check_embedder`); a mismatch is refused;
 4. **score**: ``predict_proba`` of the model on the embeddings gives P(positive);
 5. **scale and rank** within each language (:func:`scale_within`): scores of one model sit close
@@ -58,8 +58,10 @@ from weaklabel.audio.clips import CLIPS_SCHEMA, clip_window
 from weaklabel.audio.mel import MelConfig
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.features.extract import EMBEDDERS, EmbedConfig, Embedder, extract_features
+from weaklabel.features.identity import check_identity, describe
 from weaklabel.features.store import read_store
 from weaklabel.metrics import roc_auc
+from weaklabel.models.bundle import load_model, read_bundle
 from weaklabel.sources.recordings import MANIFEST_COLUMNS, NEGATIVE, POSITIVE
 from weaklabel.tables import read_table, rejects_frame, write_rejects, write_table
 
@@ -113,20 +115,6 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "note",
 )
 
-#: Keys of a store's meta that describe where the features came from, not what they are: a probe
-#: embedder may differ in them (e.g. ``weights: auto`` that resolved to the same random weights).
-PROVENANCE_KEYS = frozenset(
-    {
-        "clips",
-        "shard_size",
-        "weights_requested",
-        "weights_file",
-        "weights_sha256",
-        "weights",
-        "weights_imagenet",
-    }
-)
-
 
 @dataclass(frozen=True)
 class ProbeConfig:
@@ -135,7 +123,7 @@ class ProbeConfig:
     Attributes
     ----------
     model
-        Name of the model in ``models/manifest.json`` to score with; ``""`` for ``dense_head`` when
+        Name of the model in ``models/bundle.json`` to score with; ``""`` for ``dense_head`` when
         present, else the first model that reads audio features (see :func:`load_trained`).
     silence_dbfs
         A recording whose peak sample is at or below this level (dBFS) is rejected as ``silent``.
@@ -150,8 +138,8 @@ class ProbeConfig:
         Clips per feature shard written while probing (bounds memory).
     weights
         Backbone weights for a model trained on a weights *file*: the path of that file.
-        ``""`` rebuilds the weights the model manifest names (ImageNet, or seeded random); any
-        weights are checked against the manifest's fingerprint, and a mismatch is refused.
+        ``""`` rebuilds the weights the model bundle names (ImageNet, or seeded random); any
+        weights are checked against the bundle's fingerprint, and a mismatch is refused.
     """
 
     model: str = ""
@@ -175,12 +163,12 @@ class ProbeConfig:
 
 @dataclass(frozen=True)
 class TrainedModel:
-    """A fitted model and what its features were (from ``models/manifest.json``).
+    """A fitted model and what its features were (from ``models/bundle.json``).
 
     Attributes
     ----------
     name
-        The model's name in the manifest (``dense_head``).
+        The model's name in the bundle (``dense_head``).
     model
         Has ``predict_proba(X)`` -> (n, 2) (P(negative), P(positive)).
     features
@@ -232,7 +220,7 @@ def load_trained(models_dir: str | Path, name: str | None = None) -> TrainedMode
     Parameters
     ----------
     models_dir
-        Folder written by :func:`weaklabel.learn.train.train_models` (``manifest.json`` and a folder
+        Folder written by :func:`weaklabel.learn.train.train_models` (``bundle.json`` and a folder
         per model).
     name
         Model name; ``None`` takes ``dense_head`` when present, else the first model that reads
@@ -247,13 +235,11 @@ def load_trained(models_dir: str | Path, name: str | None = None) -> TrainedMode
     ------
     DataError
         If the folder or model is missing, the model reads no audio features (``duration``,
-        ``prior``), or the manifest lacks the store meta or clip format.
+        ``prior``), or the bundle lacks the store meta or clip format.
     """
-    from weaklabel.learn.train import load_model, read_manifest
-
-    manifest = read_manifest(models_dir)
-    models = manifest.get("models") or {}
-    stores = manifest.get("features") or {}
+    bundle = read_bundle(models_dir)
+    models = bundle.get("models") or {}
+    stores = bundle.get("features") or {}
 
     def audio_features(entry: Mapping[str, Any]) -> bool:
         meta = (stores.get(entry.get("features")) or {}).get("meta") or {}
@@ -276,10 +262,10 @@ def load_trained(models_dir: str | Path, name: str | None = None) -> TrainedMode
             "from audio: the probe cannot feed it; choose a model such as dense_head (--name)"
         )
     meta = dict(stores[entry["features"]]["meta"])
-    clip = manifest.get("clip") or {}
+    clip = bundle.get("clip") or {}
     if "length" not in clip or "sample_rate" not in clip:
         raise DataError(
-            f"{models_dir}/manifest.json does not record the clip length and sample rate the models were "
+            f"{models_dir}/bundle.json does not record the clip length and sample rate the models were "
             "trained on (clip.length, clip.sample_rate): retrain, passing the clips table to the train stage"
         )
     model = load_model(models_dir, name)
@@ -309,7 +295,7 @@ def embedder_for(meta: Mapping[str, Any], *, config: ProbeConfig | None = None, 
     Parameters
     ----------
     meta
-        The store's meta as the model manifest records it (``embedder``, ``mel``, and for VGG16
+        The store's meta as the model bundle records it (``embedder``, ``mel``, and for VGG16
         ``layer``, ``precision``, ``weights``, ``weights_sha256``, ``weights_fingerprint``).
     config
         ``weights`` (a file path, for a model trained on a weights file) and ``batch_size``.
@@ -364,10 +350,10 @@ def embedder_for(meta: Mapping[str, Any], *, config: ProbeConfig | None = None, 
 def check_embedder(embedder: Embedder, meta: Mapping[str, Any], *, model: str = "") -> None:
     """Refuse an embedder whose features differ from those a model was trained on.
 
-    Every key of the two metas is compared except :data:`PROVENANCE_KEYS`: embedder class, layer,
-    pooling, precision, dimension, mel parameters and, for VGG16, the fingerprint of the actual
-    weight arrays (so other weights, or weights changed since loading, are caught whatever their
-    file is called). An embedder with a ``check_frozen`` method is also checked to be frozen.
+    The two metas are compared by :func:`weaklabel.features.identity.check_identity` (embedder,
+    layer, pooling, precision, dimension, mel parameters and, for VGG16, the fingerprint of the
+    actual weight arrays, so other weights are caught whatever their file is called). An embedder
+    with a ``check_frozen`` method is also checked to be frozen.
 
     Parameters
     ----------
@@ -383,27 +369,9 @@ def check_embedder(embedder: Embedder, meta: Mapping[str, Any], *, model: str = 
     DataError
         Naming every setting that differs and what to do.
     """
-    found = dict(getattr(embedder, "meta", {}))
-    keys = sorted((set(meta) | set(found)) - PROVENANCE_KEYS)
-    differ = [
-        k for k in keys if json.dumps(meta.get(k), sort_keys=True) != json.dumps(found.get(k), sort_keys=True)
-    ]
-    if differ:
-        detail = "; ".join(
-            f"{k}: trained on {_short(meta.get(k))}, probe has {_short(found.get(k))}" for k in differ
-        )
-        raise DataError(
-            f"refusing to probe: model {model or '(unnamed)'} was trained on features that this embedder "
-            f"does not reproduce ({detail}). Probe with the backbone and weights the model was trained on "
-            "(for a weights file: probe.weights / --weights PATH), or retrain the model on these features"
-        )
+    check_identity(meta, dict(getattr(embedder, "meta", {})), model=model, source="the probe's embedder")
     if hasattr(embedder, "check_frozen"):
         embedder.check_frozen()
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def inspect_file(
@@ -602,14 +570,6 @@ def summarise(scores: pd.DataFrame, *, rejected: Mapping[str, int] | None = None
             }
         )
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
-
-
-def _describe(meta: Mapping[str, Any]) -> str:
-    if meta.get("embedder") == "vgg16":
-        from weaklabel.features.vgg16 import describe_weights
-
-        return describe_weights(meta)
-    return f"{meta.get('embedder')} features ({meta.get('dim')}-d)"
 
 
 def _inspect_all(paths: list[str], config: ProbeConfig, verbose: bool) -> list[tuple[str | None, str, float]]:
@@ -821,7 +781,7 @@ def _info(
         "model": trained.name,
         "model_class": type(trained.model).__name__,
         "features": trained.features.get("embedder"),
-        "backbone": _describe(trained.features),
+        "backbone": describe(trained.features),
         "weights": trained.features.get("weights"),
         "weights_fingerprint": trained.features.get("weights_fingerprint"),
         "clip_seconds": trained.length_s,

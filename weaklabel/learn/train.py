@@ -1,4 +1,4 @@
-"""Fit every model on the one shared split, save them, and say what each needs (``models/manifest.json``).
+"""Fit every model on the one shared split, save them, and say what each needs (``models/bundle.json``).
 
 Models and the features they read (:data:`MODEL_SPECS`):
 
@@ -19,18 +19,17 @@ All models train on the same rows: weakly labelled (not abstained) segments of t
 that have every feature the chosen models read; ``valid`` rows drive early stopping. Rows left out
 are counted by reason (:func:`row_counts`), never dropped silently. A model whose feature store
 was not made (``egemaps`` without the ``opensmile`` extra, or ``embed.backbone`` leaving it out) is
-skipped, with the reason in the manifest's ``skipped`` and in the report (:func:`available_models`).
+skipped, with the reason in the bundle's ``skipped`` and in the report (:func:`available_models`).
 
-The manifest records, for each model, the feature store it reads and that store's identity
+The bundle records, for each model, the feature store it reads and that store's identity
 (backbone, weights, fingerprint, layer, precision, dim, mel parameters), and the clip length and
 sample rate, so that a later user (the probe) can compute matching features and refuse a model
-whose backbone differs (:func:`check_store`).
+whose backbone differs (:func:`weaklabel.features.identity.check_identity`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import shutil
 import time
@@ -45,36 +44,21 @@ import pandas as pd
 
 from weaklabel import __version__
 from weaklabel.errors import DataError, ParameterError
+from weaklabel.features.identity import feature_identity
 from weaklabel.features.store import read_store
 from weaklabel.labels.labellers import ABSTAIN
 from weaklabel.learn.split import SPLITS, read_split, split_summary
-from weaklabel.models.base import Model, load_saved
+from weaklabel.models.base import Model
 from weaklabel.models.baselines import DurationModel, KNNModel, PriorModel, RandomForestModel
+from weaklabel.models.bundle import write_bundle
 from weaklabel.models.egemaps_lr import StandardizedLogistic
 from weaklabel.models.head import DenseHead
 from weaklabel.tables import read_table
 
 log = logging.getLogger(__name__)
 
-#: The manifest's file name inside the models folder.
-MANIFEST = "manifest.json"
 #: Feature source of the duration baseline: the clips table's ``read_seconds`` column.
 DURATION = "duration"
-#: Keys of a store's meta that identify its features; a model refuses a store that differs in one.
-IDENTITY_KEYS = (
-    "embedder",
-    "backbone",
-    "layer",
-    "pooling",
-    "dim",
-    "weights",
-    "weights_file",
-    "weights_sha256",
-    "weights_imagenet",
-    "weights_fingerprint",
-    "precision",
-    "mel",
-)
 #: Reasons a row of the split is not used to train or score against weak labels, in priority order.
 ROW_REASONS = ("no_label", "abstained")
 
@@ -86,7 +70,7 @@ class ModelSpec:
     Attributes
     ----------
     name
-        Key in params (``train.<name>``), in the manifest and in the report.
+        Key in params (``train.<name>``), in the bundle and in the report.
     cls
         The model class.
     features
@@ -396,40 +380,6 @@ def row_counts(dataset: Dataset) -> dict[str, dict[str, int]]:
     return out
 
 
-def store_identity(meta: Mapping[str, Any]) -> dict[str, Any]:
-    """The keys of a store's meta that identify its features (:data:`IDENTITY_KEYS` present in it)."""
-    return {key: meta[key] for key in IDENTITY_KEYS if key in meta}
-
-
-def check_store(entry: Mapping[str, Any], meta: Mapping[str, Any], *, store: str | Path = "") -> None:
-    """Refuse features made differently from those a model was trained on.
-
-    Parameters
-    ----------
-    entry
-        The model's manifest entry (its ``feature_identity``).
-    meta
-        The meta of the store (or embedder) about to feed it.
-    store
-        Where the features come from, for the message.
-
-    Raises
-    ------
-    DataError
-        If a key of the model's feature identity (backbone, weights, fingerprint, layer,
-        precision, dim, mel parameters) differs.
-    """
-    expected = entry.get("feature_identity") or {}
-    found = store_identity(meta)
-    differ = {k: (v, found.get(k)) for k, v in expected.items() if found.get(k) != v}
-    if differ:
-        detail = "; ".join(f"{k}: trained on {a!r}, found {b!r}" for k, (a, b) in differ.items())
-        raise DataError(
-            f"model {entry.get('name')!r} was trained on other {entry.get('features')} features than "
-            f"{store or 'these'} ({detail}): recompute the features with the model's settings or retrain"
-        )
-
-
 def train_models(
     dataset: Dataset,
     out: str | Path,
@@ -438,25 +388,25 @@ def train_models(
     verbose: bool = False,
     skipped: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Fit every configured model on the shared split and save them with a manifest.
+    """Fit every configured model on the shared split and save them with their index (``bundle.json``).
 
     Parameters
     ----------
     dataset
         From :func:`build_dataset` with every source the models read.
     out
-        The models folder: ``<out>/<name>/`` per model and ``<out>/manifest.json``.
+        The models folder: ``<out>/<name>/`` per model and ``<out>/bundle.json``.
     config
         Which models, their parameters, seed and sample weighting.
     verbose
         Progress bars inside the models that train for epochs.
     skipped
-        Models left out by :func:`available_models`, name -> reason (recorded in the manifest).
+        Models left out by :func:`available_models`, name -> reason (recorded in the bundle).
 
     Returns
     -------
     dict
-        The manifest (also written to ``manifest.json``).
+        The manifest (also written to ``bundle.json``, :mod:`weaklabel.models.bundle`).
 
     Raises
     ------
@@ -480,7 +430,7 @@ def train_models(
         weights = np.nan_to_num(frame["confidence"].to_numpy(dtype=np.float64)[train], nan=1.0)
         weights = weights / weights.mean() if weights.sum() > 0 else None
 
-    manifest: dict[str, Any] = {
+    bundle: dict[str, Any] = {
         "format": 1,
         "weaklabel": __version__,
         "seed": config.seed,
@@ -520,14 +470,14 @@ def train_models(
         elapsed = time.perf_counter() - began
         fitted = {k: v for k, v in model.fitted_info().items() if k != "history"}
         meta = dataset.metas.get(spec.features, {}) if spec.features else {}
-        manifest["models"][name] = {
+        bundle["models"][name] = {
             "name": name,
             "class": f"{type(model).__module__}:{type(model).__qualname__}",
             "path": name,
             "features": spec.features,
             "audio": spec.audio,
             "description": spec.description,
-            "feature_identity": store_identity(meta) if spec.features != DURATION else {},
+            "feature_identity": feature_identity(meta) if spec.features != DURATION else {},
             "params": {k: list(v) if isinstance(v, tuple) else v for k, v in model.get_params().items()},
             "fitted": fitted,
             "n_train": len(train),
@@ -539,55 +489,8 @@ def train_models(
             "fit_seconds": round(elapsed, 2),
         }
         log.info("fitted %s in %.1f s", name, elapsed)
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False, default=str) + "\n")
-    return manifest
-
-
-def read_manifest(models_dir: str | Path) -> dict[str, Any]:
-    """The manifest of a models folder.
-
-    Raises
-    ------
-    DataError
-        If there is none.
-    """
-    path = Path(models_dir) / MANIFEST
-    if not path.exists():
-        raise DataError(f"no {MANIFEST} in {models_dir}: run the train stage (weaklabel train) first")
-    return json.loads(path.read_text())
-
-
-def load_model(models_dir: str | Path, name: str) -> Model:
-    """Load model ``name`` from a models folder written by :func:`train_models`.
-
-    Parameters
-    ----------
-    models_dir
-        The models folder.
-    name
-        A key of the manifest's ``models`` (``dense_head``, ``knn``, ...).
-
-    Returns
-    -------
-    Model
-        The fitted model; its manifest entry (``read_manifest(models_dir)["models"][name]``)
-        says which features it reads (``features``, ``feature_identity``).
-
-    Raises
-    ------
-    DataError
-        If the folder or the model is missing.
-
-    Examples
-    --------
-    >>> head = load_model("models", "dense_head")  # doctest: +SKIP
-    >>> head.predict_proba(X)[:, 1]  # doctest: +SKIP
-    """
-    manifest = read_manifest(models_dir)
-    entry = manifest["models"].get(name)
-    if entry is None:
-        raise DataError(f"{models_dir} holds no model {name!r}; it holds {', '.join(manifest['models'])}")
-    return load_saved(Path(models_dir) / entry["path"])
+    write_bundle(bundle, out)
+    return bundle
 
 
 def train_from_paths(
@@ -619,7 +522,7 @@ def train_from_paths(
     Returns
     -------
     dict
-        The manifest.
+        The bundle.
 
     Raises
     ------
@@ -655,7 +558,7 @@ def available_models(
     config : TrainConfig
         ``config`` with only the models that can be trained.
     skipped : dict
-        Model name -> reason, for the manifest and the report.
+        Model name -> reason, for the bundle and the report.
 
     Raises
     ------

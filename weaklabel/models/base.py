@@ -52,7 +52,7 @@ def check_features(X: np.ndarray, *, n_features: int | None = None, name: str = 
     if n_features is not None and X.shape[1] != n_features:
         raise DataError(
             f"{name} has {X.shape[1]} features but the model was fitted on {n_features}: "
-            "score it with the feature store it was trained on (see models/manifest.json)"
+            "score it with the feature store it was trained on (see the models folder's bundle.json)"
         )
     if not np.isfinite(X).all():
         raise DataError(

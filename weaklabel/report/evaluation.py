@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from weaklabel.features.identity import describe, is_random
+
 log = logging.getLogger(__name__)
 
 #: The original study's ROC AUC against its weak labels, and how it got them.
@@ -100,8 +102,7 @@ def _weights_of(metrics: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def is_random_backbone(metrics: Mapping[str, Any]) -> bool:
     """Whether the VGG16 store was made with random (untrained) weights."""
-    identity = _weights_of(metrics) or {}
-    return str(identity.get("weights", "")).strip().lower() == "random"
+    return is_random(_weights_of(metrics) or {})
 
 
 def _join(names: list[str]) -> str:
@@ -434,13 +435,6 @@ def _cell(value: object, *, width: int = 24) -> str:
     return text if len(text) <= width else text[: width - 2] + ".."
 
 
-def describe_backbone(identity: Mapping[str, Any]) -> str:
-    """One line naming the backbone and its weights (``weaklabel.features.vgg16.describe_weights``)."""
-    from weaklabel.features.vgg16 import describe_weights
-
-    return describe_weights(identity)
-
-
 def _backbone_blocks(metrics: Mapping[str, Any]) -> list[Block]:
     features = metrics.get("features") or {}
     if not features:
@@ -460,9 +454,7 @@ def _backbone_blocks(metrics: Mapping[str, Any]) -> list[Block]:
             ),
         )
     if vgg:
-        blocks.insert(
-            0, ("p", f"VGG16 store: **{describe_backbone(vgg)}** (frozen; only the head is trained).")
-        )
+        blocks.insert(0, ("p", f"VGG16 store: **{describe(vgg)}** (frozen; only the head is trained)."))
     if "egemaps" in features:
         blocks.append(
             (
