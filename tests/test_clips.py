@@ -9,6 +9,7 @@ from tests.conftest import tone
 from tests.test_ingest import write_corpus
 from weaklabel.audio.clips import (
     CLIPS_SCHEMA,
+    WINDOWS,
     ClipConfig,
     clip_window,
     fix_length,
@@ -46,6 +47,60 @@ def test_config_validation_and_length():
         ClipConfig(length_s=0)
     with pytest.raises(ParameterError, match="clips.sample_rate"):
         ClipConfig(sample_rate=-1)
+    assert ClipConfig().window == "random" and WINDOWS == ("random", "centre", "full")
+    with pytest.raises(ParameterError, match="clips.window must be one of random, centre, full"):
+        ClipConfig(window="middle")
+
+
+def test_random_window_keeps_the_plans_made_before_windows_were_a_setting():
+    """Offsets of the seeded random window, as plans recorded them before it became a setting."""
+    segments = _segments("r.wav", SPANS)
+    recorded = {
+        0: [(4.7071875, 2.7071875, 0), (14.0, 0.0, 57215), (20.0, 0.0, 0), (28.0, 0.0, 75055)],
+        3: [(5.0859375, 3.0859375, 0), (14.0, 0.0, 25913), (20.0, 0.0, 0), (28.0, 0.0, 31405)],
+    }
+    for seed, rows in recorded.items():
+        plan = plan_clips(segments, ClipConfig(seed=seed, window="random"))
+        assert list(zip(plan["read_start"], plan["crop_offset"], plan["pad_left"], strict=True)) == rows
+        assert plan["read_seconds"].tolist() == [7.0, 3.25, 7.0, 0.1]
+        pd.testing.assert_frame_equal(plan, plan_clips(segments, ClipConfig(seed=seed)))  # the default
+
+
+def test_centre_window_crops_and_pads_in_the_middle(ramp_wav):
+    path, ramp = ramp_wav
+    segments = _segments(path, SPANS)
+    plan = plan_clips(segments, ClipConfig(window="centre", seed=1)).set_index("segment_id")
+    pd.testing.assert_frame_equal(
+        plan.reset_index(), plan_clips(segments, ClipConfig(window="centre", seed=2))
+    )  # no seed in it
+    length = 7 * RATE
+    for key, (start, end) in SPANS.items():
+        n = round((end - start) * RATE)
+        crop, pad = clip_window(n, length, rng=None)
+        clip = plan.loc[key]
+        assert (clip["crop_offset"], clip["pad_left"]) == (crop / RATE, pad)
+        assert clip["read_start"] == start + crop / RATE and clip["read_seconds"] == min(n, length) / RATE
+    long = load_clip(plan.loc["long"])  # 10.5 s: 1.75 s cut off each end
+    first = round(3.75 * RATE)
+    np.testing.assert_array_equal(long, ramp[first : first + length])
+    short = load_clip(plan.loc["short"])  # 3.25 s: 1.875 s of silence on each side
+    pad = (length - round(3.25 * RATE)) // 2
+    assert not short[:pad].any() and not short[-pad:].any() and short[pad] == ramp[14 * RATE]
+
+
+def test_full_window_holds_every_sample_unpadded_at_the_start(ramp_wav):
+    path, ramp = ramp_wav
+    segments = _segments(path, SPANS)
+    plan = plan_clips(segments, ClipConfig(window="full", length_s=1.0))  # length_s does not cut
+    longest = round(10.5 * RATE)
+    assert (plan["length"] == longest).all() and (plan["pad_left"] == 0).all()
+    assert (plan["crop_offset"] == 0).all() and plan["read_start"].tolist() == [2.0, 14.0, 20.0, 28.0]
+    assert plan["read_seconds"].tolist() == pytest.approx([10.5, 3.25, 7.0, 0.1])
+    for clip, (start, end) in zip(plan.itertuples(index=False), SPANS.values(), strict=True):
+        audio, n = load_clip(clip), round((end - start) * RATE)
+        np.testing.assert_array_equal(audio[:n], ramp[round(start * RATE) : round(start * RATE) + n])
+        assert audio.shape == (longest,) and not audio[n:].any()
+    assert plan_clips(segments.iloc[:0], ClipConfig(window="full")).empty
 
 
 def test_every_clip_has_exactly_the_length(ramp_wav):

@@ -1,8 +1,24 @@
-"""Fix every clip to one length: crop long ones, pad short ones with silence.
+"""Plan which audio each clip holds: the window policy, one setting (:attr:`ClipConfig.window`).
 
-The offset is random (seeded) for training clips, so a model cannot learn where speech sits in
-the window, and centred for probing. Each clip's generator is seeded from the run seed *and* the
-segment id, so a clip keeps its offset when other segments are added or removed.
+A plan is a clips table (:data:`CLIPS_SCHEMA`), one row per segment: which slice of the source file
+is read and where it sits in a clip of a common length, so that clips can be batched. Nothing is
+read while planning; :func:`load_clip` reads one planned clip. Every path from recordings to
+features (:func:`weaklabel.features.extract.extract_features`: the features stage, the probe,
+cross-corpus evaluation) goes through a plan, and the window policy (:data:`WINDOWS`) says how it
+is cut:
+
+``random`` (training clips, the default)
+    Every clip is cropped or zero-padded to ``length_s``, at a random offset, so that a model
+    cannot learn where speech sits in the window. Each clip's generator is seeded from the run
+    seed *and* the segment id, so a clip keeps its offset when other segments are added or
+    removed, and reruns are identical.
+``centre`` (probing)
+    The same crop or pad, centred: deterministic without a seed.
+``full``
+    No cropping: each clip holds its whole segment, un-padded at the start (``pad_left`` 0) and
+    zero-padded at the end to the longest segment of the plan (the clips' common length). An
+    embedder that reads the un-padded audio (eGeMAPS, through ``pad_left`` and ``audio_samples``)
+    then sees every sample.
 """
 
 from __future__ import annotations
@@ -17,6 +33,9 @@ import pyarrow as pa
 from weaklabel.audio.io import SAMPLE_RATE, read_slice
 from weaklabel.errors import ParameterError
 from weaklabel.tables import rejects_frame
+
+#: Window policies of :attr:`ClipConfig.window` (see the module docstring).
+WINDOWS = ("random", "centre", "full")
 
 CLIPS_SCHEMA = pa.schema(
     [
@@ -34,31 +53,46 @@ CLIPS_SCHEMA = pa.schema(
 
 @dataclass(frozen=True)
 class ClipConfig:
-    """How clips are fixed in length.
+    """How clips are cut from segments (the ``clips`` section of params.yaml).
 
     Attributes
     ----------
     length_s
-        Clip length in seconds (the original study used 7 s).
+        Clip length in seconds (the original study used 7 s); ``full`` windows ignore it.
     seed
-        Seed for the random crop offsets and padding positions.
+        Seed for the random crop offsets and padding positions (``random`` windows only).
     sample_rate
         Rate of the clips, Hz.
+    window
+        Window policy, one of :data:`WINDOWS`: ``random`` (seeded random crop or pad to
+        ``length_s``), ``centre`` (centred crop or pad to ``length_s``) or ``full`` (whole
+        segments, un-padded at the start, as long as the longest).
+
+    Raises
+    ------
+    ParameterError
+        If ``length_s`` or ``sample_rate`` is not positive, or ``window`` is unknown.
     """
 
     length_s: float = 7.0
     seed: int = 0
     sample_rate: int = SAMPLE_RATE
+    window: str = "random"
 
     def __post_init__(self) -> None:
         if self.length_s <= 0:
             raise ParameterError(f"clips.length_s must be > 0, got {self.length_s}")
         if self.sample_rate <= 0:
             raise ParameterError(f"clips.sample_rate must be > 0, got {self.sample_rate}")
+        if self.window not in WINDOWS:
+            raise ParameterError(
+                f"clips.window must be one of {', '.join(WINDOWS)}, got {self.window!r}: random for "
+                "training clips, centre for probing, full for whole recordings"
+            )
 
     @property
     def length(self) -> int:
-        """Clip length in samples."""
+        """Clip length in samples (``random`` and ``centre`` windows)."""
         return int(round(self.length_s * self.sample_rate))
 
 
@@ -106,25 +140,46 @@ def fix_length(audio: np.ndarray, length: int, *, crop_start: int = 0, pad_left:
 
 
 def plan_clips(segments: pd.DataFrame, config: ClipConfig) -> pd.DataFrame:
-    """Decide, for every segment, which audio its fixed-length clip holds.
+    """Decide, for every segment, which audio its clip holds, by ``config.window``.
 
     Parameters
     ----------
     segments
-        The ingest table: ``segment_id``, ``audio_path``, ``start``, ``duration`` (seconds).
+        The ingest table (or any recordings table): ``segment_id``, ``audio_path``, ``start``,
+        ``duration`` (seconds); a whole file is ``start`` 0 and ``duration`` its length.
     config
-        Clip length, seed and rate.
+        Clip length, seed, rate and window policy.
 
     Returns
     -------
     pandas.DataFrame
-        One row per segment, columns of :data:`CLIPS_SCHEMA`.
+        One row per segment, columns of :data:`CLIPS_SCHEMA`, every ``length`` the same:
+        ``config.length`` for ``random`` and ``centre`` windows, the longest segment's samples for
+        ``full`` (0 for no segments).
+
+    Examples
+    --------
+    >>> segments = pd.DataFrame(
+    ...     {"segment_id": ["a", "b"], "audio_path": ["a.wav", "b.wav"], "start": 0.0, "duration": [1.0, 3.0]}
+    ... )
+    >>> centre = plan_clips(segments, ClipConfig(length_s=2.0, window="centre"))
+    >>> centre[["crop_offset", "pad_left"]].values.tolist()
+    [[0.0, 8000.0], [0.5, 0.0]]
+    >>> full = plan_clips(segments, ClipConfig(window="full"))
+    >>> full[["read_seconds", "pad_left", "length"]].values.tolist()
+    [[1.0, 0.0, 48000.0], [3.0, 0.0, 48000.0]]
     """
-    length, rate = config.length, config.sample_rate
+    rate = config.sample_rate
+    table = segments[["segment_id", "audio_path", "start", "duration"]]
+    counts = [int(round(duration * rate)) for duration in table["duration"]]
+    length = max(counts, default=0) if config.window == "full" else config.length
     rows = []
-    for seg in segments[["segment_id", "audio_path", "start", "duration"]].itertuples(index=False):
-        n_samples = int(round(seg.duration * rate))
-        crop_start, pad_left = clip_window(n_samples, length, rng=clip_rng(config.seed, seg.segment_id))
+    for seg, n_samples in zip(table.itertuples(index=False), counts, strict=True):
+        if config.window == "full":
+            crop_start, pad_left = 0, 0
+        else:
+            rng = clip_rng(config.seed, seg.segment_id) if config.window == "random" else None
+            crop_start, pad_left = clip_window(n_samples, length, rng=rng)
         read = min(n_samples, length)
         rows.append(
             (
@@ -158,7 +213,7 @@ def plan_clips_or_reject(segments: pd.DataFrame, config: ClipConfig) -> tuple[pd
     segments
         The ingest table: ``segment_id``, ``audio_path`` (may be null), ``start``, ``duration``.
     config
-        Clip length, seed and rate.
+        Clip length, seed, rate and window policy.
 
     Returns
     -------
