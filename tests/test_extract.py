@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import numpy as np
@@ -205,6 +206,55 @@ def test_batches_say_where_the_real_audio_lies(tmp_path, clips):
     np.testing.assert_array_equal(pad_left, clips["pad_left"].to_numpy())
     expected = np.minimum(np.round(clips["read_seconds"] * 16_000), clips["length"] - clips["pad_left"])
     np.testing.assert_array_equal(samples, expected.to_numpy().astype(np.int64))
+
+
+def test_recordings_are_planned_by_the_window_and_read_back(tmp_path):
+    segments = make_segments(tmp_path)
+    segments.loc[len(segments)] = ["gone___0", str(tmp_path / "gone.wav"), 0.0, 1.0]
+    for window in ("random", "centre"):
+        config = ClipConfig(length_s=1.0, window=window, seed=4)
+        out = tmp_path / window
+        summary = extract_features(
+            segments, out, clips=config, config=CONFIG, embedders=[MelMeanEmbedder()], verbose=False
+        )
+        plan = plan_clips(segments, config)
+        pd.testing.assert_frame_equal(summary.plan, plan)
+        assert read_meta(out / "mel_mean")["clips"]["sha256"] == extract.clips_digest(plan)
+        frame = summary.features("mel_mean")
+        ids, x, _ = read_store(out / "mel_mean")
+        assert frame.index.name == "segment_id" and frame.index.tolist() == ids.tolist()
+        assert "gone___0" not in frame.index and frame.shape == (12, 128)
+        np.testing.assert_array_equal(frame.to_numpy(), x)
+        rejects = summary.rejects_table()
+        assert rejects[["key", "reason"]].values.tolist() == [["gone___0", "missing_audio"]]
+        assert len(frame) + len(rejects) == len(segments)  # counts conserve
+    assert set(summary.to_dict()) == {f.name for f in dataclasses.fields(summary)} - {"root", "plan"}
+    with pytest.raises(ParameterError, match="made no 'vgg16' features"):
+        summary.features("vgg16")
+    with pytest.raises(ParameterError, match="already a clips plan"):
+        extract_features(plan, tmp_path / "x", clips=CLIP, embedders=[MelMeanEmbedder()], verbose=False)
+    with pytest.raises(DataError, match="duration"):
+        extract_features(
+            segments.drop(columns="duration"), tmp_path / "x", clips=CLIP, embedders=[MelMeanEmbedder()]
+        )
+
+
+def test_full_window_gives_embedders_every_sample(tmp_path):
+    segments = make_segments(tmp_path, videos=1)
+    seen = []
+
+    class Recorder(MelMeanEmbedder):
+        def __call__(self, batch):
+            seen.append((batch["audio"].shape[1], batch["pad_left"].copy(), batch["audio_samples"].copy()))
+            return super().__call__(batch)
+
+    summary = extract_features(
+        segments, tmp_path / "f", clips=ClipConfig(window="full"), embedders=[Recorder()], verbose=False
+    )
+    samples = np.round(segments["duration"].to_numpy() * 16_000).astype(np.int64)
+    assert summary.kept == 4 and {width for width, _, _ in seen} == {samples.max()}
+    assert not np.concatenate([pad for _, pad, _ in seen]).any()
+    np.testing.assert_array_equal(np.concatenate([n for _, _, n in seen]), samples)
 
 
 def test_stage_script_with_params(tmp_path, clips, monkeypatch):

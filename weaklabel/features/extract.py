@@ -1,14 +1,27 @@
-"""The streaming feature run: every planned clip through every embedder, into one store each.
+"""The one path from recordings to features: every planned clip through every embedder, into stores.
 
-One pass over the clips table fills all stores (``vgg16`` and ``mel_mean`` by default) and computes
+:func:`extract_features` is the single extraction path: the features stage (``weaklabel embed``),
+the probe (:mod:`weaklabel.learn.probe`) and cross-corpus evaluation
+(:mod:`weaklabel.learn.crosscorpus`) all call it. It takes either a clips table already planned (the
+clips stage's ``clips.parquet``) or a recordings table (segments, or whole files with ``start`` 0)
+together with a :class:`~weaklabel.audio.clips.ClipConfig`, whose ``window`` policy (``random``
+seeded, ``centre``, ``full`` un-padded) plans the clips (:func:`weaklabel.audio.clips.plan_clips`).
+What it returns (:class:`ExtractSummary`) gives each backbone's features as a frame indexed by
+``segment_id`` (:meth:`ExtractSummary.features`), their metas, the plan and the rejects.
+
+One pass over the clips fills all stores (``vgg16`` and ``mel_mean`` by default) and computes
 each clip's log-mel once. A pool of producer threads reads the clips (:func:`weaklabel.audio.clips.load_clip`,
 only the planned slice of each file) and computes the log-mels of whole batches while the main
-thread runs the model on the previous batch, so decoding and mel cost little model time. Features
-are written shard by shard (:mod:`weaklabel.features.store`): memory stays bounded whatever the
-corpus size, and an interrupted run resumes at the next unfinished shard.
+thread runs the model on the previous batch, so decoding and mel cost little model time. Every
+batch also says where each clip's real audio lies (``pad_left``, ``audio_samples``), so an embedder
+that must not see the padding (eGeMAPS) reads the un-padded audio. Features are written shard by
+shard (:mod:`weaklabel.features.store`): memory stays bounded whatever the corpus size, and an
+interrupted run resumes at the next unfinished shard.
 
 The loop knows nothing about any backbone: an embedder is any callable class over a batch
-(:class:`Embedder`), and :data:`EMBEDDERS` maps the names in ``embed.features`` to factories.
+(:class:`Embedder`), and :data:`EMBEDDERS` maps the names in ``embed.features`` to factories. A new
+backbone is one module implementing :class:`Embedder` and one line in :data:`EMBEDDERS`; the
+features stage, the probe and cross-corpus evaluation then offer it unchanged.
 ``embed.backbone`` (:data:`BACKBONES`) names the usual sets: ``vgg16``, ``egemaps`` or ``both``,
 each with the time-averaged mel the baselines read.
 
@@ -18,6 +31,7 @@ reason code (:data:`REASONS`), and ``clips = kept + rejected``.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -26,7 +40,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,12 +48,12 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from weaklabel.audio.clips import CLIPS_SCHEMA, load_clip
+from weaklabel.audio.clips import CLIPS_SCHEMA, ClipConfig, load_clip, plan_clips
 from weaklabel.audio.io import audio_info
 from weaklabel.audio.mel import MelConfig, log_mel_batch
 from weaklabel.errors import DataError, MissingDependencyError, ParameterError
-from weaklabel.features.store import StoreWriter, open_store
-from weaklabel.tables import rejects_frame, write_rejects
+from weaklabel.features.store import StoreWriter, open_store, read_store
+from weaklabel.tables import read_table, rejects_frame, write_rejects
 
 log = logging.getLogger(__name__)
 
@@ -170,11 +184,12 @@ def _egemaps(config: EmbedConfig, mel: MelConfig) -> Embedder:
     return EgemapsEmbedder(workers=config.workers, sample_rate=mel.sample_rate)
 
 
-#: Embedder name -> factory ``(EmbedConfig, MelConfig) -> Embedder``; add new backbones here.
+#: Embedder name -> factory ``(EmbedConfig, MelConfig) -> Embedder``; add new backbones here. The
+#: order is the order reports list backbones in (e.g. the rows of the cross-corpus table).
 EMBEDDERS: dict[str, Callable[[EmbedConfig, MelConfig], Embedder]] = {
+    "egemaps": _egemaps,
     "vgg16": _vgg16,
     "mel_mean": _mel_mean,
-    "egemaps": _egemaps,
 }
 #: ``embed.backbone`` -> the embedders it runs; the mel baselines always come along.
 BACKBONES: dict[str, tuple[str, ...]] = {
@@ -213,7 +228,7 @@ def make_embedders(config: EmbedConfig | None = None, *, mel: MelConfig | None =
 
 @dataclass
 class ExtractSummary:
-    """What an :func:`extract_features` run did.
+    """What an :func:`extract_features` run did, and the way to its features.
 
     Attributes
     ----------
@@ -235,6 +250,13 @@ class ExtractSummary:
         Wall time of this run, and ``clips_computed / seconds``.
     peak_rss_mb
         Peak resident memory of the process so far, MiB.
+    root
+        The stores' folder (``out_root``); not part of :meth:`to_dict`.
+    plan
+        The clips table the run embedded (given, or planned from recordings); not part of
+        :meth:`to_dict`.
+    notes
+        Anything the caller should know (e.g. an unfinished run).
     """
 
     clips: int
@@ -250,11 +272,47 @@ class ExtractSummary:
     seconds: float
     clips_per_s: float
     peak_rss_mb: float
+    root: Path = field(repr=False)
+    plan: pd.DataFrame = field(repr=False)
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict, for ``summary.json``."""
-        return asdict(self)
+        """Plain dict of the counts and settings, for ``summary.json`` (without ``root`` and ``plan``)."""
+        return {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self) if f.repr}
+
+    def features(self, name: str) -> pd.DataFrame:
+        """One backbone's features, read from its store.
+
+        Parameters
+        ----------
+        name
+            An embedder of this run (a key of :attr:`stores`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Shape (kept, dim), float32, indexed by ``segment_id`` in plan order (rejected clips
+            absent). An embedder may mark a clip it cannot describe with a NaN row (eGeMAPS on
+            under ~0.1 s of audio); such rows are kept, as in the store.
+
+        Raises
+        ------
+        ParameterError
+            If this run made no store ``name``.
+        DataError
+            If the store is unfinished (a run stopped by ``max_shards``).
+        """
+        if name not in self.stores:
+            raise ParameterError(
+                f"this run made no {name!r} features; it made {', '.join(self.stores) or 'none'}: "
+                "name the embedder in embed.features (or pass it in embedders)"
+            )
+        ids, X, _ = read_store(self.stores[name])
+        return pd.DataFrame(X, index=pd.Index(ids, name="segment_id"))
+
+    def rejects_table(self) -> pd.DataFrame:
+        """The run's ``rejects.parquet`` (:data:`weaklabel.tables.REJECTS_SCHEMA`, stage ``features``)."""
+        return read_table(self.root / "rejects.parquet")
 
 
 def peak_rss_mb() -> float:
@@ -318,6 +376,24 @@ def check_clips(clips: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, str]]
         else:
             rejects.append({"source": str(path), "key": clip.segment_id, "reason": reason, "detail": detail})
     return clips.iloc[keep].reset_index(drop=True), rejects
+
+
+def _plan(recordings: pd.DataFrame, clips: ClipConfig) -> pd.DataFrame:
+    """The clips table of a recordings table, checked to be one."""
+    planned = [name for name in ("read_start", "read_seconds", "pad_left") if name in recordings.columns]
+    if planned:
+        raise ParameterError(
+            f"the table is already a clips plan (it has {planned}) but a ClipConfig was given too: "
+            "pass clips=None to embed that plan, or a recordings table (segment_id, audio_path, start, "
+            "duration) to plan it anew"
+        )
+    missing = [name for name in ("segment_id", "audio_path", "start", "duration") if name not in recordings]
+    if missing:
+        raise DataError(
+            f"recordings table lacks columns {missing}; expected segment_id, audio_path, start and "
+            "duration (seconds), e.g. the ingest stage's segments.parquet"
+        )
+    return plan_clips(recordings, clips)
 
 
 def _validate(clips: pd.DataFrame, mel: MelConfig) -> None:
@@ -415,23 +491,32 @@ class _Pass:
 
 
 def extract_features(
-    clips: pd.DataFrame,
+    recordings: pd.DataFrame,
     out_root: str | Path,
     *,
+    clips: ClipConfig | None = None,
     config: EmbedConfig | None = None,
     mel: MelConfig | None = None,
     embedders: Sequence[Embedder] | None = None,
     max_shards: int | None = None,
     verbose: bool = True,
 ) -> ExtractSummary:
-    """Embed every planned clip with every embedder, into ``out_root/<name>/`` feature stores.
+    """Features of recordings for every embedder: the one extraction path, into ``out_root/<name>/``.
 
     Parameters
     ----------
-    clips
-        The clips table (:data:`weaklabel.audio.clips.CLIPS_SCHEMA`), one fixed-length clip per row.
+    recordings
+        With ``clips=None``: a clips table already planned (:data:`weaklabel.audio.clips.CLIPS_SCHEMA`,
+        one clip of a common length per row), embedded as it is. With ``clips``: a recordings
+        table, ``segment_id``, ``audio_path``, ``start``, ``duration`` (seconds; a whole file is
+        ``start`` 0, ``duration`` its length), planned with ``clips`` first.
     out_root
-        Folder of the stores; ``rejects.parquet`` is written there too.
+        Folder of the stores; ``rejects.parquet`` is written there too. A later call with the
+        same plan and settings resumes (or reuses) them.
+    clips
+        How to plan ``recordings`` (:func:`weaklabel.audio.clips.plan_clips`): clip length, rate,
+        seed and window policy (``random``, ``centre``, ``full``); ``None`` when ``recordings``
+        is already a clips table.
     config
         Batch, shard and producer settings, and the embedders to build (``config.features``)
         when ``embedders`` is not given. ``None`` for the defaults.
@@ -449,35 +534,49 @@ def extract_features(
     Returns
     -------
     ExtractSummary
-        Counts, store folders and metas, throughput and peak RSS.
+        Counts, store folders and metas, throughput and peak RSS, the plan, and each backbone's
+        features (:meth:`ExtractSummary.features`) and the rejects
+        (:meth:`ExtractSummary.rejects_table`) read back on demand.
 
     Raises
     ------
     DataError
-        If the clips table lacks columns or mixes clip lengths.
+        If the clips table (or, with ``clips``, the recordings table) lacks columns, or the clips
+        mix lengths.
     ParameterError
-        If the clips' sample rate differs from ``mel.sample_rate``, or ``max_shards`` < 0.
+        If the clips' sample rate differs from ``mel.sample_rate``, ``max_shards`` < 0, or
+        ``clips`` is given with a table that is already planned.
     MissingDependencyError
         If an embedder cannot be built (e.g. ``embed.weights: imagenet`` offline).
 
     Examples
     --------
+    The features stage, on the clips stage's plan:
+
     >>> config = EmbedConfig(weights="random")
-    >>> summary = extract_features(clips, "data/features", config=config)  # doctest: +SKIP
-    >>> ids, x, meta = read_store("data/features/vgg16")  # doctest: +SKIP
+    >>> summary = extract_features(clips_table, "data/features", config=config)  # doctest: +SKIP
+    >>> summary.features("vgg16").shape  # doctest: +SKIP
+    (600, 512)
+
+    Whole recordings, every sample seen, eGeMAPS and the averaged mel:
+
+    >>> files = pd.DataFrame({"segment_id": ["a"], "audio_path": ["a.wav"], "start": 0.0, "duration": [3.2]})
+    >>> config, whole = EmbedConfig(features=("egemaps", "mel_mean")), ClipConfig(window="full")
+    >>> summary = extract_features(files, "work", clips=whole, config=config)  # doctest: +SKIP
     """
     started = time.perf_counter()
     config = config if config is not None else EmbedConfig()
     mel = mel if mel is not None else MelConfig()
     if max_shards is not None and max_shards < 0:
         raise ParameterError(f"max_shards must be >= 0 or None, got {max_shards}")
-    _validate(clips, mel)
+    plan = recordings if clips is None else _plan(recordings, clips)
+    _validate(plan, mel)
     out_root = Path(out_root)
     owned = embedders is None
     embedders = make_embedders(config, mel=mel) if embedders is None else list(embedders)
     try:
         return _extract(
-            clips,
+            plan,
             out_root,
             embedders,
             config=config,
@@ -568,6 +667,8 @@ def _extract(
         seconds=round(seconds, 3),
         clips_per_s=round(clips_done / seconds, 3) if seconds > 0 else 0.0,
         peak_rss_mb=round(peak_rss_mb(), 1),
+        root=out_root,
+        plan=clips,
     )
     if not complete:
         summary.notes.append(f"stopped after {shards_done} shards (max_shards): run again to finish")
