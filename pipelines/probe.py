@@ -1,4 +1,4 @@
-"""DVC stage ``probe``: score the demo's multilingual probe recordings with a trained model (params probe)."""
+"""DVC stage ``probe``: score the demo's probe recordings with a trained model (params probe, embed)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from pipelines import _stage
+from weaklabel.features.extract import EmbedConfig
 from weaklabel.learn.probe import ProbeConfig, load_trained, probe, write_probe
 from weaklabel.sources.recordings import build_manifest
 
@@ -20,9 +21,10 @@ def main(argv: list[str] | None = None) -> None:
     log = _stage.start("probe")
 
     config = _stage.section("probe", ProbeConfig)
+    embed = _stage.section("embed", EmbedConfig)
     manifest = build_manifest(args.folder, csv=args.manifest)
     trained = load_trained(args.models, config.model or None)
-    result = probe(manifest, trained, config=config, root=args.folder)
+    result = probe(manifest, trained, config=config, embed=embed, root=args.folder)
     write_probe(result, args.out)
     log.info("backbone: %s", result.info["backbone"])
     log.info(

@@ -88,7 +88,7 @@ def trained(models):
 
 @pytest.fixture(scope="module")
 def embedder(trained):
-    return embedder_for(trained.features, config=ProbeConfig(batch_size=8), model=trained.name)
+    return embedder_for(trained.features, embed=EmbedConfig(batch_size=8), model=trained.name)
 
 
 def write_mp3(path, audio, sample_rate):
@@ -205,7 +205,7 @@ def test_mismatched_backbone_is_refused(tmp_path, models, trained):
     document["features"]["vgg16"]["meta"]["weights_fingerprint"] = "0" * 64
     (tampered / "bundle.json").write_text(json.dumps(document))
     with pytest.raises(DataError, match="weights_fingerprint"):
-        probe(manifest, load_trained(tampered), config=ProbeConfig(batch_size=8), verbose=False)
+        probe(manifest, load_trained(tampered), embed=EmbedConfig(batch_size=8), verbose=False)
 
     from_file = {**trained.features, "weights": "file", "weights_file": "mine.h5"}
     with pytest.raises(ParameterError, match="mine.h5"):
@@ -231,7 +231,7 @@ def test_load_trained_choices(models):
 def test_mel_mean_model_end_to_end_without_tensorflow_embedder(folder, models, tmp_path):
     knn = load_trained(models, "knn")
     manifest = with_polarity(folder_manifest(folder))
-    result = probe(manifest, knn, config=ProbeConfig(workers=1), root=folder, verbose=False)
+    result = probe(manifest, knn, embed=EmbedConfig(workers=1), root=folder, verbose=False)
     assert len(result.scores) == 10 and result.info["features"] == "mel_mean"
     paths = write_probe(result, tmp_path / "out")
     assert {p.name for p in paths.values()} == {
@@ -251,12 +251,20 @@ def test_mel_mean_model_end_to_end_without_tensorflow_embedder(folder, models, t
     assert paths["plot"].stat().st_size > 5_000
 
 
+def test_nothing_to_score_still_conserves_counts(tmp_path, models):
+    sf.write(tmp_path / "silent.wav", np.zeros(RATE, np.float32), RATE)
+    manifest = manifest_frame([{"path": str(tmp_path / "silent.wav")}, {"path": str(tmp_path / "gone.wav")}])
+    result = probe(manifest, load_trained(models, "knn"), work_dir=tmp_path / "work", verbose=False)
+    assert result.scores.empty and result.rejects["reason"].tolist() == ["silent", "missing_file"]
+    assert result.info["timing"]["embed_clips_per_s"] is None
+
+
 @pytest.mark.skipif(not egemaps_available(), reason="the opensmile extra is not installed: no eGeMAPS model")
 def test_egemaps_model_probes_through_the_same_path(folder, models):
     lr = load_trained(models, "egemaps_lr")
     assert lr.features["embedder"] == "egemaps"
     manifest = with_polarity(folder_manifest(folder))
-    result = probe(manifest, lr, config=ProbeConfig(workers=1), root=folder, verbose=False)
+    result = probe(manifest, lr, embed=EmbedConfig(workers=1), root=folder, verbose=False)
     assert len(result.scores) == 10 and result.info["features"] == "egemaps"
     assert result.summary["positive_higher"].tolist() == [True, True]  # high voices trained positive
 
@@ -296,8 +304,8 @@ def test_scale_within_and_summary_edge_cases():
 
 
 def test_config_validation():
-    with pytest.raises(ParameterError, match="probe.batch_size"):
-        ProbeConfig(batch_size=0)
+    with pytest.raises(ParameterError, match="probe.min_seconds"):
+        ProbeConfig(min_seconds=-1.0)
     with pytest.raises(ParameterError, match="silence_dbfs"):
         ProbeConfig(silence_dbfs=3.0)
     with pytest.raises(ParameterError, match="sample rate|Hz"):
@@ -351,7 +359,7 @@ def test_cli_and_stage(folder, models, tmp_path, monkeypatch):
             rows.append(f"{rel},{rel.split('/')[0]},{polarity},")
     manifest.write_text("\n".join(rows) + "\n")
     params = tmp_path / "params.yaml"
-    params.write_text("probe:\n  model: knn\n  batch_size: 8\n")
+    params.write_text("probe:\n  model: knn\nembed:\n  batch_size: 8\n")
     out = tmp_path / "cli"
     code = main(["probe", str(folder), "--model", str(models), "--out", str(out), "--params", str(params)])
     assert code == 0

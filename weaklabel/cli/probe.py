@@ -9,6 +9,7 @@ from pathlib import Path
 
 from weaklabel.cli._params import DEFAULT_PARAMS, command_params
 from weaklabel.config import from_mapping
+from weaklabel.features.extract import EmbedConfig
 from weaklabel.learn.probe import ProbeConfig, load_trained, probe, write_probe
 from weaklabel.sources.recordings import SCHEMES, build_manifest
 
@@ -84,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
     """Probe the folder; returns the exit code."""
     params = command_params(args.params)
     config = from_mapping(ProbeConfig, params.get("probe"), section="probe")
+    embed = from_mapping(EmbedConfig, params.get("embed"), section="embed")
     if args.weights is not None:
         config = dataclasses.replace(config, weights=args.weights)
     csv = args.manifest
@@ -92,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         log.info("using %s as the manifest (pass --manifest or --scheme to choose another)", csv)
     manifest = build_manifest(args.folder, csv=csv, scheme=args.scheme)
     trained = load_trained(args.model, args.name or config.model or None)
-    result = probe(manifest, trained, config=config, root=args.folder, work_dir=args.work_dir)
+    result = probe(manifest, trained, config=config, embed=embed, root=args.folder, work_dir=args.work_dir)
     paths = write_probe(result, args.out)
     log.info("backbone: %s", result.info["backbone"])
     for row in result.summary.itertuples():

@@ -5,19 +5,20 @@ Each recording goes through the path its model's training clips went through:
 1. **check** (:func:`inspect_file`): the file is streamed once, block by block, to find its length
    and peak; missing, undecodable, empty, too short and silent files become rejects
    (:data:`REASONS`), the rest are scored;
-2. **plan**: the recording is cropped or zero-padded to the model's clip length, *centred*
-   (:func:`weaklabel.audio.clips.clip_window` without a generator, so reruns are identical), at the
-   model's sample rate; the plan is a clips table (:data:`weaklabel.audio.clips.CLIPS_SCHEMA`);
-3. **embed**: the plan runs through the shared extraction loop
-   (:func:`weaklabel.features.extract.extract_features`: producer threads decode, resample, slice
-   and compute log-mels while the model embeds the previous batch, fixed-size batches), with an
-   embedder of the **same class, layer, precision, mel parameters and weights** as the features
-   the model was trained on, rebuilt from the model bundle (:func:`embedder_for`) and checked
-   against it, weight fingerprint included (:func:`check_embedder`); a mismatch is refused;
-4. **score**: ``predict_proba`` of the model on the embeddings gives P(positive);
-5. **scale and rank** within each language (:func:`scale_within`): scores of one model sit close
+2. **plan and embed**: the recordings go through the one extraction path
+   (:func:`weaklabel.features.extract.extract_features`, as the features stage and cross-corpus
+   evaluation do) with the ``centre`` window (:class:`weaklabel.audio.clips.ClipConfig`): each is
+   cropped or zero-padded, centred, to the model's clip length at its sample rate, so reruns are
+   identical; producer threads decode, resample, slice and compute log-mels while the model embeds
+   the previous batch. The embedder has the **same class, layer, precision, mel parameters and
+   weights** as the features the model was trained on: it is rebuilt from the model bundle
+   (:func:`embedder_for`) and checked against it, weight fingerprint included
+   (:func:`check_embedder`); a mismatch is refused. Batch size, shard size and producer threads
+   are the ``embed`` section's (:class:`weaklabel.features.extract.EmbedConfig`);
+3. **score**: ``predict_proba`` of the model on the embeddings gives P(positive);
+4. **scale and rank** within each language (:func:`scale_within`): scores of one model sit close
    together, so each language's scores are min-max scaled to [0, 1] and ranked (1 = most positive);
-6. **summarise** per language (:func:`summarise`): mean scaled score of positive and of negative
+5. **summarise** per language (:func:`summarise`): mean scaled score of positive and of negative
    recordings, whether positive > negative, and ROC AUC when both classes have at least 2 files.
 
 Recordings without a polarity (unknown, or an emotion without valence such as neutral, calm,
@@ -36,6 +37,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -54,16 +56,15 @@ import pyarrow as pa
 import soundfile as sf
 from tqdm.auto import tqdm
 
-from weaklabel.audio.clips import CLIPS_SCHEMA, clip_window
+from weaklabel.audio.clips import ClipConfig
 from weaklabel.audio.mel import MelConfig
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.features.extract import EMBEDDERS, EmbedConfig, Embedder, extract_features
 from weaklabel.features.identity import check_identity, describe
-from weaklabel.features.store import read_store
 from weaklabel.metrics import roc_auc
 from weaklabel.models.bundle import load_model, read_bundle
 from weaklabel.sources.recordings import MANIFEST_COLUMNS, NEGATIVE, POSITIVE
-from weaklabel.tables import read_table, rejects_frame, write_rejects, write_table
+from weaklabel.tables import rejects_frame, write_rejects, write_table
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,11 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class ProbeConfig:
-    """How recordings are checked and embedded (the ``probe`` section of params.yaml).
+    """How recordings are checked and scored (the ``probe`` section of params.yaml).
+
+    Batch size, shard size and threads are the ``embed`` section's
+    (:class:`weaklabel.features.extract.EmbedConfig`, passed to :func:`probe` beside this config);
+    the backbone's settings come from the model bundle.
 
     Attributes
     ----------
@@ -129,13 +134,6 @@ class ProbeConfig:
         A recording whose peak sample is at or below this level (dBFS) is rejected as ``silent``.
     min_seconds
         Recordings shorter than this are rejected as ``too_short``.
-    batch_size
-        Clips per embedder call (the extraction loop's batch).
-    workers
-        Threads that check files, and producer threads that decode and compute mels while the
-        model runs.
-    shard_size
-        Clips per feature shard written while probing (bounds memory).
     weights
         Backbone weights for a model trained on a weights *file*: the path of that file.
         ``""`` rebuilds the weights the model bundle names (ImageNet, or seeded random); any
@@ -145,16 +143,9 @@ class ProbeConfig:
     model: str = ""
     silence_dbfs: float = -60.0
     min_seconds: float = 0.1
-    batch_size: int = 16
-    workers: int = 2
-    shard_size: int = 512
     weights: str = ""
 
     def __post_init__(self) -> None:
-        for name in ("batch_size", "workers", "shard_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ParameterError(f"probe.{name} must be an integer >= 1, got {value!r}")
         if not self.silence_dbfs < 0:
             raise ParameterError(f"probe.silence_dbfs must be < 0 dBFS (e.g. -60), got {self.silence_dbfs}")
         if not self.min_seconds >= 0:
@@ -289,7 +280,13 @@ def _random_seed(meta: Mapping[str, Any]) -> int:
         ) from error
 
 
-def embedder_for(meta: Mapping[str, Any], *, config: ProbeConfig | None = None, model: str = "") -> Embedder:
+def embedder_for(
+    meta: Mapping[str, Any],
+    *,
+    config: ProbeConfig | None = None,
+    embed: EmbedConfig | None = None,
+    model: str = "",
+) -> Embedder:
     """Rebuild the embedder that made a feature store, from the store's meta, and check it.
 
     Parameters
@@ -298,7 +295,9 @@ def embedder_for(meta: Mapping[str, Any], *, config: ProbeConfig | None = None, 
         The store's meta as the model bundle records it (``embedder``, ``mel``, and for VGG16
         ``layer``, ``precision``, ``weights``, ``weights_sha256``, ``weights_fingerprint``).
     config
-        ``weights`` (a file path, for a model trained on a weights file) and ``batch_size``.
+        ``weights``: a file path, for a model trained on a weights file.
+    embed
+        ``batch_size``, the batch the backbone is built for; every other setting comes from ``meta``.
     model
         Model name, for messages.
 
@@ -318,6 +317,7 @@ def embedder_for(meta: Mapping[str, Any], *, config: ProbeConfig | None = None, 
         If the weights cannot be had (ImageNet weights offline: the message names the file).
     """
     config = config if config is not None else ProbeConfig()
+    embed = embed if embed is not None else EmbedConfig()
     name = meta.get("embedder")
     if name not in EMBEDDERS:
         raise DataError(
@@ -325,7 +325,7 @@ def embedder_for(meta: Mapping[str, Any], *, config: ProbeConfig | None = None, 
             f"{', '.join(EMBEDDERS)}); probe a model trained on one of those"
         )
     mel = MelConfig(**meta["mel"]) if isinstance(meta.get("mel"), Mapping) else MelConfig()
-    settings: dict[str, Any] = {"batch_size": config.batch_size, "features": (name,)}
+    settings: dict[str, Any] = {"batch_size": embed.batch_size, "features": (name,)}
     if "layer" in meta:
         settings["layer"] = meta["layer"]
     if "precision" in meta:
@@ -425,49 +425,6 @@ def inspect_file(
     if level <= silence_dbfs:
         return "silent", f"peak {level:.1f} dBFS <= probe.silence_dbfs = {silence_dbfs} dBFS", seconds
     return None, "", seconds
-
-
-def plan_probe_clips(
-    keys: list[str], paths: list[str], seconds: list[float], *, length: int, sample_rate: int
-) -> pd.DataFrame:
-    """Centred, deterministic fixed-length clips of whole recordings (a clips table).
-
-    Parameters
-    ----------
-    keys
-        One unique id per recording (the clips table's ``segment_id``).
-    paths
-        The recordings.
-    seconds
-        Their lengths, seconds.
-    length
-        Clip length, samples at ``sample_rate``.
-    sample_rate
-        Clip rate, Hz.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns of :data:`weaklabel.audio.clips.CLIPS_SCHEMA`: a long recording keeps its middle
-        ``length`` samples, a short one sits in the middle of zero padding.
-    """
-    rows = []
-    for key, path, secs in zip(keys, paths, seconds, strict=True):
-        n = int(round(secs * sample_rate))
-        crop_start, pad_left = clip_window(n, length, rng=None)
-        rows.append(
-            (
-                key,
-                path,
-                crop_start / sample_rate,
-                min(n, length) / sample_rate,
-                crop_start / sample_rate,
-                pad_left,
-                length,
-                sample_rate,
-            )
-        )
-    return pd.DataFrame(rows, columns=CLIPS_SCHEMA.names)
 
 
 def scale_within(scores: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -572,11 +529,13 @@ def summarise(scores: pd.DataFrame, *, rejected: Mapping[str, int] | None = None
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
 
 
-def _inspect_all(paths: list[str], config: ProbeConfig, verbose: bool) -> list[tuple[str | None, str, float]]:
+def _inspect_all(
+    paths: list[str], config: ProbeConfig, workers: int, verbose: bool
+) -> list[tuple[str | None, str, float]]:
     def check(path: str) -> tuple[str | None, str, float]:
         return inspect_file(path, min_seconds=config.min_seconds, silence_dbfs=config.silence_dbfs)
 
-    with ThreadPoolExecutor(config.workers, thread_name_prefix="weaklabel-probe") as pool:
+    with ThreadPoolExecutor(workers, thread_name_prefix="weaklabel-probe") as pool:
         return list(
             tqdm(pool.map(check, paths), total=len(paths), desc="check", unit="file", disable=not verbose)
         )
@@ -601,6 +560,7 @@ def probe(
     trained: TrainedModel,
     *,
     config: ProbeConfig | None = None,
+    embed: EmbedConfig | None = None,
     embedder: Embedder | None = None,
     root: str | Path | None = None,
     work_dir: str | Path | None = None,
@@ -617,7 +577,11 @@ def probe(
     trained
         The model and its features' description (:func:`load_trained`).
     config
-        File checks, batching and weights; ``None`` for the defaults.
+        File checks and weights; ``None`` for the defaults.
+    embed
+        The ``embed`` section: ``batch_size`` (unless ``embedder`` has its own), ``shard_size``,
+        and ``workers`` (threads checking files, and producer threads of the extraction);
+        ``None`` for the defaults.
     embedder
         A ready embedder; ``None`` rebuilds it from ``trained.features`` (:func:`embedder_for`).
         Either way it is checked against ``trained.features`` and a mismatch is refused.
@@ -647,6 +611,7 @@ def probe(
     """
     started = time.perf_counter()
     config = config if config is not None else ProbeConfig()
+    embed = embed if embed is not None else EmbedConfig()
     if "path" not in manifest.columns:
         raise DataError(f"manifest has columns {list(manifest.columns)}; expected at least 'path'")
     frame = manifest.reindex(columns=list(MANIFEST_COLUMNS)).reset_index(drop=True)
@@ -660,7 +625,7 @@ def probe(
     frame["key"] = [f"probe{i:07d}" for i in range(len(frame))]
 
     if embedder is None:
-        embedder = embedder_for(trained.features, config=config, model=trained.name)
+        embedder = embedder_for(trained.features, config=config, embed=embed, model=trained.name)
     else:
         check_embedder(embedder, trained.features, model=trained.name)
     mel = getattr(embedder, "mel_config", None) or MelConfig(**trained.features.get("mel", {}))
@@ -670,7 +635,7 @@ def probe(
             f"say {mel.sample_rate} Hz: the models folder is inconsistent; retrain"
         )
 
-    checks = _inspect_all(frame["path"].tolist(), config, verbose)
+    checks = _inspect_all(frame["path"].tolist(), config, embed.workers, verbose)
     frame["reason"] = [c[0] for c in checks]
     frame["detail"] = [c[1] for c in checks]
     frame["seconds"] = [c[2] for c in checks]
@@ -678,25 +643,26 @@ def probe(
     for row in frame[frame["reason"].notna()].head(10).itertuples():
         log.warning("rejected %s (%s): %s", row.path, row.reason, row.detail)
 
-    plan = plan_probe_clips(
-        ok["key"].tolist(),
-        ok["path"].tolist(),
-        ok["seconds"].tolist(),
-        length=trained.length,
-        sample_rate=trained.sample_rate,
+    recordings = pd.DataFrame(
+        {"segment_id": ok["key"], "audio_path": ok["path"], "start": 0.0, "duration": ok["seconds"]}
     )
+    window = ClipConfig(length_s=trained.length_s, sample_rate=trained.sample_rate, window="centre")
+    # batches of the size the backbone was built for
+    settings = dataclasses.replace(embed, batch_size=int(getattr(embedder, "batch_size", embed.batch_size)))
     embed_started = time.perf_counter()
-    embeddings, extra_rejects, throughput = _embed(plan, embedder, mel, config, work_dir, verbose)
+    with tempfile.TemporaryDirectory(prefix="weaklabel-probe-") as tmp:
+        out = Path(work_dir) if work_dir is not None else Path(tmp)
+        run = extract_features(
+            recordings, out, clips=window, config=settings, mel=mel, embedders=[embedder], verbose=verbose
+        )
+        features = run.features(embedder.name)
+        loop_rejects = run.rejects_table()
     embed_seconds = time.perf_counter() - embed_started
-    for key, (reason, detail) in extra_rejects.items():
-        frame.loc[frame["key"] == key, ["reason", "detail"]] = [reason, detail]
+    for r in loop_rejects.itertuples():
+        frame.loc[frame["key"] == r.key, ["reason", "detail"]] = [r.reason, f"{r.detail} (extraction loop)"]
 
     scored = frame[frame["reason"].isna()].copy()
-    X = (
-        np.stack([embeddings[k] for k in scored["key"]])
-        if len(scored)
-        else np.zeros((0, embedder.dim), np.float32)
-    )
+    X = features.loc[scored["key"]].to_numpy()
     proba = np.asarray(trained.model.predict_proba(X), dtype=np.float64) if len(scored) else np.zeros((0, 2))
     scored["score"] = proba[:, 1] if proba.ndim == 2 else proba
     scored["scaled"], scored["rank"] = scale_within(scored["score"].to_numpy(), scored["language"].to_numpy())
@@ -723,7 +689,7 @@ def probe(
         "seconds": round(seconds, 3),
         "files_per_s": round(len(frame) / seconds, 3) if seconds > 0 else None,
         "embed_seconds": round(embed_seconds, 3),
-        "embed_clips_per_s": throughput,
+        "embed_clips_per_s": run.clips_per_s if run.clips_computed else None,
     }
     log.info(
         "probe: %d files -> %d scored, %d rejected in %.1f s; %s",
@@ -739,29 +705,6 @@ def probe(
         or "no language with both polarities",
     )
     return ProbeResult(scores=scores, summary=summary, rejects=rejects, info=info)
-
-
-def _embed(
-    plan: pd.DataFrame,
-    embedder: Embedder,
-    mel: MelConfig,
-    config: ProbeConfig,
-    work_dir: str | Path | None,
-    verbose: bool,
-) -> tuple[dict[str, np.ndarray], dict[str, tuple[str, str]], float | None]:
-    """Embed a clips plan through the shared extraction loop; returns embeddings by key, rejects, clips/s."""
-    if plan.empty:
-        return {}, {}, None
-    batch_size = int(getattr(embedder, "batch_size", config.batch_size))  # a batch the model is compiled for
-    settings = EmbedConfig(batch_size=batch_size, shard_size=config.shard_size, workers=config.workers)
-    with tempfile.TemporaryDirectory(prefix="weaklabel-probe-") as tmp:
-        out = Path(work_dir) if work_dir is not None else Path(tmp)
-        summary = extract_features(plan, out, config=settings, mel=mel, embedders=[embedder], verbose=verbose)
-        ids, X, _ = read_store(out / embedder.name)
-        loop_rejects = read_table(out / "rejects.parquet")
-    embeddings = dict(zip(ids.tolist(), X, strict=True))
-    extra = {r.key: (r.reason, f"{r.detail} (extraction loop)") for r in loop_rejects.itertuples()}
-    return embeddings, extra, summary.clips_per_s
 
 
 def _info(
