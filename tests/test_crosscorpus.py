@@ -8,9 +8,13 @@ import pytest
 import soundfile as sf
 
 from tests.conftest import tone
+from weaklabel.audio.clips import ClipConfig
+from weaklabel.audio.io import read_slice
 from weaklabel.cli import main
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.features.egemaps import egemaps_available
+from weaklabel.features.mel_mean import MelMeanEmbedder
+from weaklabel.features.store import read_store
 from weaklabel.learn.crosscorpus import (
     PREDICTIONS_SCHEMA,
     TABLE_SCHEMA,
@@ -20,9 +24,13 @@ from weaklabel.learn.crosscorpus import (
     to_markdown,
     write_crosscorpus,
 )
+from weaklabel.learn.evaluate import EvaluateConfig
+from weaklabel.learn.probe import TrainedModel, probe
+from weaklabel.sources.manifest_ingest import manifest_tables
 from weaklabel.tables import read_table
 
-FAST = CrossCorpusConfig(n_boot=200, min_ci_speakers=3)
+FAST = CrossCorpusConfig(min_ci_speakers=3)
+BOOT = EvaluateConfig(n_boot=200)
 
 
 def write_corpus(root, rng, *, corpora=("alpha", "beta"), speakers=3, per_class=3):
@@ -49,7 +57,7 @@ def write_corpus(root, rng, *, corpora=("alpha", "beta"), speakers=3, per_class=
 def synthetic(tmp_path_factory):
     root = tmp_path_factory.mktemp("corpora")
     manifest = write_corpus(root, np.random.default_rng(0))
-    result = crosscorpus(manifest, backbones=["mel_mean"], config=FAST, work_dir=root / "work")
+    result = crosscorpus(manifest, backbones=["mel_mean"], config=FAST, evaluate=BOOT, work_dir=root / "work")
     return root, manifest, result
 
 
@@ -57,10 +65,10 @@ def test_config_validation():
     assert CrossCorpusConfig(protocols=["loco"]).protocols == ("loco",)
     with pytest.raises(ParameterError, match="protocols"):
         CrossCorpusConfig(protocols=("loso",))
-    with pytest.raises(ParameterError, match="level"):
-        CrossCorpusConfig(level=1.5)
-    with pytest.raises(ParameterError, match="n_boot"):
-        CrossCorpusConfig(n_boot=0)
+    with pytest.raises(ParameterError, match="crosscorpus.C"):
+        CrossCorpusConfig(C=0)
+    with pytest.raises(ParameterError, match="min_ci_speakers"):
+        CrossCorpusConfig(min_ci_speakers=0)
     with pytest.raises(ParameterError, match="backbones"):
         crosscorpus(pd.DataFrame(), backbones=["resnet"])
 
@@ -119,7 +127,9 @@ def test_few_speakers_and_one_corpus(tmp_path, rng):
         "group": "s0",
         "corpus": "solo",
     }
-    result = crosscorpus(manifest, backbones=["mel_mean"], config=FAST, work_dir=tmp_path / "work")
+    result = crosscorpus(
+        manifest, backbones=["mel_mean"], config=FAST, evaluate=BOOT, work_dir=tmp_path / "work"
+    )
     statuses = dict(zip(result.table["protocol"], result.table["status"], strict=True))
     assert statuses == {"loco": "needs >= 2 corpora", "within": "needs >= 2 speakers, found 1"}
     assert result.table["auc"].isna().all()
@@ -129,8 +139,14 @@ def test_few_speakers_and_one_corpus(tmp_path, rng):
 
 def test_file_bootstrap_below_min_speakers(synthetic):
     root, manifest, _ = synthetic
-    config = CrossCorpusConfig(n_boot=100, min_ci_speakers=5, protocols=("loco",))
-    result = crosscorpus(manifest, backbones=["mel_mean"], config=config, work_dir=root / "work")
+    config = CrossCorpusConfig(min_ci_speakers=5, protocols=("loco",))
+    result = crosscorpus(
+        manifest,
+        backbones=["mel_mean"],
+        config=config,
+        evaluate=EvaluateConfig(n_boot=100),
+        work_dir=root / "work",
+    )
     assert (result.table["ci_unit"] == "file").all()
     assert "too narrow" in to_markdown(result)
 
@@ -154,7 +170,7 @@ def test_load_manifest_specs(tmp_path):
 def test_cli(tmp_path, rng):
     manifest = write_corpus(tmp_path, rng, speakers=2, per_class=2)
     manifest.rename(columns={"group": "speaker"}).to_csv(tmp_path / "manifest.csv", index=False)
-    (tmp_path / "params.yaml").write_text("crosscorpus:\n  n_boot: 50\n  protocols: [loco]\n")
+    (tmp_path / "params.yaml").write_text("crosscorpus:\n  protocols: [loco]\nevaluate:\n  n_boot: 50\n")
     out = tmp_path / "report"
     code = main(
         [
@@ -174,6 +190,65 @@ def test_cli(tmp_path, rng):
     assert (out / "heatmap.png").exists() and (out / "work" / "features" / "mel_mean").is_dir()
 
 
+class FixedScore:
+    """A stand-in model: the probe needs predict_proba only."""
+
+    def predict_proba(self, X):
+        return np.tile([0.5, 0.5], (len(X), 1))
+
+
+def test_probe_and_crosscorpus_share_one_extraction_path(tmp_path, rng):
+    """The same recordings, window and backbone give the same features through either caller."""
+    manifest = write_corpus(tmp_path, rng, speakers=2, per_class=2)
+    window = ClipConfig(length_s=1.0, window="centre")
+    crosscorpus(
+        manifest, backbones=["mel_mean"], config=FAST, clips=window, evaluate=BOOT, work_dir=tmp_path / "xc"
+    )
+    trained = TrainedModel("m", FixedScore(), MelMeanEmbedder().meta, window.length, window.sample_rate)
+    probe(manifest.assign(language="x"), trained, work_dir=tmp_path / "probe", verbose=False)
+
+    xc_ids, xc_x, xc_meta = read_store(tmp_path / "xc" / "features" / "mel_mean")
+    probe_ids, probe_x, probe_meta = read_store(tmp_path / "probe" / "mel_mean")
+    path_of = manifest_tables(manifest, verbose=False).manifest.set_index("segment_id")["path"]
+    probe_rows = dict(zip(manifest["path"], probe_x, strict=True))
+    assert len(probe_ids) == len(manifest) and len(xc_ids) == int(manifest["label"].notna().sum())
+    for segment_id, row in zip(xc_ids, xc_x, strict=True):  # crosscorpus embeds the labelled files only
+        np.testing.assert_array_equal(row, probe_rows[path_of[segment_id]])
+    assert {k: v for k, v in xc_meta.items() if k != "clips"} == {
+        k: v for k, v in probe_meta.items() if k != "clips"
+    }
+
+
+@pytest.mark.skipif(not egemaps_available(), reason="the opensmile extra is not installed: no eGeMAPS")
+def test_egemaps_goes_through_the_extraction_loop_on_unpadded_audio(tmp_path, rng):
+    from weaklabel.features.egemaps import EgemapsEmbedder
+
+    manifest = write_corpus(tmp_path, rng, speakers=2, per_class=2)
+    sf.write(tmp_path / "blip.wav", tone(0.02), 16_000)  # too little audio for eGeMAPS: NaN features
+    manifest.loc[len(manifest)] = {
+        "path": str(tmp_path / "blip.wav"),
+        "label": 1,
+        "group": "s0",
+        "corpus": "alpha",
+    }
+    result = crosscorpus(
+        manifest, backbones=["egemaps", "mel_mean"], config=FAST, evaluate=BOOT, work_dir=tmp_path / "work"
+    )
+    assert result.rejects[["key", "reason", "stage"]].values.tolist() == [
+        ["alpha_s0___blip", "not_embedded", "crosscorpus"]
+    ]
+    assert "egemaps" in result.rejects["detail"].iloc[0]
+    assert (
+        result.table["backbone"].tolist()[:2] == ["egemaps", "mel_mean"] and result.table["auc"].notna().all()
+    )
+    ids, stored, meta = read_store(tmp_path / "work" / "features" / "egemaps")
+    assert meta["clips"]["rows"] == len(ids) == int(manifest["label"].notna().sum())
+    path_of = manifest_tables(manifest, verbose=False).manifest.set_index("segment_id")["path"]
+    with EgemapsEmbedder(workers=1) as embedder:  # each file whole (all < 7 s), without the padding
+        direct, _ = embedder.embed_signals([read_slice(path_of[i]) for i in ids[:3]])
+    np.testing.assert_array_equal(stored[:3], direct)
+
+
 @pytest.mark.slow
 def test_real_emodb_and_ravdess(shared_data, tmp_path):
     if not egemaps_available():
@@ -183,7 +258,7 @@ def test_real_emodb_and_ravdess(shared_data, tmp_path):
         load_manifest(f"ravdess:{shared_data / 'ravdess'}"),
     ]
     result = crosscorpus(
-        manifests, backbones=["egemaps", "mel_mean"], config=CrossCorpusConfig(n_boot=500), work_dir=tmp_path
+        manifests, backbones=["egemaps", "mel_mean"], evaluate=EvaluateConfig(n_boot=500), work_dir=tmp_path
     )
     table = result.table.set_index(["protocol", "test_corpus", "backbone"])
     assert len(table) == 8

@@ -7,8 +7,11 @@ import dataclasses
 import logging
 from pathlib import Path
 
+from weaklabel.audio.clips import ClipConfig
+from weaklabel.audio.mel import MelConfig
 from weaklabel.cli._params import DEFAULT_PARAMS, command_params
 from weaklabel.config import from_mapping
+from weaklabel.features.extract import EmbedConfig
 from weaklabel.learn.crosscorpus import (
     BACKBONES,
     PROTOCOLS,
@@ -18,6 +21,7 @@ from weaklabel.learn.crosscorpus import (
     load_manifest,
     write_crosscorpus,
 )
+from weaklabel.learn.evaluate import EvaluateConfig
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +75,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument(
         "--weights",
         default=None,
-        help="override crosscorpus.weights (VGG16): auto | imagenet | random | path.h5",
+        help="override embed.weights (VGG16): auto | imagenet | random | path.h5",
     )
     parser.add_argument("--out", type=Path, default=Path("reports/crosscorpus"), help="folder for the report")
     parser.add_argument(
@@ -105,15 +109,26 @@ def run(args: argparse.Namespace) -> int:
     """Evaluate and write the report; returns the exit code."""
     params = command_params(args.params)
     config = from_mapping(CrossCorpusConfig, params.get("crosscorpus"), section="crosscorpus")
+    clips = from_mapping(ClipConfig, params.get("clips"), section="clips")
+    mel = from_mapping(MelConfig, params.get("mel"), section="mel")
+    embed = from_mapping(EmbedConfig, params.get("embed"), section="embed")
+    evaluate = from_mapping(EvaluateConfig, params.get("evaluate"), section="evaluate")
     if args.protocol is not None:
         config = dataclasses.replace(config, protocols=tuple(args.protocol))
     if args.weights is not None:
-        config = dataclasses.replace(config, weights=args.weights)
+        embed = dataclasses.replace(embed, weights=args.weights)
     backbones = args.backbone if args.backbone is not None else default_backbones()
     manifests = [load_manifest(spec, scheme=args.scheme) for spec in args.manifests]
     log.info("crosscorpus: %d manifests, backbones %s, %s", len(manifests), ", ".join(backbones), config)
     result = crosscorpus(
-        manifests, backbones=backbones, config=config, work_dir=args.work or args.out / "work"
+        manifests,
+        backbones=backbones,
+        config=config,
+        clips=clips,
+        embed=embed,
+        mel=mel,
+        evaluate=evaluate,
+        work_dir=args.work or args.out / "work",
     )
     paths = write_crosscorpus(result, args.out)
     for row in result.table.itertuples(index=False):

@@ -20,12 +20,15 @@ results vary between speakers (one speaker gives a zero-width interval), so the 
 files instead and the table says so (``ci_unit = "file"``): such intervals only cover sampling
 noise within those speakers and are too narrow for any claim about new speakers.
 
-Clips follow the pipeline's own path: the manifest becomes segments
-(:mod:`weaklabel.sources.manifest_ingest`),
-clips are planned (:func:`weaklabel.audio.clips.plan_clips`), ``vgg16`` and ``mel_mean`` features come
-from the streaming extraction (:func:`weaklabel.features.extract.extract_features`) and ``egemaps``
-from :class:`~weaklabel.features.egemaps.EgemapsEmbedder` on the un-padded audio. Every backbone is
-scored on the same rows (files every backbone could embed); the rest go to the rejects table.
+Features follow the pipeline's own path: the manifest becomes segments
+(:mod:`weaklabel.sources.manifest_ingest`), and every backbone's features come from the one
+extraction path (:func:`weaklabel.features.extract.extract_features`, as in the features stage and
+the probe), with the pipeline's own settings: the ``clips`` section's window (``random``, seeded, by
+default), the ``mel`` and ``embed`` sections' parameters, and the ``evaluate`` section's bootstrap
+(``n_boot``, ``level``, ``seed``). eGeMAPS reads the un-padded audio there, as in the features stage.
+Any backbone of :data:`weaklabel.features.extract.EMBEDDERS` can be evaluated. Every backbone is scored
+on the same rows (files every backbone could embed, with finite features); the rest go to the
+rejects table.
 
 A randomly initialised VGG16 is not transfer learning: which weights were used is in the table
 (``features``) and at the top of the markdown report.
@@ -37,7 +40,7 @@ import json
 import logging
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +48,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from weaklabel.audio.clips import ClipConfig, plan_clips
+from weaklabel.audio.clips import ClipConfig
+from weaklabel.audio.mel import MelConfig
 from weaklabel.errors import DataError, ParameterError
+from weaklabel.features.extract import EMBEDDERS, EmbedConfig, extract_features
 from weaklabel.features.identity import describe
-from weaklabel.features.store import open_store, read_store
 from weaklabel.labels.labellers import ABSTAIN
+from weaklabel.learn.evaluate import EvaluateConfig
 from weaklabel.metrics import bootstrap_auc
 from weaklabel.models.egemaps_lr import StandardizedLogistic
 from weaklabel.sources import recordings as manifests
@@ -61,8 +66,8 @@ log = logging.getLogger(__name__)
 STAGE = "crosscorpus"
 #: Evaluation protocols, in table order.
 PROTOCOLS = ("loco", "within")
-#: Backbones that can be evaluated, in table order.
-BACKBONES = ("egemaps", "vgg16", "mel_mean")
+#: Backbones that can be evaluated, in table order: every embedder of the extraction path.
+BACKBONES = tuple(EMBEDDERS)
 #: Name of the duration-only baseline's row in the heatmap.
 DURATION = "duration"
 #: Scheme shortcuts for manifest specs (``ravdess:DIR``), resolved by :func:`load_manifest`.
@@ -111,7 +116,12 @@ PREDICTIONS_SCHEMA = pa.schema(
 
 @dataclass(frozen=True)
 class CrossCorpusConfig:
-    """How the cross-corpus evaluation runs (the ``crosscorpus`` section of params.yaml).
+    """What only cross-corpus evaluation sets (the ``crosscorpus`` section of params.yaml).
+
+    Clips, features and the bootstrap follow the pipeline's own sections, passed to
+    :func:`crosscorpus` beside this config: ``clips`` (:class:`~weaklabel.audio.clips.ClipConfig`),
+    ``mel``, ``embed`` (:class:`~weaklabel.features.extract.EmbedConfig`) and ``evaluate``
+    (:class:`~weaklabel.learn.evaluate.EvaluateConfig`: ``n_boot``, ``level``, ``seed``).
 
     Attributes
     ----------
@@ -120,38 +130,13 @@ class CrossCorpusConfig:
         out).
     C
         Inverse L2 regularisation of the logistic regression (scikit-learn's ``C``).
-    n_boot
-        Bootstrap replicates per confidence interval.
-    level
-        Confidence level of the intervals.
     min_ci_speakers
         Fewest test speakers for a speaker bootstrap; below it intervals resample files.
-    seed
-        Seed of the clip offsets, the bootstrap and random VGG16 weights.
-    clip_length_s
-        Clip length, seconds (as ``clips.length_s``); files are cropped/padded to it for the
-        ``vgg16`` and ``mel_mean`` backbones (eGeMAPS reads the un-padded audio).
-    weights
-        VGG16 weights (as ``embed.weights``): ``auto``, ``imagenet``, ``random`` or a ``.h5`` path.
-    layer
-        VGG16 layer (as ``embed.layer``).
-    batch_size
-        Clips per VGG16 call.
-    workers
-        eGeMAPS worker processes; 0 uses every core this process may run on.
     """
 
     protocols: tuple[str, ...] = PROTOCOLS
     C: float = 1.0
-    n_boot: int = 1000
-    level: float = 0.95
     min_ci_speakers: int = 5
-    seed: int = 0
-    clip_length_s: float = 7.0
-    weights: str = "auto"
-    layer: str = "block5_pool"
-    batch_size: int = 16
-    workers: int = 0
 
     def __post_init__(self) -> None:
         protocols = (self.protocols,) if isinstance(self.protocols, str) else tuple(self.protocols)
@@ -164,18 +149,9 @@ class CrossCorpusConfig:
             )
         if isinstance(self.C, bool) or not isinstance(self.C, (int, float)) or not self.C > 0:
             raise ParameterError(f"crosscorpus.C must be a number > 0, got {self.C!r}")
-        for name in ("n_boot", "min_ci_speakers", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ParameterError(f"crosscorpus.{name} must be an integer >= 1, got {value!r}")
-        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 0:
-            raise ParameterError(
-                f"crosscorpus.workers must be an integer >= 0 (0 = all cores), got {self.workers!r}"
-            )
-        if not 0 < self.level < 1:
-            raise ParameterError(f"crosscorpus.level must lie in (0, 1), e.g. 0.95; got {self.level}")
-        if not self.clip_length_s > 0:
-            raise ParameterError(f"crosscorpus.clip_length_s must be > 0, got {self.clip_length_s}")
+        value = self.min_ci_speakers
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ParameterError(f"crosscorpus.min_ci_speakers must be an integer >= 1, got {value!r}")
 
 
 @dataclass
@@ -190,12 +166,15 @@ class CrossCorpusResult:
         Held-out scores, columns of :data:`PREDICTIONS_SCHEMA`.
     rejects : pandas.DataFrame
         Files not evaluated, with a reason (:data:`weaklabel.tables.REJECTS_SCHEMA`): unusable files
-        (stage ``manifest``), files a backbone could not embed (stage ``features``/``crosscorpus``).
+        (stage ``manifest``), clips the extraction could not read (stage ``features``), and files
+        some backbone gave no finite features for (stage ``crosscorpus``, ``not_embedded``).
     counts : pandas.DataFrame
         Files per corpus: ``corpus``, ``speakers``, ``files``, ``positive``, ``negative``,
         ``unlabelled``, ``evaluated``.
     meta : dict
-        Backbone name -> its feature meta (weights, feature set...); ``config``.
+        ``features``: backbone name -> its feature meta (weights, feature set...); ``config``: this
+        config with the bootstrap settings (``n_boot``, ``level``, ``seed``); ``clips``, ``embed``:
+        the clip and embedding settings; ``backbones``.
     """
 
     table: pd.DataFrame
@@ -251,63 +230,6 @@ def load_manifest(spec: str | Path, *, scheme: str | None = None) -> pd.DataFram
     return manifests.read_manifest(path)
 
 
-# ---------------------------------------------------------------------------------- features
-def _egemaps_features(
-    clips: pd.DataFrame, root: Path, config: CrossCorpusConfig
-) -> tuple[pd.DataFrame, dict, list]:
-    """Compute eGeMAPS of the un-padded clips, cached in a feature store under ``root``."""
-    from weaklabel.features.egemaps import EgemapsEmbedder
-
-    workers = None if config.workers == 0 else config.workers
-    with EgemapsEmbedder(workers=workers) as embedder:
-        meta = {**embedder.meta, "clips_seed": config.seed, "clip_length_s": config.clip_length_s}
-        ids = clips["segment_id"].tolist()
-        writer = open_store(root, ids=ids, meta=meta, shard_size=max(1, len(ids)))
-        failures: list[dict[str, str]] = []
-        if writer.pending_shards():
-            features, failed = embedder.embed_clips(clips, verbose=True)
-            writer.write_shard(0, features)
-            failures = [
-                {"source": STAGE, "key": r.segment_id, "reason": f"egemaps_{r.reason}", "detail": r.detail}
-                for r in failed.itertuples(index=False)
-            ]
-            (root / "failures.json").write_text(json.dumps(failures))
-        elif (root / "failures.json").exists():
-            failures = json.loads((root / "failures.json").read_text())
-        writer.finish()
-    ids, features, meta = read_store(root)
-    frame = pd.DataFrame(features, index=pd.Index(ids, name="segment_id"))
-    bad = {f["key"] for f in failures}
-    return frame.drop(index=[i for i in frame.index if i in bad]), meta, failures
-
-
-def _store_features(
-    clips: pd.DataFrame, names: Sequence[str], root: Path, config: CrossCorpusConfig
-) -> tuple[dict[str, pd.DataFrame], dict[str, dict], list]:
-    """``vgg16``/``mel_mean`` features through the pipeline's streaming extraction."""
-    from weaklabel.features.extract import EmbedConfig, extract_features
-
-    embed = EmbedConfig(
-        weights=config.weights,
-        layer=config.layer,
-        batch_size=config.batch_size,
-        seed=config.seed,
-        features=tuple(names),
-    )
-    summary = extract_features(clips, root, config=embed)
-    frames, metas = {}, {}
-    for name in names:
-        ids, features, meta = read_store(root / name)
-        frames[name] = pd.DataFrame(features, index=pd.Index(ids, name="segment_id"))
-        metas[name] = meta
-    rejects = pd.read_parquet(root / "rejects.parquet").drop(columns="stage").to_dict("records")
-    if summary.rejected:
-        log.warning(
-            "features: %d clips could not be embedded (%s)", summary.rejected, summary.rejects_by_reason
-        )
-    return frames, metas, rejects
-
-
 # ---------------------------------------------------------------------------------- evaluation
 def _folds(
     rows: pd.DataFrame, protocol: str
@@ -343,16 +265,22 @@ def _fit_score(
     return model.predict_proba(X[test])[:, 1]
 
 
-def _estimate(y: np.ndarray, score: np.ndarray, speakers: np.ndarray, config: CrossCorpusConfig) -> tuple:
+def _estimate(
+    y: np.ndarray,
+    score: np.ndarray,
+    speakers: np.ndarray,
+    config: CrossCorpusConfig,
+    evaluate: EvaluateConfig,
+) -> tuple:
     n_speakers = len(np.unique(speakers))
     by_speaker = n_speakers >= config.min_ci_speakers
     est = bootstrap_auc(
         y,
         score,
         groups=speakers if by_speaker else None,
-        n_boot=config.n_boot,
-        level=config.level,
-        seed=config.seed,
+        n_boot=evaluate.n_boot,
+        level=evaluate.level,
+        seed=evaluate.seed,
     )
     return est.auc, est.low, est.high, "speaker" if by_speaker else "file"
 
@@ -362,6 +290,7 @@ def _evaluate(
     features: Mapping[str, np.ndarray],
     metas: Mapping[str, Mapping],
     config: CrossCorpusConfig,
+    evaluate: EvaluateConfig,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     y = rows["label"].to_numpy(dtype=np.int64)
     speakers = rows["speaker_key"].to_numpy()
@@ -407,13 +336,13 @@ def _evaluate(
             }
             ok = status.startswith("ok")
             duration_est = (
-                _estimate(test_y, scores[DURATION][scored], speakers[scored], config)
+                _estimate(test_y, scores[DURATION][scored], speakers[scored], config, evaluate)
                 if ok
                 else (np.nan,) * 3 + (None,)
             )
             for name in features:
                 est = (
-                    _estimate(test_y, scores[name][scored], speakers[scored], config)
+                    _estimate(test_y, scores[name][scored], speakers[scored], config, evaluate)
                     if ok
                     else (np.nan,) * 3 + (None,)
                 )
@@ -465,6 +394,10 @@ def crosscorpus(
     *,
     backbones: Sequence[str] = ("egemaps", "mel_mean"),
     config: CrossCorpusConfig | None = None,
+    clips: ClipConfig | None = None,
+    embed: EmbedConfig | None = None,
+    mel: MelConfig | None = None,
+    evaluate: EvaluateConfig | None = None,
     work_dir: str | Path | None = None,
 ) -> CrossCorpusResult:
     """Leave-one-corpus-out and within-corpus speaker-grouped ROC AUC per backbone.
@@ -477,9 +410,21 @@ def crosscorpus(
         :mod:`weaklabel.sources.recordings`.
     backbones
         Any of :data:`BACKBONES`. ``egemaps`` needs the ``opensmile`` extra; ``vgg16`` uses
-        ``config.weights`` (``auto`` falls back to RANDOM weights offline, which the table says).
+        ``embed.weights`` (``auto`` falls back to RANDOM weights offline, which the table says).
     config
-        Protocols, regression, bootstrap and feature settings; ``None`` for the defaults.
+        Protocols, regression and the speaker-bootstrap threshold; ``None`` for the defaults.
+    clips
+        Clip length, rate, seed and window policy (the ``clips`` section; ``random`` by default);
+        ``None`` for the defaults.
+    embed
+        Embedding settings (the ``embed`` section: weights, layer, precision, batch size, shard
+        size, threads and eGeMAPS processes, seed of random weights); its ``backbone`` and
+        ``features`` are replaced by ``backbones``. ``None`` for the defaults.
+    mel
+        Mel parameters (the ``mel`` section); ``None`` for the defaults.
+    evaluate
+        Bootstrap settings (the ``evaluate`` section's ``n_boot``, ``level``, ``seed``); ``None``
+        for the defaults.
     work_dir
         Folder for the segments/clips tables and the feature stores (re-runs reuse the stores);
         ``None`` uses a temporary folder, removed afterwards.
@@ -507,6 +452,9 @@ def crosscorpus(
     >>> result.table[["protocol", "test_corpus", "backbone", "auc", "duration_auc"]]  # doctest: +SKIP
     """
     config = config if config is not None else CrossCorpusConfig()
+    clips = clips if clips is not None else ClipConfig()
+    embed = embed if embed is not None else EmbedConfig()
+    evaluate = evaluate if evaluate is not None else EvaluateConfig()
     backbones = list(backbones)
     unknown = [b for b in backbones if b not in BACKBONES]
     if not backbones or unknown or len(set(backbones)) != len(backbones):
@@ -519,20 +467,26 @@ def crosscorpus(
     manifest = pd.concat(frames, ignore_index=True)
     with tempfile.TemporaryDirectory(prefix="weaklabel-crosscorpus-") as tmp:
         work = Path(work_dir) if work_dir is not None else Path(tmp)
-        return _run(manifest, backbones, config, work)
+        # the embedders named by backbones, with every other embedding setting as given
+        embed = replace(embed, backbone=None, features=tuple(backbones))
+        return _run(manifest, backbones, config, clips, embed, mel, evaluate, work)
 
 
 def _run(
-    manifest: pd.DataFrame, backbones: list[str], config: CrossCorpusConfig, work: Path
+    manifest: pd.DataFrame,
+    backbones: list[str],
+    config: CrossCorpusConfig,
+    clips: ClipConfig,
+    embed: EmbedConfig,
+    mel: MelConfig | None,
+    evaluate: EvaluateConfig,
+    work: Path,
 ) -> CrossCorpusResult:
     tables = manifest_tables(manifest, verbose=True)
     rejects: list[dict[str, str]] = (
         tables.rejects.drop(columns="stage").assign(stage="manifest").to_dict("records")
     )
-    clip_config = ClipConfig(length_s=config.clip_length_s, seed=config.seed)
-    clips = plan_clips(tables.segments, clip_config)
-    info = tables.manifest.merge(clips[["segment_id", "read_seconds"]], on="segment_id", how="left")
-    info = info.rename(columns={"group": "speaker", "read_seconds": "duration"})
+    info = tables.manifest.rename(columns={"group": "speaker"})
     info["speaker_key"] = info["corpus"] + "/" + info["speaker"]
     labelled = info["label"] != ABSTAIN
     if not labelled.any():
@@ -541,23 +495,18 @@ def _run(
             "check the manifests' label column"
         )
 
-    features: dict[str, pd.DataFrame] = {}
-    metas: dict[str, dict] = {}
     # only labelled files are embedded: unlabelled ones cannot enter any evaluation
-    todo = clips[labelled.to_numpy()].reset_index(drop=True)
-    store_names = [b for b in backbones if b != "egemaps"]
-    if store_names:
-        frames, store_metas, store_rejects = _store_features(todo, store_names, work / "features", config)
-        features.update(frames)
-        metas.update(store_metas)
-        rejects += [{**r, "stage": "features"} for r in store_rejects]
-    if "egemaps" in backbones:
-        frame, meta, failures = _egemaps_features(todo, work / "features" / "egemaps", config)
-        features["egemaps"], metas["egemaps"] = frame, meta
-        rejects += [{**r, "stage": STAGE} for r in failures]
-
-    features = {name: features[name] for name in backbones}  # table rows in the order asked for
+    todo = tables.segments[labelled.to_numpy()].reset_index(drop=True)
+    run = extract_features(todo, work / "features", clips=clips, config=embed, mel=mel)
+    if run.rejected:
+        log.warning("features: %d clips could not be embedded (%s)", run.rejected, run.rejects_by_reason)
+    rejects += run.rejects_table().to_dict("records")
+    # a NaN row is a clip an embedder could not describe (eGeMAPS on too little audio): not embedded
+    features = {name: run.features(name).dropna() for name in backbones}  # table rows in this order
+    metas = {name: run.meta[name] for name in backbones}
+    duration = run.plan.set_index("segment_id")["read_seconds"]  # speech before padding, seconds
     rows = info[labelled].reset_index(drop=True)
+    rows["duration"] = rows["segment_id"].map(duration)
     common = set(rows["segment_id"])
     for frame in features.values():
         common &= set(frame.index)
@@ -572,7 +521,7 @@ def _run(
                     "source": STAGE,
                     "key": segment_id,
                     "reason": "not_embedded",
-                    "detail": f"no features from {', '.join(absent)}",
+                    "detail": f"no finite features from {', '.join(absent)}",
                 }
             )
     if missing.size:
@@ -585,7 +534,7 @@ def _run(
     matrices = {
         name: frame.loc[rows["segment_id"]].to_numpy(dtype=np.float64) for name, frame in features.items()
     }
-    table, predictions = _evaluate(rows, matrices, metas, config)
+    table, predictions = _evaluate(rows, matrices, metas, config, evaluate)
 
     counts = (
         info.assign(
@@ -613,7 +562,14 @@ def _run(
         int((~labelled).sum()),
         len(rejects_table),
     )
-    meta = {"features": metas, "config": asdict(config), "backbones": backbones}
+    bootstrap = {"n_boot": evaluate.n_boot, "level": evaluate.level, "seed": evaluate.seed}
+    meta = {
+        "features": metas,
+        "config": {**asdict(config), **bootstrap},
+        "clips": asdict(clips),
+        "embed": asdict(embed),
+        "backbones": backbones,
+    }
     return CrossCorpusResult(
         table=table, predictions=predictions, rejects=rejects_table, counts=counts, meta=meta
     )
