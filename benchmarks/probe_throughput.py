@@ -192,7 +192,7 @@ def train_tiny_model(
     return root / "models"
 
 
-def time_probe(folder: Path, models: Path, config: Any) -> dict[str, Any]:
+def time_probe(folder: Path, models: Path, config: Any, embed: EmbedConfig) -> dict[str, Any]:
     """Run the probe as the CLI does and time it (wall and process CPU), then time ``write_probe``.
 
     Parameters
@@ -203,6 +203,8 @@ def time_probe(folder: Path, models: Path, config: Any) -> dict[str, Any]:
         The models folder.
     config
         A :class:`weaklabel.learn.probe.ProbeConfig`.
+    embed
+        Batch size, shard size and threads (the ``embed`` section).
 
     Returns
     -------
@@ -216,7 +218,7 @@ def time_probe(folder: Path, models: Path, config: Any) -> dict[str, Any]:
     cpu, started = _cpu_seconds(), time.perf_counter()
     manifest = build_manifest(folder, csv=folder / "manifest.csv")
     trained = load_trained(models, config.model or None)
-    result = probe(manifest, trained, config=config, root=folder, verbose=False)
+    result = probe(manifest, trained, config=config, embed=embed, root=folder, verbose=False)
     seconds, cpu_seconds = time.perf_counter() - started, _cpu_seconds() - cpu
     started = time.perf_counter()
     write_probe(result, folder.parent / "reports" / "probe")
@@ -233,9 +235,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=1000, help="recordings in the synthetic folder")
     parser.add_argument(
-        "--batch-size", type=int, default=16, help="clips per embedder call (probe.batch_size)"
+        "--batch-size", type=int, default=16, help="clips per embedder call (embed.batch_size)"
     )
-    parser.add_argument("--workers", type=int, default=2, help="check and producer threads (probe.workers)")
+    parser.add_argument("--workers", type=int, default=2, help="check and producer threads (embed.workers)")
     parser.add_argument("--weights", default="random", help="auto | imagenet | random | path.h5")
     parser.add_argument("--seconds-min", type=float, default=1.0, help="shortest recording, s")
     parser.add_argument("--seconds-max", type=float, default=4.0, help="longest recording, s")
@@ -265,11 +267,12 @@ def main() -> None:
         )
         train_seconds = time.perf_counter() - started
         weights_file = args.weights if args.weights not in ("auto", "imagenet", "random") else ""
-        config = ProbeConfig(batch_size=args.batch_size, workers=args.workers, weights=weights_file)
+        config = ProbeConfig(weights=weights_file)
+        embed = EmbedConfig(batch_size=args.batch_size, workers=args.workers)
 
         # The model-only embedder: the same class, weights and settings as the probe will rebuild.
         trained = load_trained(models)
-        embedder = embedder_for(trained.features, config=config, model=trained.name)
+        embedder = embedder_for(trained.features, config=config, embed=embed, model=trained.name)
         mel: MelConfig = embedder.mel_config
         frames = mel.n_frames(trained.length)
         embedder.embed_images(np.zeros((1, mel.n_mels, frames, 3), np.float32))  # trace once
@@ -277,7 +280,7 @@ def main() -> None:
         n_model = max(args.files, 4 * args.batch_size)
         log.info("model only (%d clips), probe (%d files), model only", n_model, args.files)
         before = model_only(embedder, n_model, frames, rng)
-        run = time_probe(folder, models, config)
+        run = time_probe(folder, models, config, embed)
         after = model_only(embedder, n_model, frames, rng)
         kept = str(tmp) if args.keep else None
     finally:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from weaklabel.audio.clips import ClipConfig, fix_length, load_clip, plan_clips
+from weaklabel.audio.clips import ClipConfig, fix_length
 from weaklabel.errors import DataError, MissingDependencyError, ParameterError
 from weaklabel.features import egemaps as eg
 from weaklabel.models.base import load_saved
@@ -125,64 +125,42 @@ def test_worker_pool_matches_in_process_and_pickles(embedder, rng):
 
 
 @needs_opensmile
-def test_embed_clips_reads_unpadded_slices_and_reports_failures(embedder, rng, tmp_path):
-    long_audio, short_audio = noise(9.0, rng), noise(2.5, rng)
-    sf.write(tmp_path / "long.wav", long_audio, RATE)
-    sf.write(tmp_path / "short.wav", short_audio, RATE)
-    segments = pd.DataFrame(
-        {
-            "segment_id": ["v___long", "v___short", "v___gone"],
-            "audio_path": [
-                str(tmp_path / "long.wav"),
-                str(tmp_path / "short.wav"),
-                str(tmp_path / "gone.wav"),
-            ],
-            "start": [0.0, 0.0, 0.0],
-            "duration": [9.0, 2.5, 3.0],
-        }
-    )
-    clips = plan_clips(segments, ClipConfig(length_s=7.0, seed=3))
-    features, failures = embedder.embed_clips(clips)
-    assert features.shape == (3, 88)
-    assert failures[["segment_id", "reason"]].values.tolist() == [["v___gone", eg.DECODE_ERROR]]
-    assert np.isnan(features[2]).all()
-    # the short clip's features are those of its audio alone, and agree with the batch path
-    decoded = sf.read(tmp_path / "short.wav", dtype="float32")[0]  # the WAV is 16-bit PCM
-    np.testing.assert_array_equal(features[1], embedder.embed_signals([decoded])[0][0])
-    row = clips.iloc[1]
-    batch = {
-        "audio": load_clip(row)[None],
-        "pad_left": [row.pad_left],
-        "audio_samples": [round(row.read_seconds * RATE)],
-    }
-    np.testing.assert_array_equal(embedder(batch)["embedding"][0], features[1])
-    with pytest.raises(ParameterError, match="read_start"):
-        embedder.embed_clips(clips.drop(columns="read_start"))
-
-
-@needs_opensmile
-def test_plugs_into_the_streaming_extraction(embedder, rng, tmp_path):
+def test_the_extraction_path_feeds_it_the_unpadded_audio(embedder, rng, tmp_path):
     from weaklabel.features.extract import EmbedConfig, extract_features
-    from weaklabel.features.store import read_store
 
-    for k in range(3):
-        sf.write(tmp_path / f"v{k}.wav", noise(1.5 + k, rng), RATE)
-    segments = pd.DataFrame(
+    audio = {"long": noise(9.0, rng), "short": noise(2.5, rng), "mid": noise(3.5, rng)}
+    for key, signal in audio.items():
+        sf.write(tmp_path / f"{key}.wav", signal, RATE)
+    recordings = pd.DataFrame(
         {
-            "segment_id": [f"v{k}___1" for k in range(3)],
-            "audio_path": [str(tmp_path / f"v{k}.wav") for k in range(3)],
+            "segment_id": [f"v___{key}" for key in audio],
+            "audio_path": [str(tmp_path / f"{key}.wav") for key in audio],
             "start": 0.0,
-            "duration": [1.5, 2.5, 3.5],
+            "duration": [signal.size / RATE for signal in audio.values()],
         }
     )
-    clips = plan_clips(segments, ClipConfig(length_s=7.0))
-    summary = extract_features(
-        clips, tmp_path / "features", config=EmbedConfig(batch_size=2), embedders=[embedder], verbose=False
-    )
-    assert summary.complete and summary.kept == 3
-    ids, stored, meta = read_store(tmp_path / "features" / "egemaps")
-    assert meta["embedder"] == "egemaps" and stored.shape == (3, 88)
-    np.testing.assert_array_equal(stored, embedder.embed_clips(clips)[0])
+    decoded = {key: sf.read(tmp_path / f"{key}.wav", dtype="float32")[0] for key in audio}  # 16-bit PCM
+    for window in ("random", "full"):
+        summary = extract_features(
+            recordings,
+            tmp_path / window,
+            clips=ClipConfig(length_s=7.0, window=window),
+            config=EmbedConfig(batch_size=2),
+            embedders=[embedder],
+            verbose=False,
+        )
+        assert summary.complete and summary.kept == 3
+        stored = summary.features("egemaps")
+        assert summary.meta["egemaps"]["embedder"] == "egemaps" and stored.shape == (3, 88)
+        # a padded clip's features are those of its audio alone, and the read slice of a cropped one
+        np.testing.assert_array_equal(
+            stored.loc["v___short"], embedder.embed_signals([decoded["short"]])[0][0]
+        )
+        long = summary.plan.set_index("segment_id").loc["v___long"]
+        first = round(long["read_start"] * RATE)
+        window_audio = decoded["long"][first : first + round(long["read_seconds"] * RATE)]
+        np.testing.assert_array_equal(stored.loc["v___long"], embedder.embed_signals([window_audio])[0][0])
+    assert window_audio.size == decoded["long"].size  # full: every sample of the 9 s recording
 
 
 # ------------------------------------------------------------------------------ standardiser

@@ -9,9 +9,11 @@ Statistics over a 7 s window would be distorted by the silence a short clip is p
 (loudness means drop, voiced-segment rates change), so eGeMAPS is always computed on the
 **un-padded** audio: for a planned clip (:mod:`weaklabel.audio.clips`) that is the
 ``read_start``/``read_seconds`` slice of the source file, without ``pad_left`` or the tail pad.
-:class:`EgemapsEmbedder` takes either that audio directly (:meth:`EgemapsEmbedder.embed_clips`,
-where worker processes also do the decoding), or a batch of fixed-length clips together with
-where their real audio lies (``pad_left`` and ``audio_samples``, see :meth:`EgemapsEmbedder.__call__`).
+:class:`EgemapsEmbedder` is an embedder of the one extraction path
+(:func:`weaklabel.features.extract.extract_features`, for the features stage, the probe and
+cross-corpus evaluation alike): each batch of fixed-length clips comes with where their real audio
+lies (``pad_left`` and ``audio_samples``, see :meth:`EgemapsEmbedder.__call__`). With the ``full``
+clip window (:class:`weaklabel.audio.clips.ClipConfig`) that is every sample of each recording.
 
 Extraction runs in a pool of worker processes (one openSMILE instance each). The pool uses the
 ``spawn`` start method, so it is safe next to TensorFlow's threads in the parent.
@@ -42,11 +44,10 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from tqdm.auto import tqdm
 
-from weaklabel.audio.io import SAMPLE_RATE, read_slice
-from weaklabel.errors import DataError, MissingDependencyError, ParameterError
+from weaklabel.audio.io import SAMPLE_RATE
+from weaklabel.errors import MissingDependencyError, ParameterError
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +59,8 @@ INSTALL_HINT = (
     "`pip install -e '.[opensmile]'`; openSMILE is licensed for research and non-commercial use "
     "only: see README, 'Licences')"
 )
-#: Per-clip status codes of :meth:`EgemapsEmbedder.embed_clips` (``""`` means computed).
+#: Per-clip status codes of :meth:`EgemapsEmbedder.__call__` (``""`` means computed).
 OK = ""
-#: The clip's audio could not be decoded.
-DECODE_ERROR = "decode_error"
 #: Too little audio for openSMILE's windows (under ~0.1 s): it returns NaN.
 TOO_SHORT = "too_short"
 
@@ -140,18 +139,6 @@ def egemaps_signal(audio: np.ndarray, *, sample_rate: int = SAMPLE_RATE) -> tupl
         warnings.simplefilter("ignore", UserWarning)  # "Segment too short, filling with NaN."
         values = _smile().process_signal(audio, sample_rate).to_numpy(dtype=np.float32).reshape(-1)
     return values, (TOO_SHORT if np.isnan(values).any() else OK)
-
-
-def _embed_file_slice(job: tuple[str, float, float | None, int]) -> tuple[np.ndarray, str, str]:
-    """Worker: read one slice of a file and compute its functionals; never raises on bad audio."""
-    path, start, seconds, rate = job
-    try:
-        audio = read_slice(path, start, seconds, sample_rate=rate)
-    except DataError as error:
-        return np.full(EGEMAPS_DIM, np.nan, np.float32), DECODE_ERROR, str(error)
-    features, status = egemaps_signal(audio, sample_rate=rate)
-    detail = f"{audio.size / rate:.3f} s of audio" if status else ""
-    return features, status, detail
 
 
 def _embed_array(job: tuple[np.ndarray, int]) -> tuple[np.ndarray, str]:
@@ -254,11 +241,6 @@ class EgemapsEmbedder:
             log.debug("eGeMAPS: started %d worker processes", self.workers)
         return self._pool
 
-    def _map(self, func: Any, jobs: Sequence[Any], *, verbose: bool, desc: str) -> list[Any]:
-        pool = self._executor()
-        results = map(func, jobs) if pool is None else pool.map(func, jobs, chunksize=self.chunksize)
-        return list(tqdm(results, total=len(jobs), desc=desc, unit="clip", disable=not verbose))
-
     def close(self) -> None:
         """Stop the worker processes (a later call starts new ones)."""
         if self._pool is not None:
@@ -307,7 +289,13 @@ class EgemapsEmbedder:
             Per signal: :data:`OK` or :data:`TOO_SHORT`.
         """
         jobs = [(np.asarray(s, dtype=np.float32).reshape(-1), self.sample_rate) for s in signals]
-        results = self._map(_embed_array, jobs, verbose=verbose, desc="eGeMAPS")
+        pool = self._executor()
+        mapped = (
+            map(_embed_array, jobs)
+            if pool is None
+            else pool.map(_embed_array, jobs, chunksize=self.chunksize)
+        )
+        results = list(tqdm(mapped, total=len(jobs), desc="eGeMAPS", unit="clip", disable=not verbose))
         return _stack(r[0] for r in results), [r[1] for r in results]
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -347,55 +335,6 @@ class EgemapsEmbedder:
             log.warning("eGeMAPS: %d of %d clips had too little audio and got NaN features", bad, len(status))
         passed = {k: v for k, v in batch.items() if k not in _INPUT_KEYS}
         return {**passed, "embedding": features, "status": np.array(status, dtype=object)}
-
-    def embed_clips(self, clips: pd.DataFrame, *, verbose: bool = False) -> tuple[np.ndarray, pd.DataFrame]:
-        """Functionals of planned clips, each read un-padded from its source file by a worker.
-
-        Decoding happens in the workers too, so this is the fast path for the features stage.
-
-        Parameters
-        ----------
-        clips
-            Rows with ``segment_id``, ``audio_path``, ``read_start`` and ``read_seconds``
-            (:data:`weaklabel.audio.clips.CLIPS_SCHEMA`); ``read_seconds`` may be NaN (to the end).
-        verbose
-            Show a progress bar.
-
-        Returns
-        -------
-        features : numpy.ndarray
-            Shape (len(clips), 88), float32, in ``clips`` order; NaN rows for failed clips.
-        failures : pandas.DataFrame
-            One row per failed clip, columns ``segment_id``, ``reason`` (:data:`DECODE_ERROR`
-            or :data:`TOO_SHORT`), ``detail``: the caller's rejects.
-
-        Raises
-        ------
-        ParameterError
-            If a needed column is missing.
-        """
-        missing = [c for c in ("segment_id", "audio_path", "read_start", "read_seconds") if c not in clips]
-        if missing:
-            raise ParameterError(
-                f"clips table lacks column(s) {missing}; pass the clips stage's clips.parquet"
-            )
-        jobs = [
-            (str(p), float(s), None if pd.isna(d) else float(d), self.sample_rate)
-            for p, s, d in zip(clips["audio_path"], clips["read_start"], clips["read_seconds"], strict=True)
-        ]
-        results = self._map(_embed_file_slice, jobs, verbose=verbose, desc="eGeMAPS")
-        failures = pd.DataFrame(
-            [(sid, r[1], r[2]) for sid, r in zip(clips["segment_id"], results, strict=True) if r[1]],
-            columns=["segment_id", "reason", "detail"],
-        )
-        if len(failures):
-            log.warning(
-                "eGeMAPS: %d of %d clips failed: %s",
-                len(failures),
-                len(jobs),
-                failures["reason"].value_counts().to_dict(),
-            )
-        return _stack(r[0] for r in results), failures
 
 
 def _stack(rows: Iterable[np.ndarray]) -> np.ndarray:
