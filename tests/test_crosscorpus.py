@@ -219,6 +219,32 @@ def test_probe_and_crosscorpus_share_one_extraction_path(tmp_path, rng):
     }
 
 
+class Loudness:
+    """A new backbone: the RMS level of each clip's real audio, in a few lines."""
+
+    name, dim, meta = "loudness", 1, {"embedder": "loudness", "dim": 1}
+
+    def __call__(self, batch):
+        parts = zip(batch["audio"], batch["pad_left"], batch["audio_samples"], strict=True)
+        rms = [np.sqrt(np.mean(a[p : p + n] ** 2)) for a, p, n in parts]
+        return {"embedding": np.asarray(rms, np.float32)[:, None]}
+
+
+def test_a_new_backbone_is_one_registry_line(tmp_path, rng, monkeypatch):
+    from weaklabel.features import extract
+
+    monkeypatch.setitem(extract.EMBEDDERS, "loudness", lambda config, mel: Loudness())
+    manifest = write_corpus(tmp_path, rng, speakers=2, per_class=2)
+    result = crosscorpus(
+        manifest, backbones=["loudness", "mel_mean"], config=FAST, evaluate=BOOT, work_dir=tmp_path / "xc"
+    )
+    assert result.table["backbone"].tolist()[:2] == ["loudness", "mel_mean"]
+    assert result.table["auc"].notna().all() and result.meta["features"]["loudness"]["embedder"] == "loudness"
+    trained = TrainedModel("m", FixedScore(), Loudness.meta, 16_000, 16_000)
+    scored = probe(manifest.assign(language="x"), trained, verbose=False)
+    assert len(scored.scores) == len(manifest) and scored.info["features"] == "loudness"
+
+
 @pytest.mark.skipif(not egemaps_available(), reason="the opensmile extra is not installed: no eGeMAPS")
 def test_egemaps_goes_through_the_extraction_loop_on_unpadded_audio(tmp_path, rng):
     from weaklabel.features.egemaps import EgemapsEmbedder

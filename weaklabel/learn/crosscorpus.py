@@ -409,8 +409,9 @@ def crosscorpus(
         1/0/None, ``group`` = speaker, ``corpus``): from :func:`load_manifest` or
         :mod:`weaklabel.sources.recordings`.
     backbones
-        Any of :data:`BACKBONES`. ``egemaps`` needs the ``opensmile`` extra; ``vgg16`` uses
-        ``embed.weights`` (``auto`` falls back to RANDOM weights offline, which the table says).
+        Any embedders of :data:`weaklabel.features.extract.EMBEDDERS` (:data:`BACKBONES`).
+        ``egemaps`` needs the ``opensmile`` extra; ``vgg16`` uses ``embed.weights`` (``auto`` falls
+        back to RANDOM weights offline, which the table says).
     config
         Protocols, regression and the speaker-bootstrap threshold; ``None`` for the defaults.
     clips
@@ -456,10 +457,10 @@ def crosscorpus(
     embed = embed if embed is not None else EmbedConfig()
     evaluate = evaluate if evaluate is not None else EvaluateConfig()
     backbones = list(backbones)
-    unknown = [b for b in backbones if b not in BACKBONES]
+    unknown = [b for b in backbones if b not in EMBEDDERS]  # the registry itself, as extraction reads it
     if not backbones or unknown or len(set(backbones)) != len(backbones):
         raise ParameterError(
-            f"backbones must be distinct names out of {', '.join(BACKBONES)}, got {backbones}"
+            f"backbones must be distinct names out of {', '.join(EMBEDDERS)}, got {backbones}"
         )
     frames = [manifests] if isinstance(manifests, pd.DataFrame) else list(manifests)
     if not frames:
