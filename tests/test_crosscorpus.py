@@ -53,6 +53,11 @@ def write_corpus(root, rng, *, corpora=("alpha", "beta"), speakers=3, per_class=
     return pd.DataFrame(rows)
 
 
+def add_file(manifest, path, *, corpus, label=1, speaker="s0"):
+    """Append one file to a manifest, in place."""
+    manifest.loc[len(manifest)] = {"path": str(path), "label": label, "group": speaker, "corpus": corpus}
+
+
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
     root = tmp_path_factory.mktemp("corpora")
@@ -121,12 +126,7 @@ def test_few_speakers_and_one_corpus(tmp_path, rng):
     manifest = write_corpus(tmp_path, rng, corpora=("solo",), speakers=1, per_class=3)
     sf.write(tmp_path / "gone.wav", tone(1.0), 16_000)
     (tmp_path / "gone.wav").unlink()
-    manifest.loc[len(manifest)] = {
-        "path": str(tmp_path / "gone.wav"),
-        "label": 1,
-        "group": "s0",
-        "corpus": "solo",
-    }
+    add_file(manifest, tmp_path / "gone.wav", corpus="solo")
     result = crosscorpus(
         manifest, backbones=["mel_mean"], config=FAST, evaluate=BOOT, work_dir=tmp_path / "work"
     )
@@ -251,12 +251,7 @@ def test_egemaps_goes_through_the_extraction_loop_on_unpadded_audio(tmp_path, rn
 
     manifest = write_corpus(tmp_path, rng, speakers=2, per_class=2)
     sf.write(tmp_path / "blip.wav", tone(0.02), 16_000)  # too little audio for eGeMAPS: NaN features
-    manifest.loc[len(manifest)] = {
-        "path": str(tmp_path / "blip.wav"),
-        "label": 1,
-        "group": "s0",
-        "corpus": "alpha",
-    }
+    add_file(manifest, tmp_path / "blip.wav", corpus="alpha")
     result = crosscorpus(
         manifest, backbones=["egemaps", "mel_mean"], config=FAST, evaluate=BOOT, work_dir=tmp_path / "work"
     )
