@@ -297,7 +297,8 @@ def embedder_for(
     config
         ``weights``: a file path, for a model trained on a weights file.
     embed
-        ``batch_size``, the batch the backbone is built for; every other setting comes from ``meta``.
+        ``batch_size`` (the batch the backbone is built for) and ``workers`` (e.g. eGeMAPS
+        processes); every setting that shapes the features comes from ``meta``.
     model
         Model name, for messages.
 
@@ -325,7 +326,7 @@ def embedder_for(
             f"{', '.join(EMBEDDERS)}); probe a model trained on one of those"
         )
     mel = MelConfig(**meta["mel"]) if isinstance(meta.get("mel"), Mapping) else MelConfig()
-    settings: dict[str, Any] = {"batch_size": embed.batch_size, "features": (name,)}
+    settings: dict[str, Any] = {"batch_size": embed.batch_size, "workers": embed.workers, "features": (name,)}
     if "layer" in meta:
         settings["layer"] = meta["layer"]
     if "precision" in meta:
