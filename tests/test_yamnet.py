@@ -290,3 +290,42 @@ def test_embedding_graph_outputs_the_embedding_tensor() -> None:
             ym.EMBEDDING_TENSOR.encode(), b"x" * len(ym.EMBEDDING_TENSOR)
         )
         ym.embedding_graph(renamed)
+
+
+@needs_litert
+def test_extraction_loop_fills_a_store_from_the_unpadded_audio(tmp_path: Path, embedder) -> None:
+    """The features loop's batches (pad_left, audio_samples) give the embedding of the bare audio."""
+    import pandas as pd
+    import soundfile as sf
+
+    from weaklabel.audio.clips import ClipConfig, plan_clips
+    from weaklabel.audio.io import read_slice
+    from weaklabel.features.extract import EmbedConfig, extract_features
+    from weaklabel.features.store import read_store
+
+    rng = np.random.default_rng(3)
+    path = tmp_path / "talk.wav"
+    sf.write(path, noise(20.0, rng), RATE)
+    starts, durations = [0.0, 2.0, 5.5, 12.0], [0.5, 3.0, 9.0, 7.0]  # short, padded, cropped, exact
+    segments = pd.DataFrame(
+        {
+            "segment_id": [f"talk___{k}" for k in range(4)],
+            "audio_path": str(path),
+            "start": starts,
+            "duration": durations,
+        }
+    )
+    clips = plan_clips(segments, ClipConfig(length_s=7.0))
+    config = EmbedConfig(batch_size=3, shard_size=2, workers=1)
+    summary = extract_features(
+        clips, tmp_path / "features", config=config, embedders=[embedder], verbose=False
+    )
+    assert summary.kept == 4 and summary.complete
+    ids, features, meta = read_store(tmp_path / "features" / "yamnet")
+    assert list(ids) == list(clips["segment_id"]) and features.shape == (4, 1024)
+    assert meta["weights_fingerprint"] == ym.YAMNET_SHA256 and meta["pooling"] == "mean"
+    bare = [
+        read_slice(row.audio_path, row.read_start, row.read_seconds, sample_rate=RATE)
+        for row in clips.itertuples(index=False)
+    ]
+    np.testing.assert_array_equal(features, embedder.embed_signals(bare)[0])
