@@ -134,6 +134,13 @@ def describe(meta: Mapping[str, Any]) -> str:
         return _describe_vgg16(meta)
     if name == "egemaps":
         return f"openSMILE {meta.get('opensmile', '?')} eGeMAPSv02 functionals (88-d), un-padded audio"
+    if name == "yamnet":
+        sha = str(meta.get("weights_sha256") or "")
+        return (
+            f"YAMNet (AudioSet-pretrained MobileNet-v1) {meta.get('pooling', 'mean')} of 0.975 s frame "
+            f"embeddings ({meta.get('dim', '?')}-d), un-padded audio"
+            + (f" ({meta.get('weights_file')}, sha256 {sha[:16]}..)" if sha else "")
+        )
     if name == "mel_mean":
         return f"time-averaged log-mel ({meta.get('dim', '?')}-d) of the padded clip"
     return f"{name} features ({meta.get('dim')}-d)"
