@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from sklearn.metrics import roc_auc_score
 
 from tests.conftest import REPO
 from weaklabel.cli import label as label_cli
@@ -32,7 +33,9 @@ from weaklabel.labels.labellers import (
     combine_scores,
     label_segments,
 )
+from weaklabel.metrics import roc_auc
 from weaklabel.report.labels import write_label_report
+from weaklabel.sources.gold import binarize_gold
 from weaklabel.sources.manifest_ingest import LabelSourceConfig, split_source
 from weaklabel.tables import read_table
 
@@ -160,6 +163,22 @@ def test_gold_metrics_undefined_values_are_none():
     metrics = gold_metrics(labels, np.array([1.0, 2.0]), mode="non0")
     assert metrics["labelled"] == 0 and metrics["accuracy"] is None and metrics["kappa"] is None
     assert metrics["auc"]["combined"] is None  # one gold class only
+
+
+def test_gold_auc_is_the_one_roc_auc_and_matches_scikit_learn(rng):
+    n = 300
+    gold = np.round(rng.normal(size=n) * 1.5)  # zeros included: non0 drops them
+    gold[::17] = np.nan
+    textblob = np.round(np.clip(gold / 3 + rng.normal(0, 0.5, n), -1, 1), 1)  # many ties
+    textblob[::13] = np.nan  # unscored texts
+    labels = labels_frame(textblob, np.round(rng.uniform(-1, 1, n), 2), np.full(n, ABSTAIN))
+    for mode in ("non0", "has0"):
+        binary = binarize_gold(gold, mode=mode)
+        for name, auc in gold_metrics(labels, gold, mode=mode)["auc"].items():
+            scores = labels[name].to_numpy(dtype=float)
+            keep = ~np.isnan(binary) & ~np.isnan(scores)
+            assert auc == round(roc_auc_score(binary[keep], scores[keep]), 6)
+            assert auc == round(roc_auc(binary[keep], scores[keep]), 6)
 
 
 def test_gold_metrics_checks_shape_and_mode():

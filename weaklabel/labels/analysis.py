@@ -29,13 +29,13 @@ from sklearn.metrics import (
     balanced_accuracy_score,
     cohen_kappa_score,
     f1_score,
-    roc_auc_score,
 )
 
 from weaklabel.config import from_mapping
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.labels.labellers import ABSTAIN, ABSTAIN_REASONS, LABELLERS, LabelConfig, combine_scores, vote
 from weaklabel.labels.text import NORMALISATIONS, normalise, unusable_reasons
+from weaklabel.metrics import roc_auc
 from weaklabel.sources.gold import BINARIZE_MODES, binarize_gold
 
 log = logging.getLogger(__name__)
@@ -191,10 +191,9 @@ def summarise_labels(labels: pd.DataFrame, *, threshold: float) -> dict[str, Any
 
 
 def _auc(gold: np.ndarray, scores: np.ndarray) -> float | None:
+    """ROC AUC over the rows where both are known; None without both classes."""
     keep = ~np.isnan(gold) & ~np.isnan(scores)
-    if len(np.unique(gold[keep])) < 2:
-        return None
-    return _number(roc_auc_score(gold[keep], scores[keep]))
+    return _number(roc_auc(gold[keep], scores[keep]))
 
 
 def _agreement(gold: np.ndarray, label: np.ndarray) -> dict[str, Any]:
