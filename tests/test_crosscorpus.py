@@ -17,9 +17,8 @@ from weaklabel.learn.crosscorpus import (
     CrossCorpusConfig,
     crosscorpus,
     load_manifest,
-    to_markdown,
-    write_crosscorpus,
 )
+from weaklabel.report.crosscorpus import to_markdown, write_crosscorpus
 from weaklabel.tables import read_table
 
 FAST = CrossCorpusConfig(n_boot=200, min_ci_speakers=3)

@@ -16,8 +16,8 @@ from weaklabel.learn.crosscorpus import (
     CrossCorpusConfig,
     crosscorpus,
     load_manifest,
-    write_crosscorpus,
 )
+from weaklabel.report.crosscorpus import write_crosscorpus
 
 log = logging.getLogger(__name__)
 
