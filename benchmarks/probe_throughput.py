@@ -212,7 +212,8 @@ def time_probe(folder: Path, models: Path, config: Any, embed: EmbedConfig) -> d
         ``seconds``, ``cpu_seconds``, ``write_seconds``, the :class:`weaklabel.learn.probe.ProbeResult`
         (``result``) and its ``info``.
     """
-    from weaklabel.learn.probe import load_trained, probe, write_probe
+    from weaklabel.learn.probe import load_trained, probe
+    from weaklabel.report.probe import write_probe
     from weaklabel.sources.recordings import build_manifest
 
     cpu, started = _cpu_seconds(), time.perf_counter()

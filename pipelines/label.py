@@ -11,8 +11,9 @@ from pathlib import Path
 
 from pipelines import _stage
 from weaklabel.errors import ParameterError
-from weaklabel.labels.analysis import label_configs, write_report
+from weaklabel.labels.analysis import label_configs
 from weaklabel.labels.labellers import label_segments, write_labels
+from weaklabel.report.labels import write_label_report
 from weaklabel.sources.manifest_ingest import split_source
 from weaklabel.tables import read_table
 
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         labels = label_segments(segments, config=config, verbose=True)
     write_labels(labels, args.out / "labels.parquet")
-    metrics = write_report(labels, segments, args.reports, config=config, report=report)
+    metrics = write_label_report(labels, segments, args.reports, config=config, report=report)
     log.info("labels (%s): %s", source.source, metrics["summary"]["combined"])
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from pipelines import _stage
 from weaklabel.features.extract import EmbedConfig
-from weaklabel.learn.probe import ProbeConfig, load_trained, probe, write_probe
+from weaklabel.learn.probe import ProbeConfig, load_trained, probe
+from weaklabel.report.probe import write_probe
 from weaklabel.sources.recordings import build_manifest
 
 

@@ -21,11 +21,10 @@ from weaklabel.learn.crosscorpus import (
     CrossCorpusConfig,
     crosscorpus,
     load_manifest,
-    to_markdown,
-    write_crosscorpus,
 )
 from weaklabel.learn.evaluate import EvaluateConfig
 from weaklabel.learn.probe import TrainedModel, probe
+from weaklabel.report.crosscorpus import to_markdown, write_crosscorpus
 from weaklabel.sources.manifest_ingest import manifest_tables
 from weaklabel.tables import read_table
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from sklearn.metrics import roc_auc_score
 
 from tests.conftest import REPO
 from weaklabel.cli import label as label_cli
@@ -18,12 +19,11 @@ from weaklabel.errors import DataError, ParameterError
 from weaklabel.labels.analysis import (
     SWEEP_COLUMNS,
     ReportConfig,
-    build_report,
+    analyse_labels,
     gold_metrics,
     label_configs,
-    summarise,
+    summarise_labels,
     threshold_sweep,
-    write_report,
 )
 from weaklabel.labels.labellers import (
     ABSTAIN,
@@ -33,6 +33,9 @@ from weaklabel.labels.labellers import (
     combine_scores,
     label_segments,
 )
+from weaklabel.metrics import roc_auc
+from weaklabel.report.labels import write_label_report
+from weaklabel.sources.gold import binarize_gold
 from weaklabel.sources.manifest_ingest import LabelSourceConfig, split_source
 from weaklabel.tables import read_table
 
@@ -118,7 +121,7 @@ def test_summarise_counts_coverage_agreement_conflict():
     vader = [0.5, -0.5, -0.5, 0.1, 0.0, np.nan]
     label = [1, 0, ABSTAIN, 1, ABSTAIN, ABSTAIN]
     reason = [None, None, "neutral_band", None, "neutral_band", "no_text"]
-    summary = summarise(labels_frame(textblob, vader, label, reason), threshold=0.2)
+    summary = summarise_labels(labels_frame(textblob, vader, label, reason), threshold=0.2)
     assert summary["n_segments"] == 6 and summary["scored"] == 5
     assert summary["labellers"]["textblob"] == pytest.approx(
         {"coverage": 4 / 6, "positive": 3, "negative": 1, "mean_score": 0.2}, abs=1e-6
@@ -136,7 +139,7 @@ def test_summarise_counts_coverage_agreement_conflict():
 
 
 def test_summarise_empty_table():
-    summary = summarise(labels_frame([], [], []), threshold=0.2)
+    summary = summarise_labels(labels_frame([], [], []), threshold=0.2)
     assert summary["n_segments"] == 0 and summary["combined"]["coverage"] is None
 
 
@@ -160,6 +163,22 @@ def test_gold_metrics_undefined_values_are_none():
     metrics = gold_metrics(labels, np.array([1.0, 2.0]), mode="non0")
     assert metrics["labelled"] == 0 and metrics["accuracy"] is None and metrics["kappa"] is None
     assert metrics["auc"]["combined"] is None  # one gold class only
+
+
+def test_gold_auc_is_the_one_roc_auc_and_matches_scikit_learn(rng):
+    n = 300
+    gold = np.round(rng.normal(size=n) * 1.5)  # zeros included: non0 drops them
+    gold[::17] = np.nan
+    textblob = np.round(np.clip(gold / 3 + rng.normal(0, 0.5, n), -1, 1), 1)  # many ties
+    textblob[::13] = np.nan  # unscored texts
+    labels = labels_frame(textblob, np.round(rng.uniform(-1, 1, n), 2), np.full(n, ABSTAIN))
+    for mode in ("non0", "has0"):
+        binary = binarize_gold(gold, mode=mode)
+        for name, auc in gold_metrics(labels, gold, mode=mode)["auc"].items():
+            scores = labels[name].to_numpy(dtype=float)
+            keep = ~np.isnan(binary) & ~np.isnan(scores)
+            assert auc == round(roc_auc_score(binary[keep], scores[keep]), 6)
+            assert auc == round(roc_auc(binary[keep], scores[keep]), 6)
 
 
 def test_gold_metrics_checks_shape_and_mode():
@@ -190,7 +209,7 @@ def test_threshold_sweep_coverage_falls_and_matches_the_labels(rng):
 def test_report_without_gold_says_so_and_writes_every_file(tmp_path):
     segments = small_segments(gold=False)
     labels = label_segments(segments, config=LabelConfig())
-    metrics = write_report(labels, segments, tmp_path / "rep", config=LabelConfig())
+    metrics = write_label_report(labels, segments, tmp_path / "rep", config=LabelConfig())
     assert metrics["gold"] == {"present": False, "reason": "the segments carry no gold_sentiment"}
     for name in ("metrics.json", "sweep.csv", "scores.png", "sweep.png"):
         assert (tmp_path / "rep" / name).exists()
@@ -198,7 +217,7 @@ def test_report_without_gold_says_so_and_writes_every_file(tmp_path):
     assert (tmp_path / "rep" / "scores.png").read_bytes()[:8] == PNG
     assert pd.read_csv(tmp_path / "rep" / "sweep.csv").empty
     # no segments at all, or no gold column: the same
-    assert build_report(labels, None, config=LabelConfig())[0]["gold"]["present"] is False
+    assert analyse_labels(labels, None, config=LabelConfig())[0]["gold"]["present"] is False
 
 
 def test_report_with_gold(tmp_path):
@@ -206,7 +225,7 @@ def test_report_with_gold(tmp_path):
     config = LabelConfig()
     labels = label_segments(segments, config=config)
     report = ReportConfig(sweep_max=0.5, sweep_step=0.1)
-    metrics = write_report(labels, segments.iloc[::-1], tmp_path, config=config, report=report)
+    metrics = write_label_report(labels, segments.iloc[::-1], tmp_path, config=config, report=report)
     assert metrics["config"] == dataclasses.asdict(config)
     gold = metrics["gold"]
     assert gold["present"] is True
@@ -226,7 +245,7 @@ def test_mosi_report_auc_and_normalisation_choice(shared_data):
     segments = mosi_segments(shared_data)
     config = LabelConfig()
     labels = label_segments(segments, config=config)
-    metrics, sweep = build_report(labels, segments, config=config)
+    metrics, sweep = analyse_labels(labels, segments, config=config)
     assert metrics["gold"]["non0"]["auc"]["combined"] >= 0.80
     assert metrics["summary"]["combined"]["coverage"] > 0.5
     norm = metrics["normalisation"]

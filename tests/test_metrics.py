@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from tests.conftest import REPO
 from weaklabel.errors import ParameterError
 from weaklabel.metrics import _levels, _weighted_auc, bootstrap_auc, roc_auc, roc_points
 
@@ -131,3 +132,13 @@ def test_roc_points(rng):
     assert area == pytest.approx(roc_auc(y, scores), abs=1e-12)
     with pytest.raises(ParameterError, match="both classes"):
         roc_points(np.zeros(3), np.arange(3.0))
+
+
+def test_one_roc_auc_in_the_library():
+    """Every ROC AUC of the library comes from weaklabel.metrics, none from scikit-learn directly."""
+    others = [
+        str(path.relative_to(REPO))
+        for path in (REPO / "weaklabel").rglob("*.py")
+        if path.name != "metrics.py" and "roc_auc_score" in path.read_text()
+    ]
+    assert others == []

@@ -27,8 +27,8 @@ from weaklabel.learn.probe import (
     probe,
     scale_within,
     summarise,
-    write_probe,
 )
+from weaklabel.report.probe import write_probe
 from weaklabel.sources.recordings import emodb_manifest, folder_manifest, manifest_frame, ravdess_manifest
 from weaklabel.tables import read_table
 

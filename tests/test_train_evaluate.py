@@ -24,14 +24,8 @@ from weaklabel.learn.train import (
     train_from_paths,
 )
 from weaklabel.models.bundle import load_model, read_bundle
-from weaklabel.report.evaluation import (
-    STUDY_AUC,
-    build_report,
-    chance_status,
-    render_html,
-    render_markdown,
-    verdict,
-)
+from weaklabel.report.evaluation import STUDY_AUC, chance_status, evaluation_blocks, verdict
+from weaklabel.report.render import render_html, render_markdown
 from weaklabel.sources.mosei import SEGMENTS_SCHEMA
 from weaklabel.tables import write_table
 
@@ -243,7 +237,7 @@ def test_models_without_their_store_are_skipped_with_the_reason(setup, tmp_path)
     assert list(manifest["models"]) == ["knn", "prior"]
     assert set(manifest["skipped"]) == {"dense_head", "egemaps_lr"}
     md = render_markdown(
-        build_report({"models": {}, "skipped": manifest["skipped"]}, figures={}), relative_to=tmp_path
+        evaluation_blocks({"models": {}, "skipped": manifest["skipped"]}, figures={}), relative_to=tmp_path
     )
     assert "Not trained: eGeMAPS + logistic regression: no egemaps feature store" in md
 
@@ -355,7 +349,7 @@ def test_report_renders_both_formats(tmp_path):
     png = tmp_path / "fig.png"
     png.write_bytes(b"\x89PNG\r\n\x1a\nfake")
     metrics = fake_metrics({"dense_head": (0.6, 0.5, 0.7)}, weights="random")
-    blocks = build_report(metrics, figures={"a figure": png})
+    blocks = evaluation_blocks(metrics, figures={"a figure": png})
     md = render_markdown(blocks, relative_to=tmp_path)
     page = render_html(blocks)
     assert "> **WARNING: RANDOM BACKBONE" in md and "![a figure](fig.png)" in md

@@ -7,7 +7,9 @@ resamples whole groups with replacement (a cluster bootstrap) and reports the pe
 The AUC is the Mann-Whitney statistic, ties counting one half, the same number
 ``sklearn.metrics.roc_auc_score`` gives; every bootstrap replicate is the same formula with each
 row weighted by how often its group was drawn, so all replicates are computed in a few vectorised
-passes over the scores sorted once.
+passes over the scores sorted once. Every ROC AUC of the library comes from here (:func:`roc_auc`,
+:func:`bootstrap_auc`): the label analysis, the dense head's early stopping, the evaluation, the
+probe and the cross-corpus evaluation.
 
 Examples
 --------
@@ -158,6 +160,13 @@ def bootstrap_auc(
     Each replicate draws as many groups as there are, with replacement, and takes every row of
     each drawn group (as often as it was drawn). Replicates that lack a class are skipped and
     counted (``n_boot - n_valid``).
+
+    All replicates are computed at once, as row weights over the scores sorted once, rather than
+    by one ``sklearn.metrics.roc_auc_score`` call per replicate on the gathered rows. Measured with
+    ``benchmarks/bootstrap_auc.py`` (1000 replicates, one core of a shared 2-vCPU machine): 18 ms
+    against 5.2 s for 300 rows in 30 groups or 100 rows resampled singly (about 290x), 225 ms
+    against 8.1 s for 4,600 rows in 680 groups (36x). The evaluate stage draws about 40 such
+    intervals, the cross-corpus evaluation two per cell.
 
     Parameters
     ----------

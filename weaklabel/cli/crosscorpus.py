@@ -19,9 +19,9 @@ from weaklabel.learn.crosscorpus import (
     CrossCorpusConfig,
     crosscorpus,
     load_manifest,
-    write_crosscorpus,
 )
 from weaklabel.learn.evaluate import EvaluateConfig
+from weaklabel.report.crosscorpus import write_crosscorpus
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,9 @@ import pandas as pd
 
 from weaklabel.cli._params import DEFAULT_PARAMS, command_params
 from weaklabel.errors import DataError
-from weaklabel.labels.analysis import label_configs, write_report
+from weaklabel.labels.analysis import label_configs
 from weaklabel.labels.labellers import label_segments, write_labels
+from weaklabel.report.labels import write_label_report
 from weaklabel.sources.manifest_ingest import split_source
 from weaklabel.tables import read_table
 
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     segments = read_segments(args.segments)
     labels = label_segments(segments, config=config, verbose=True)
     path = write_labels(labels, args.out / "labels.parquet")
-    metrics = write_report(labels, segments, args.reports, config=config, report=report)
+    metrics = write_label_report(labels, segments, args.reports, config=config, report=report)
     combined = metrics["summary"]["combined"]
     log.info(
         "wrote %s (%d positive, %d negative, %d abstained) and the report in %s",

@@ -10,7 +10,8 @@ from pathlib import Path
 from weaklabel.cli._params import DEFAULT_PARAMS, command_params
 from weaklabel.config import from_mapping
 from weaklabel.features.extract import EmbedConfig
-from weaklabel.learn.probe import ProbeConfig, load_trained, probe, write_probe
+from weaklabel.learn.probe import ProbeConfig, load_trained, probe
+from weaklabel.report.probe import write_probe
 from weaklabel.sources.recordings import SCHEMES, build_manifest
 
 log = logging.getLogger(__name__)

@@ -9,19 +9,17 @@ covered segments, coverage, and ROC AUC of each continuous score; a threshold sw
 against coverage as the band widens; and each text normalisation's AUC is measured, so that the
 choice of ``labels.normalise`` rests on numbers.
 
-:func:`write_report` writes ``metrics.json`` (for ``dvc metrics``), ``sweep.csv``,
-``scores.png`` and ``sweep.png``.
+:func:`analyse_labels` computes every number; :func:`weaklabel.report.labels.write_label_report` writes
+them as the label report.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import math
 import warnings
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,13 +29,13 @@ from sklearn.metrics import (
     balanced_accuracy_score,
     cohen_kappa_score,
     f1_score,
-    roc_auc_score,
 )
 
 from weaklabel.config import from_mapping
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.labels.labellers import ABSTAIN, ABSTAIN_REASONS, LABELLERS, LabelConfig, combine_scores, vote
 from weaklabel.labels.text import NORMALISATIONS, normalise, unusable_reasons
+from weaklabel.metrics import roc_auc
 from weaklabel.sources.gold import BINARIZE_MODES, binarize_gold
 
 log = logging.getLogger(__name__)
@@ -135,7 +133,7 @@ def _rate(count: int, total: int) -> float | None:
     return _number(count / total) if total else None
 
 
-def summarise(labels: pd.DataFrame, *, threshold: float) -> dict[str, Any]:
+def summarise_labels(labels: pd.DataFrame, *, threshold: float) -> dict[str, Any]:
     """The labeller analysis: coverage, overlap, agreement, conflict, balance, abstentions.
 
     Parameters
@@ -193,10 +191,9 @@ def summarise(labels: pd.DataFrame, *, threshold: float) -> dict[str, Any]:
 
 
 def _auc(gold: np.ndarray, scores: np.ndarray) -> float | None:
+    """ROC AUC over the rows where both are known; None without both classes."""
     keep = ~np.isnan(gold) & ~np.isnan(scores)
-    if len(np.unique(gold[keep])) < 2:
-        return None
-    return _number(roc_auc_score(gold[keep], scores[keep]))
+    return _number(roc_auc(gold[keep], scores[keep]))
 
 
 def _agreement(gold: np.ndarray, label: np.ndarray) -> dict[str, Any]:
@@ -347,103 +344,6 @@ def normalisation_auc(texts: list[object], gold_sentiment: np.ndarray, *, config
     return out
 
 
-def _figure(width: float, height: float) -> Any:
-    # The object-oriented matplotlib API: no pyplot, so no global backend or figure state.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure
-
-
-def plot_scores(labels: pd.DataFrame, path: str | Path, *, threshold: float) -> Path:
-    """Histogram of each score with the neutral band shaded; written as a PNG.
-
-    Parameters
-    ----------
-    labels
-        A labels table.
-    path
-        The PNG to write; parent folders are created.
-    threshold
-        Half-width of the neutral band drawn.
-
-    Returns
-    -------
-    Path
-        The written path.
-    """
-    figure = _figure(12, 3.6)
-    axes = figure.subplots(1, 3, sharey=True)
-    bins = np.linspace(-1, 1, 41)
-    for ax, name in zip(axes, ("textblob", "vader", "combined"), strict=True):
-        scores = labels[name].dropna().to_numpy(dtype=float)
-        ax.axvspan(-threshold, threshold, color="0.85", label=f"neutral band ±{threshold:g}")
-        ax.hist(scores, bins=bins, color="tab:blue" if name != "combined" else "tab:purple")
-        outside = float((np.abs(scores) >= threshold).mean()) if scores.size else 0.0
-        ax.set_title(f"{name} (n={scores.size}, {outside:.0%} outside band)")
-        ax.set_xlabel("score")
-        ax.set_xlim(-1, 1)
-    axes[0].set_ylabel("segments")
-    axes[0].legend(loc="upper left", fontsize="small")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    return path
-
-
-def plot_sweep(sweep: pd.DataFrame, path: str | Path, *, threshold: float) -> Path:
-    """Accuracy against coverage over the sweep's thresholds (both gold binarisations); a PNG.
-
-    Parameters
-    ----------
-    sweep
-        From :func:`threshold_sweep`; empty draws a note that there is no gold.
-    path
-        The PNG to write; parent folders are created.
-    threshold
-        The configured threshold, marked on the curves.
-
-    Returns
-    -------
-    Path
-        The written path.
-    """
-    figure = _figure(6.5, 4.8)
-    ax = figure.subplots()
-    if sweep.empty:
-        ax.text(0.5, 0.5, "no gold sentiment: nothing to sweep", ha="center", va="center")
-        ax.set_axis_off()
-    else:
-        for suffix, label, colour in (
-            ("", "non0 (zeros dropped)", "tab:blue"),
-            ("_has0", "has0", "tab:orange"),
-        ):
-            ax.plot(
-                sweep[f"coverage{suffix}"], sweep[f"accuracy{suffix}"], "o-", ms=3, color=colour, label=label
-            )
-            chosen = sweep[np.isclose(sweep["threshold"], threshold)]
-            ax.plot(chosen[f"coverage{suffix}"], chosen[f"accuracy{suffix}"], "*", ms=14, color=colour)
-        for row in sweep.iloc[::2].itertuples(index=False):
-            ax.annotate(
-                f"{row.threshold:g}",
-                (row.coverage, row.accuracy),
-                fontsize=7,
-                xytext=(3, 3),
-                textcoords="offset points",
-            )
-        ax.set_xlabel("coverage (labelled / segments with gold)")
-        ax.set_ylabel("accuracy on labelled segments")
-        ax.set_title(f"neutral-band sweep (star: threshold {threshold:g})")
-        ax.grid(alpha=0.3)
-        ax.legend()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    return path
-
-
 def _aligned(segments: pd.DataFrame, column: str, ids: pd.Series) -> pd.Series:
     """``segments[column]`` in the order of ``ids`` (matched by segment id; missing ids give NaN)."""
     values = pd.Series(segments[column].to_numpy(dtype=object), index=segments["segment_id"].astype(str))
@@ -459,7 +359,7 @@ def _gold_column(labels: pd.DataFrame, segments: pd.DataFrame | None) -> np.ndar
     return gold if np.isfinite(gold).any() else None
 
 
-def build_report(
+def analyse_labels(
     labels: pd.DataFrame,
     segments: pd.DataFrame | None,
     *,
@@ -483,7 +383,7 @@ def build_report(
     Returns
     -------
     metrics : dict
-        ``config``, ``summary`` (:func:`summarise`) and ``gold``: ``{"present": False, "reason"}``
+        ``config``, ``summary`` (:func:`summarise_labels`) and ``gold``: ``{"present": False, "reason"}``
         or ``{"present": True, "has0": ..., "non0": ...}`` (:func:`gold_metrics`); with gold and
         ``compare_normalisations``, also ``normalisation`` (:func:`normalisation_auc`).
     sweep : pandas.DataFrame
@@ -492,7 +392,7 @@ def build_report(
     report = report or ReportConfig()
     metrics: dict[str, Any] = {
         "config": dataclasses.asdict(config),
-        "summary": summarise(labels, threshold=config.threshold),
+        "summary": summarise_labels(labels, threshold=config.threshold),
     }
     gold = _gold_column(labels, segments)
     if gold is None:
@@ -507,45 +407,3 @@ def build_report(
         texts = _aligned(segments, "text", labels["segment_id"]).tolist()
         metrics["normalisation"] = normalisation_auc(texts, gold, config=config)
     return metrics, sweep
-
-
-def write_report(
-    labels: pd.DataFrame,
-    segments: pd.DataFrame | None,
-    out_dir: str | Path,
-    *,
-    config: LabelConfig,
-    report: ReportConfig | None = None,
-) -> dict[str, Any]:
-    """Write the label report: ``metrics.json``, ``sweep.csv``, ``scores.png``, ``sweep.png``.
-
-    Parameters
-    ----------
-    labels, segments, config, report
-        As for :func:`build_report`.
-    out_dir
-        Folder for the four files; created when missing. Every file is written with or without
-        gold, so a pipeline can always declare them.
-
-    Returns
-    -------
-    dict
-        The metrics written to ``metrics.json``.
-    """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    metrics, sweep = build_report(labels, segments, config=config, report=report)
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n")
-    sweep.to_csv(out_dir / "sweep.csv", index=False, float_format="%.6g")
-    plot_scores(labels, out_dir / "scores.png", threshold=config.threshold)
-    plot_sweep(sweep, out_dir / "sweep.png", threshold=config.threshold)
-    if metrics["gold"]["present"]:
-        non0 = metrics["gold"]["non0"]
-        log.info(
-            "labels vs non0 gold: coverage %s, accuracy %s, kappa %s, AUC(combined) %s",
-            non0["coverage"],
-            non0["accuracy"],
-            non0["kappa"],
-            non0["auc"]["combined"],
-        )
-    return metrics

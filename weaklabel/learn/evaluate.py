@@ -9,10 +9,10 @@ Targets:
     Gold sentiment binarised the two usual ways (:func:`weaklabel.sources.gold.binarize_gold`), on every
     scored row with gold, including rows whose weak label abstained. Only when the segments carry gold.
 
-Outputs (:func:`write_evaluation`): ``metrics.json`` (DVC metrics), ``roc.csv`` (``model, split, fpr,
-tpr`` against the weak labels, DVC plots), ``roc.png`` (ROC curves per split) and ``scores.png``
-(distributions of each model's test scores per weak-label class). The report
-(:mod:`weaklabel.report.evaluation`) is written from the metrics.
+Outputs (:func:`weaklabel.report.evaluation.write_evaluation_report`): ``metrics.json`` (DVC
+metrics), ``roc.csv`` (``model, split, fpr, tpr`` against the weak labels, DVC plots), ``roc.png`` (ROC
+curves per split), ``scores.png`` (distributions of each model's test scores per weak-label class),
+and ``report.md`` and ``report.html``, written from the metrics.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from weaklabel.learn.train import (
 )
 from weaklabel.metrics import bootstrap_auc, roc_points
 from weaklabel.models.bundle import load_model, read_bundle
-from weaklabel.report.evaluation import write_report
+from weaklabel.report.evaluation import write_evaluation_report
 from weaklabel.sources.gold import BINARIZE_MODES, binarize_gold
 from weaklabel.tables import read_table
 
@@ -50,8 +50,6 @@ log = logging.getLogger(__name__)
 EVAL_SPLITS = ("valid", "test")
 #: Columns of ``roc.csv``.
 ROC_COLUMNS = ("model", "split", "fpr", "tpr")
-#: File names written by :func:`write_evaluation`.
-OUTPUT_FILES = {"metrics": "metrics.json", "roc": "roc.csv", "roc_png": "roc.png", "scores_png": "scores.png"}
 
 
 @dataclass(frozen=True)
@@ -242,98 +240,6 @@ def roc_table(scores: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame(columns=list(ROC_COLUMNS))
     return pd.concat(parts, ignore_index=True)
-
-
-def _figure(width: float, height: float) -> Any:
-    # Object-oriented matplotlib: no pyplot, so no global backend or figure state.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure
-
-
-def plot_roc(roc: pd.DataFrame, aucs: Mapping[str, Any], path: str | Path) -> Path:
-    """ROC curves of every model against the weak labels, one panel per split; a PNG.
-
-    Parameters
-    ----------
-    roc
-        From :func:`roc_table`.
-    aucs
-        The ``weak`` part of :func:`auc_table` (for the legend).
-    path
-        The PNG to write.
-
-    Returns
-    -------
-    Path
-        The written path.
-    """
-    figure = _figure(11, 5)
-    axes = figure.subplots(1, len(EVAL_SPLITS), sharey=True)
-    for ax, split in zip(axes, EVAL_SPLITS, strict=True):
-        ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1, label="chance")
-        for model, rows in roc[roc["split"] == split].groupby("model", sort=False):
-            auc = (aucs.get(split, {}).get(model) or {}).get("auc")
-            label = f"{model} ({auc:.3f})" if auc is not None else model
-            ax.plot(rows["fpr"], rows["tpr"], linewidth=1.5, label=label)
-        ax.set_title(f"{split}: ROC against the weak labels")
-        ax.set_xlabel("false positive rate")
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
-        ax.legend(loc="lower right", fontsize="small")
-    axes[0].set_ylabel("true positive rate")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    return path
-
-
-def plot_scores(scores: pd.DataFrame, dataset: Dataset, path: str | Path, *, split: str = "test") -> Path:
-    """Histograms of each model's scores on ``split``, per weak-label class; a PNG.
-
-    Parameters
-    ----------
-    scores
-        From :func:`score_models`.
-    dataset
-        The dataset the scores came from.
-    path
-        The PNG to write.
-    split
-        Which split's scores to draw.
-
-    Returns
-    -------
-    Path
-        The written path.
-    """
-    weak = _targets(dataset, gold_modes=())["weak"]
-    models = list(dict.fromkeys(scores["model"]))
-    n_cols = min(3, max(1, len(models)))
-    n_rows = max(1, -(-len(models) // n_cols))
-    figure = _figure(4 * n_cols, 3 * n_rows)
-    axes = np.atleast_1d(figure.subplots(n_rows, n_cols, squeeze=False)).ravel()
-    bins = np.linspace(0, 1, 26)
-    for ax, model in zip(axes, models, strict=False):
-        rows = scores[(scores["model"] == model) & (scores["split"] == split)]
-        y = weak.reindex(rows["segment_id"]).to_numpy()
-        for value, name, color in ((1.0, "positive", "tab:orange"), (0.0, "negative", "tab:blue")):
-            values = rows["score"].to_numpy()[y == value]
-            ax.hist(
-                values, bins=bins, alpha=0.55, color=color, density=True, label=f"{name} (n={values.size})"
-            )
-        ax.set_title(f"{model} ({split})")
-        ax.set_xlabel("P(positive)")
-        ax.legend(fontsize="small")
-    for ax in axes[len(models) :]:
-        ax.set_visible(False)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    return path
 
 
 def read_demo(path: str | Path | None, segments: pd.DataFrame | None = None) -> dict[str, Any] | None:
@@ -533,35 +439,6 @@ def evaluate_models(
     return metrics, scores, roc
 
 
-def write_evaluation(
-    metrics: Mapping[str, Any], scores: pd.DataFrame, roc: pd.DataFrame, dataset: Dataset, out: str | Path
-) -> dict[str, Path]:
-    """Write ``metrics.json``, ``roc.csv``, ``roc.png`` and ``scores.png`` into ``out``.
-
-    Parameters
-    ----------
-    metrics, scores, roc
-        From :func:`evaluate_models`.
-    dataset
-        The evaluated dataset (for the class of each score).
-    out
-        The reports folder (created).
-
-    Returns
-    -------
-    dict
-        Keys of :data:`OUTPUT_FILES` -> written paths.
-    """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {key: out / name for key, name in OUTPUT_FILES.items()}
-    paths["metrics"].write_text(json.dumps(metrics, indent=2, default=str) + "\n")
-    roc.to_csv(paths["roc"], index=False, float_format="%.6g")
-    plot_roc(roc, metrics["auc"].get("weak", {}), paths["roc_png"])
-    plot_scores(scores, dataset, paths["scores_png"])
-    return paths
-
-
 def evaluate_from_paths(
     *,
     models: str | Path,
@@ -624,10 +501,5 @@ def evaluate_from_paths(
     metrics, scores, roc = evaluate_models(
         models, dataset, config=config, segments=segments_table, demo=read_demo(demo, segments_table)
     )
-    paths = write_evaluation(metrics, scores, roc, dataset, out)
-    figures = {
-        "ROC curves against the weak labels (validation, test)": paths["roc_png"],
-        "Test scores per weak-label class": paths["scores_png"],
-    }
-    paths.update(write_report(metrics, out, figures=figures))
-    return paths
+    weak = _targets(dataset, gold_modes=())["weak"]
+    return write_evaluation_report(metrics, out, scores=scores, roc=roc, weak=weak)

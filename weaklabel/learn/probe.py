@@ -32,17 +32,16 @@ Examples
 >>> from weaklabel.sources.recordings import read_manifest
 >>> trained = load_trained("models")  # doctest: +SKIP
 >>> result = probe(read_manifest("data/demo/Probe/manifest.csv"), trained)  # doctest: +SKIP
+>>> from weaklabel.report.probe import write_probe
 >>> write_probe(result, "reports/probe")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import os
 import tempfile
-import textwrap
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -64,7 +63,7 @@ from weaklabel.features.identity import check_identity, describe
 from weaklabel.metrics import roc_auc
 from weaklabel.models.bundle import load_model, read_bundle
 from weaklabel.sources.recordings import MANIFEST_COLUMNS, NEGATIVE, POSITIVE
-from weaklabel.tables import rejects_frame, write_rejects, write_table
+from weaklabel.tables import rejects_frame
 
 log = logging.getLogger(__name__)
 
@@ -745,109 +744,3 @@ def _info(
         },
         "embedder_dim": int(embedder.dim),
     }
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if isinstance(value, (np.floating, np.integer, np.bool_)):
-        return _jsonable(value.item())
-    if value is pd.NA:
-        return None
-    return value
-
-
-def plot_probe(result: ProbeResult, path: str | Path) -> Path:
-    """Bar chart: one group per language, mean scaled score per polarity, files as dots.
-
-    Parameters
-    ----------
-    result
-        From :func:`probe`.
-    path
-        PNG to write (parent folders are created).
-
-    Returns
-    -------
-    Path
-        The written PNG.
-    """
-    # The object-oriented matplotlib API: no pyplot, so no global backend or figure state.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    scores, summary = result.scores, result.summary
-    colours = {POSITIVE: "tab:orange", NEGATIVE: "tab:blue", None: "tab:gray"}
-    present = [p for p in (POSITIVE, NEGATIVE) if (scores["polarity"] == p).any()]
-    classes = present + ([None] if scores["polarity"].isna().any() else [])
-    languages = summary["language"].tolist()
-    width = 0.8 / max(len(classes), 1)
-    figure = Figure(figsize=(max(5.0, 1.6 * len(languages) + 2), 4.4), layout="constrained")
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    rng = np.random.default_rng(0)  # jitter of the dots only
-    for k, polarity in enumerate(classes):
-        label, colour = polarity or "no polarity", colours[polarity]
-        for x, language in enumerate(languages):
-            part = scores[scores["language"] == language]
-            part = part[part["polarity"].isna()] if polarity is None else part[part["polarity"] == polarity]
-            values = part["scaled"].dropna().to_numpy()
-            if not len(values):
-                continue
-            centre = x + (k - (len(classes) - 1) / 2) * width
-            axes.bar(centre, values.mean(), width * 0.9, color=colour, alpha=0.6, label=label)
-            jitter = rng.uniform(-width / 4, width / 4, len(values))
-            axes.scatter(centre + jitter, values, s=10, color=colour, zorder=3)
-            label = None
-    ticks = []
-    for row in summary.itertuples():
-        auc = f"AUC {row.auc:.2f}" if row.auc is not None and not pd.isna(row.auc) else "AUC n/a"
-        ticks.append(f"{row.language}\n{auc}, n={row.scored}")
-    axes.set_xticks(range(len(languages)), ticks)
-    axes.set_ylim(-0.05, 1.05)
-    axes.set_ylabel("score, min-max scaled within language")
-    info = result.info
-    chars = int(figure.get_figwidth() * 12)  # what fits across the figure at 8 pt
-    backbone = textwrap.fill(str(info.get("backbone", "")), width=chars)
-    axes.set_title(
-        f"probe: model {info.get('model')}, {info.get('scored')} files scored\n{backbone}", fontsize=8
-    )
-    handles, labels = axes.get_legend_handles_labels()
-    if handles:
-        figure.legend(handles, labels, loc="outside lower center", fontsize=8, ncols=len(handles))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    return path
-
-
-def write_probe(result: ProbeResult, out: str | Path) -> dict[str, Path]:
-    """Write a probe's outputs into the folder ``out``.
-
-    Files: ``probe.parquet`` (:data:`PROBE_SCHEMA`), ``probe.csv`` (same rows),
-    ``probe_summary.json`` (run info and per-language rows), ``probe_summary.csv`` (per-language
-    rows), ``probe_rejects.parquet`` (rejects table) and ``probe.png`` (:func:`plot_probe`).
-
-    Returns
-    -------
-    dict
-        Output name -> path.
-    """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "probe": write_table(result.scores, out / "probe.parquet", schema=PROBE_SCHEMA),
-        "rejects": write_rejects(result.rejects, out / "probe_rejects.parquet"),
-    }
-    result.scores.to_csv(out / "probe.csv", index=False)
-    paths["csv"] = out / "probe.csv"
-    result.summary.to_csv(out / "probe_summary.csv", index=False)
-    paths["summary_csv"] = out / "probe_summary.csv"
-    languages = [
-        {k: _jsonable(v) for k, v in row.items()} for row in result.summary.to_dict(orient="records")
-    ]
-    document = {**result.info, "languages": languages}
-    (out / "probe_summary.json").write_text(json.dumps(document, indent=2, default=_jsonable) + "\n")
-    paths["summary"] = out / "probe_summary.json"
-    paths["plot"] = plot_probe(result, out / "probe.png")
-    return paths

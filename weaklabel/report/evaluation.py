@@ -1,4 +1,4 @@
-"""The evaluation report, ``report.md`` and a self-contained ``report.html``, written from the metrics.
+"""The evaluation report: metrics, ROC points and figures, and ``report.md`` and ``report.html``.
 
 The report says which data and which backbone weights were used (loudly when the weights are
 random: a random backbone is not transfer learning), how many clips each split and class holds and
@@ -6,21 +6,27 @@ how many were left out and why, every model's ROC AUC with its confidence interv
 study's numbers beside ours, and a plain-language verdict computed from the numbers
 (:func:`verdict`): nothing in it is hard-coded.
 
-Both files are built from one list of blocks. The HTML embeds the figures as base64 PNGs, so it
-reads offline and can be mailed as one file. This module imports no TensorFlow.
+Its text is one list of blocks (:func:`evaluation_blocks`), rendered to both files by
+:func:`weaklabel.report.render.write_report`. This module imports no TensorFlow.
 """
 
 from __future__ import annotations
 
-import base64
-import html
+import json
 import logging
-import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
 
 from weaklabel.features.identity import describe, is_random
+from weaklabel.report.figures import new_figure
+from weaklabel.report.render import Block, write_report
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +49,13 @@ MODEL_NAMES = {
 }
 #: Below this many test clips or videos the verdict warns that intervals are wide.
 SMALL_TEST = {"clips": 100, "videos": 10}
-
-Block = tuple[str, Any]
+#: File names written by :func:`write_evaluation_report`, besides ``report.md`` and ``report.html``.
+OUTPUT_FILES = {"metrics": "metrics.json", "roc": "roc.csv", "roc_png": "roc.png", "scores_png": "scores.png"}
+#: Caption of each figure in the report, by its key in :data:`OUTPUT_FILES`.
+FIGURE_CAPTIONS = {
+    "roc_png": "ROC curves against the weak labels (validation, test)",
+    "scores_png": "Test scores per weak-label class",
+}
 
 
 def _name(model: str) -> str:
@@ -466,11 +477,8 @@ def _backbone_blocks(metrics: Mapping[str, Any]) -> list[Block]:
     return blocks
 
 
-def build_report(metrics: Mapping[str, Any], *, figures: Mapping[str, str | Path]) -> list[Block]:
-    """The report as a list of blocks, rendered by :func:`render_markdown` and :func:`render_html`.
-
-    Blocks are ``("h1"|"h2"|"p"|"warn", text)``, ``("ul", items)``, ``("table", (header, rows))``
-    and ``("img", (caption, path))``.
+def evaluation_blocks(metrics: Mapping[str, Any], *, figures: Mapping[str, str | Path]) -> list[Block]:
+    """The report's text as blocks (:data:`weaklabel.report.render.Block`).
 
     Parameters
     ----------
@@ -482,7 +490,8 @@ def build_report(metrics: Mapping[str, Any], *, figures: Mapping[str, str | Path
     Returns
     -------
     list of tuple
-        The blocks, for :func:`render_markdown` and :func:`render_html`.
+        The blocks, for :func:`weaklabel.report.render.render_markdown` and
+        :func:`~weaklabel.report.render.render_html`.
     """
     data = metrics.get("data") or {}
     settings = metrics.get("settings") or {}
@@ -593,148 +602,117 @@ def build_report(metrics: Mapping[str, Any], *, figures: Mapping[str, str | Path
     return blocks
 
 
-def _md_cell(value: object) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def render_markdown(blocks: list[Block], *, relative_to: str | Path | None = None) -> str:
-    """Markdown of the blocks; images are linked (relative to ``relative_to`` when given).
+def plot_roc(roc: pd.DataFrame, aucs: Mapping[str, Any]) -> Figure:
+    """ROC curves of every model against the weak labels, one panel per split.
 
     Parameters
     ----------
-    blocks
-        From :func:`build_report`.
-    relative_to
-        The folder the markdown file will live in.
+    roc
+        :func:`weaklabel.learn.evaluate.roc_table`: ``model, split, fpr, tpr``.
+    aucs
+        The ``weak`` part of the metrics' ``auc``, ``{split: {model: estimate}}``: one panel per
+        split, in its order, each model's AUC in the legend.
 
     Returns
     -------
-    str
-        The document.
+    matplotlib.figure.Figure
+        Saved as ``roc.png`` by :func:`write_evaluation_report`.
     """
-    lines: list[str] = []
-    for kind, payload in blocks:
-        if kind == "h1":
-            lines += [f"# {payload}", ""]
-        elif kind == "h2":
-            lines += [f"## {payload}", ""]
-        elif kind == "p":
-            lines += [payload, ""]
-        elif kind == "warn":
-            lines += [f"> **WARNING: {payload}**", ""]
-        elif kind == "ul":
-            lines += [f"- {item}" for item in payload] + [""]
-        elif kind == "table":
-            header, rows = payload
-            lines.append("| " + " | ".join(_md_cell(h) for h in header) + " |")
-            lines.append("|" + "|".join(" --- " for _ in header) + "|")
-            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
-            lines.append("")
-        elif kind == "img":
-            caption, path = payload
-            link = Path(path)
-            if relative_to is not None:
-                try:
-                    link = link.resolve().relative_to(Path(relative_to).resolve())
-                except ValueError:
-                    pass
-            lines += [f"![{caption}]({link.as_posix()})", "", f"*{caption}*", ""]
-    return "\n".join(lines).rstrip() + "\n"
+    figure = new_figure(11, 5)
+    splits = list(aucs)
+    axes = figure.subplots(1, len(splits), sharey=True)
+    for ax, split in zip(axes, splits, strict=True):
+        ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1, label="chance")
+        for model, rows in roc[roc["split"] == split].groupby("model", sort=False):
+            auc = (aucs.get(split, {}).get(model) or {}).get("auc")
+            label = f"{model} ({auc:.3f})" if auc is not None else model
+            ax.plot(rows["fpr"], rows["tpr"], linewidth=1.5, label=label)
+        ax.set_title(f"{split}: ROC against the weak labels")
+        ax.set_xlabel("false positive rate")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.legend(loc="lower right", fontsize="small")
+    axes[0].set_ylabel("true positive rate")
+    return figure
 
 
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-_CODE = re.compile(r"`(.+?)`")
-
-_CSS = """
-body { font-family: system-ui, sans-serif; max-width: 70rem; margin: 2rem auto; padding: 0 1rem;
-       color: #222; }
-table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.92rem; }
-th, td { border: 1px solid #ccc; padding: 0.3rem 0.6rem; text-align: left; }
-th { background: #f3f3f3; }
-.warn { border: 3px solid #c00; background: #fee; color: #900; padding: 0.8rem 1rem; font-weight: bold; }
-img { max-width: 100%; border: 1px solid #ddd; }
-figcaption { font-style: italic; color: #555; }
-"""
-
-
-def _inline(text: object) -> str:
-    escaped = html.escape(str(text))
-    escaped = _BOLD.sub(r"<strong>\1</strong>", escaped)
-    return _CODE.sub(r"<code>\1</code>", escaped)
-
-
-def render_html(blocks: list[Block], *, title: str = "weaklabel report") -> str:
-    """A self-contained HTML page of the blocks, figures embedded as base64 PNGs.
+def plot_evaluation_scores(scores: pd.DataFrame, weak: pd.Series, *, split: str = "test") -> Figure:
+    """Histograms of each model's scores on ``split``, per weak-label class.
 
     Parameters
     ----------
-    blocks
-        From :func:`build_report`.
-    title
-        The page title.
+    scores
+        :func:`weaklabel.learn.evaluate.score_models`: ``model, segment_id, split, score``.
+    weak
+        The weak label of each scored segment (1.0, 0.0, NaN when not used), indexed by
+        ``segment_id``.
+    split
+        Which split's scores to draw.
 
     Returns
     -------
-    str
-        The document; it references no other file.
+    matplotlib.figure.Figure
+        Saved as ``scores.png`` by :func:`write_evaluation_report`.
     """
-    body: list[str] = []
-    for kind, payload in blocks:
-        if kind in ("h1", "h2"):
-            body.append(f"<{kind}>{_inline(payload)}</{kind}>")
-        elif kind == "p":
-            body.append(f"<p>{_inline(payload)}</p>")
-        elif kind == "warn":
-            body.append(f'<div class="warn">WARNING: {_inline(payload)}</div>')
-        elif kind == "ul":
-            body.append("<ul>" + "".join(f"<li>{_inline(item)}</li>" for item in payload) + "</ul>")
-        elif kind == "table":
-            header, rows = payload
-            head = "".join(f"<th>{_inline(h)}</th>" for h in header)
-            cells = "".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in row) + "</tr>" for row in rows)
-            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>")
-        elif kind == "img":
-            caption, path = payload
-            if Path(path).is_file():
-                data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
-                body.append(
-                    f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
-                    f"<figcaption>{_inline(caption)}</figcaption></figure>"
-                )
-            else:
-                body.append(f"<p>(figure {html.escape(str(path))} missing)</p>")
-    return (
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-        f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
-    )
+    models = list(dict.fromkeys(scores["model"]))
+    n_cols = min(3, max(1, len(models)))
+    n_rows = max(1, -(-len(models) // n_cols))
+    figure = new_figure(4 * n_cols, 3 * n_rows)
+    axes = np.atleast_1d(figure.subplots(n_rows, n_cols, squeeze=False)).ravel()
+    bins = np.linspace(0, 1, 26)
+    for ax, model in zip(axes, models, strict=False):
+        rows = scores[(scores["model"] == model) & (scores["split"] == split)]
+        y = weak.reindex(rows["segment_id"]).to_numpy()
+        for value, name, color in ((1.0, "positive", "tab:orange"), (0.0, "negative", "tab:blue")):
+            values = rows["score"].to_numpy()[y == value]
+            ax.hist(
+                values, bins=bins, alpha=0.55, color=color, density=True, label=f"{name} (n={values.size})"
+            )
+        ax.set_title(f"{model} ({split})")
+        ax.set_xlabel("P(positive)")
+        ax.legend(fontsize="small")
+    for ax in axes[len(models) :]:
+        ax.set_visible(False)
+    return figure
 
 
-def write_report(
-    metrics: Mapping[str, Any], out: str | Path, *, figures: Mapping[str, str | Path] | None = None
+def write_evaluation_report(
+    metrics: Mapping[str, Any],
+    out: str | Path,
+    *,
+    scores: pd.DataFrame,
+    roc: pd.DataFrame,
+    weak: pd.Series,
 ) -> dict[str, Path]:
-    """Write ``report.md`` and ``report.html`` into ``out``.
+    """Write the evaluation report into ``out``: :data:`OUTPUT_FILES`, ``report.md`` and ``report.html``.
 
     Parameters
     ----------
-    metrics
+    metrics, scores, roc
         From :func:`weaklabel.learn.evaluate.evaluate_models`.
     out
         The reports folder (created).
-    figures
-        Caption -> PNG path (e.g. the ``roc.png`` and ``scores.png`` of
-        :func:`weaklabel.learn.evaluate.write_evaluation`).
+    weak
+        The weak label of each scored segment (1.0, 0.0, NaN when not used), indexed by
+        ``segment_id``, for :func:`plot_evaluation_scores`.
 
     Returns
     -------
     dict
-        ``{"md": path, "html": path}``.
+        Keys of :data:`OUTPUT_FILES`, ``md`` and ``html`` -> written paths.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    blocks = build_report(metrics, figures=figures or {})
-    paths = {"md": out / "report.md", "html": out / "report.html"}
-    paths["md"].write_text(render_markdown(blocks, relative_to=out), encoding="utf-8")
-    paths["html"].write_text(render_html(blocks), encoding="utf-8")
+    paths = {key: out / name for key, name in OUTPUT_FILES.items()}
+    paths["metrics"].write_text(json.dumps(metrics, indent=2, default=str) + "\n")
+    roc.to_csv(paths["roc"], index=False, float_format="%.6g")
+    figures = {
+        OUTPUT_FILES["roc_png"]: plot_roc(roc, metrics["auc"].get("weak", {})),
+        OUTPUT_FILES["scores_png"]: plot_evaluation_scores(scores, weak),
+    }
+    captions = {caption: paths[key] for key, caption in FIGURE_CAPTIONS.items()}
+    written = write_report(out, figures=figures, blocks=evaluation_blocks(metrics, figures=captions))
+    paths.update(md=written["md"], html=written["html"])
     for line in verdict(metrics):
         log.info("verdict: %s", line.replace("**", ""))
     return paths

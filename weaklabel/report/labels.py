@@ -1,0 +1,147 @@
+"""The label report: how good the weak labels are, as ``metrics.json``, ``sweep.csv`` and two figures.
+
+The numbers come from :func:`weaklabel.labels.analysis.analyse_labels`; this module draws and
+writes them: ``metrics.json`` (for ``dvc metrics``), ``sweep.csv`` (accuracy against coverage, for
+``dvc plots``), ``scores.png`` (:func:`plot_label_scores`) and ``sweep.png`` (:func:`plot_sweep`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from weaklabel.labels.analysis import ReportConfig, analyse_labels
+from weaklabel.labels.labellers import LabelConfig
+from weaklabel.report.figures import new_figure
+from weaklabel.report.render import write_report
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+log = logging.getLogger(__name__)
+
+
+def plot_label_scores(labels: pd.DataFrame, *, threshold: float) -> Figure:
+    """Histogram of each score with the neutral band shaded.
+
+    Parameters
+    ----------
+    labels
+        A labels table (:data:`weaklabel.labels.labellers.LABELS_SCHEMA`).
+    threshold
+        Half-width of the neutral band drawn.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Saved as ``scores.png`` by :func:`write_label_report`.
+    """
+    figure = new_figure(12, 3.6)
+    axes = figure.subplots(1, 3, sharey=True)
+    bins = np.linspace(-1, 1, 41)
+    for ax, name in zip(axes, ("textblob", "vader", "combined"), strict=True):
+        scores = labels[name].dropna().to_numpy(dtype=float)
+        ax.axvspan(-threshold, threshold, color="0.85", label=f"neutral band ±{threshold:g}")
+        ax.hist(scores, bins=bins, color="tab:blue" if name != "combined" else "tab:purple")
+        outside = float((np.abs(scores) >= threshold).mean()) if scores.size else 0.0
+        ax.set_title(f"{name} (n={scores.size}, {outside:.0%} outside band)")
+        ax.set_xlabel("score")
+        ax.set_xlim(-1, 1)
+    axes[0].set_ylabel("segments")
+    axes[0].legend(loc="upper left", fontsize="small")
+    return figure
+
+
+def plot_sweep(sweep: pd.DataFrame, *, threshold: float) -> Figure:
+    """Accuracy against coverage over the sweep's thresholds (both gold binarisations).
+
+    Parameters
+    ----------
+    sweep
+        From :func:`weaklabel.labels.analysis.threshold_sweep`; empty draws a note that there is no
+        gold.
+    threshold
+        The configured threshold, marked on the curves.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Saved as ``sweep.png`` by :func:`write_label_report`.
+    """
+    figure = new_figure(6.5, 4.8)
+    ax = figure.subplots()
+    if sweep.empty:
+        ax.text(0.5, 0.5, "no gold sentiment: nothing to sweep", ha="center", va="center")
+        ax.set_axis_off()
+        return figure
+    for suffix, label, colour in (
+        ("", "non0 (zeros dropped)", "tab:blue"),
+        ("_has0", "has0", "tab:orange"),
+    ):
+        ax.plot(sweep[f"coverage{suffix}"], sweep[f"accuracy{suffix}"], "o-", ms=3, color=colour, label=label)
+        chosen = sweep[np.isclose(sweep["threshold"], threshold)]
+        ax.plot(chosen[f"coverage{suffix}"], chosen[f"accuracy{suffix}"], "*", ms=14, color=colour)
+    for row in sweep.iloc[::2].itertuples(index=False):
+        ax.annotate(
+            f"{row.threshold:g}",
+            (row.coverage, row.accuracy),
+            fontsize=7,
+            xytext=(3, 3),
+            textcoords="offset points",
+        )
+    ax.set_xlabel("coverage (labelled / segments with gold)")
+    ax.set_ylabel("accuracy on labelled segments")
+    ax.set_title(f"neutral-band sweep (star: threshold {threshold:g})")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return figure
+
+
+def write_label_report(
+    labels: pd.DataFrame,
+    segments: pd.DataFrame | None,
+    out_dir: str | Path,
+    *,
+    config: LabelConfig,
+    report: ReportConfig | None = None,
+) -> dict[str, Any]:
+    """Write the label report: ``metrics.json``, ``sweep.csv``, ``scores.png``, ``sweep.png``.
+
+    Parameters
+    ----------
+    labels, segments, config, report
+        As for :func:`weaklabel.labels.analysis.analyse_labels`.
+    out_dir
+        Folder for the four files; created when missing. Every file is written with or without
+        gold, so a pipeline can always declare them.
+
+    Returns
+    -------
+    dict
+        The metrics written to ``metrics.json``.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    metrics, sweep = analyse_labels(labels, segments, config=config, report=report)
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n")
+    sweep.to_csv(out_dir / "sweep.csv", index=False, float_format="%.6g")
+    figures = {
+        "scores.png": plot_label_scores(labels, threshold=config.threshold),
+        "sweep.png": plot_sweep(sweep, threshold=config.threshold),
+    }
+    write_report(out_dir, figures=figures)
+    if metrics["gold"]["present"]:
+        non0 = metrics["gold"]["non0"]
+        log.info(
+            "labels vs non0 gold: coverage %s, accuracy %s, kappa %s, AUC(combined) %s",
+            non0["coverage"],
+            non0["accuracy"],
+            non0["kappa"],
+            non0["auc"]["combined"],
+        )
+    return metrics
