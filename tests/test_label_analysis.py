@@ -280,13 +280,6 @@ def test_dvc_stage_declares_every_labels_param():
     fields |= {f"labels.{f.name}" for f in dataclasses.fields(LabelSourceConfig)}
     assert set(stage["params"]) == fields
     assert label_configs(split_source(params)[1]) is not None
-    for module in (
-        "pipelines/label.py",
-        "weaklabel/labels/labellers.py",
-        "weaklabel/labels/analysis.py",
-        "weaklabel/labels/text.py",
-    ):
-        assert module in stage["deps"]
 
 
 @pytest.mark.slow
@@ -303,7 +296,7 @@ def test_pipeline_stage_end_to_end(tmp_path):
         "segments.parquet",
         "--out",
         "out",
-        "--reports",
+        "--report",
         "rep",
     ]
     done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
