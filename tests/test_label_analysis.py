@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import os
@@ -13,7 +12,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO
-from weaklabel.cli import label as label_cli
+from weaklabel.cli import build_parser, params_path
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.labels.analysis import (
     SWEEP_COLUMNS,
@@ -33,6 +32,7 @@ from weaklabel.labels.labellers import (
     combine_scores,
     label_segments,
 )
+from weaklabel.params import load_params
 from weaklabel.sources.manifest_ingest import LabelSourceConfig, split_source
 from weaklabel.tables import read_table
 
@@ -237,10 +237,9 @@ def test_mosi_report_auc_and_normalisation_choice(shared_data):
 
 
 def _cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser()
-    label_cli.add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
+    """The label command without main's error handling, so that errors surface as exceptions."""
+    args = build_parser("label").parse_args(argv)
+    return args.func(args, load_params(params_path(args.params)))
 
 
 def test_cli_text_only_parquet_with_params(tmp_path, monkeypatch):
@@ -249,7 +248,7 @@ def test_cli_text_only_parquet_with_params(tmp_path, monkeypatch):
     (tmp_path / "p.yaml").write_text(
         yaml.safe_dump({"labels": {"threshold": 0.1, "report": {"sweep_step": 0.2}}})
     )
-    code = _cli(["label", "segments.parquet", "--out", "o", "--reports", "r", "--params", "p.yaml"])
+    code = _cli(["label", "segments.parquet", "--out", "o", "--report", "r", "--params", "p.yaml"])
     assert code == 0
     labels = read_table(tmp_path / "o" / "labels.parquet")
     assert list(labels.columns) == LABELS_SCHEMA.names and len(labels) == 8
