@@ -1,27 +1,50 @@
-"""What every stage script shares: logging setup and reading its section of params.yaml."""
+"""What every stage script shares: its parser, process set-up, params.yaml, and the exit on error.
+
+A stage script's ``main(argv)`` parses its paths with :func:`parser`, calls :func:`start` and
+:func:`params`, and runs the library; its ``__main__`` block is ``_stage.run(main)``, which turns a
+:class:`~weaklabel.errors.WeakLabelError` into one line on stderr and exit code 2, as the
+``weaklabel`` command does.
+"""
 
 from __future__ import annotations
 
+import argparse
 import logging
-from typing import TypeVar
+import sys
+from collections.abc import Callable
+from pathlib import Path
 
-from weaklabel.cli._params import load_section, read_params
+from weaklabel import shell
+from weaklabel.params import Params, load_params
 
-ConfigT = TypeVar("ConfigT")
+#: DVC's params file, read from the working directory (the repository root under ``dvc repro``).
 PARAMS = "params.yaml"
 
 
-def start(name: str) -> logging.Logger:
-    """Configure logging for a stage run and return the stage's logger."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def parser(doc: str) -> argparse.ArgumentParser:
+    """An argument parser described by the script's docstring, with ``-v/--verbose``."""
+    result = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    result.add_argument("-v", "--verbose", action="store_true", help="debug logging, TensorFlow's logs too")
+    return result
+
+
+def start(name: str, args: argparse.Namespace) -> logging.Logger:
+    """Set up logging (and quiet TensorFlow unless ``-v``); returns the stage's logger."""
+    shell.configure(1 if args.verbose else 0)
     return logging.getLogger(f"pipelines.{name}")
 
 
-def section(name: str, cls: type[ConfigT]) -> ConfigT:
-    """The ``name`` section of params.yaml as a ``cls`` config."""
-    return load_section(PARAMS, name, cls)
+def params() -> Params:
+    """params.yaml, with its cross-section constraints checked."""
+    return load_params(PARAMS)
 
 
-def raw(name: str) -> dict:
-    """The ``name`` section of params.yaml as a plain mapping (for values outside any config)."""
-    return read_params(PARAMS).get(name) or {}
+def stores(features: Path) -> dict[str, Path]:
+    """Feature store name -> folder, for every sub-folder of the features stage's output ``features``."""
+    children = sorted(features.iterdir()) if features.is_dir() else []
+    return {child.name: child for child in children if child.is_dir()}
+
+
+def run(main: Callable[[], int | None]) -> None:
+    """Run a stage's ``main`` as the process: exit 0, or 2 with one line on a WeakLabelError."""
+    sys.exit(shell.run(main, prog=f"pipelines.{Path(sys.argv[0]).stem}"))

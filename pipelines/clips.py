@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from pipelines import _stage
@@ -11,16 +10,16 @@ from weaklabel.tables import read_table, write_rejects, write_table
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = _stage.parser(__doc__)
     parser.add_argument("--in", dest="segments", type=Path, required=True, help="segments.parquet")
     parser.add_argument("--out", type=Path, required=True, help="clips.parquet")
     parser.add_argument(
         "--rejects", type=Path, required=True, help="rejects.parquet (segments without audio)"
     )
     args = parser.parse_args(argv)
-    log = _stage.start("clips")
+    log = _stage.start("clips", args)
 
-    config = _stage.section("clips", ClipConfig)
+    config = _stage.params().section("clips", ClipConfig)
     segments = read_table(args.segments)
     clips, rejects = plan_clips_or_reject(segments, config)
     write_table(clips, args.out, schema=CLIPS_SCHEMA)
@@ -35,4 +34,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    _stage.run(main)

@@ -6,19 +6,21 @@ Reads the ``demo`` section of params.yaml; the affect in the audio is SIMULATED 
 
 from __future__ import annotations
 
-import argparse
-import sys
+from pathlib import Path
 
 from pipelines import _stage
 from weaklabel.demo import DemoConfig, build_demo_corpus
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True, help="corpus root to write (data/demo in dvc.yaml)")
+def main(argv: list[str] | None = None) -> None:
+    parser = _stage.parser(__doc__)
+    parser.add_argument(
+        "--out", type=Path, required=True, help="corpus root to write (data/demo in dvc.yaml)"
+    )
     args = parser.parse_args(argv)
-    log = _stage.start("demo")
-    config = _stage.section("demo", DemoConfig)
+    log = _stage.start("demo", args)
+
+    config = _stage.params().section("demo", DemoConfig)
     summary = build_demo_corpus(args.out, config=config)
     log.info(
         "wrote %s: %d videos, %d segments, %d probe files in %.1f s",
@@ -28,8 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         summary["counts"]["probe_files"],
         summary["elapsed_s"],
     )
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    _stage.run(main)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from pipelines import _stage
-from weaklabel.cli.train import parse_stores
 from weaklabel.learn.evaluate import EvaluateConfig, evaluate_from_paths
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = _stage.parser(__doc__)
     parser.add_argument("--models", type=Path, required=True, help="models folder")
     parser.add_argument("--labels", type=Path, required=True, help="labels.parquet")
     parser.add_argument("--split", type=Path, required=True, help="split.parquet")
@@ -23,7 +21,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--demo", type=Path, default=None, help="demo.json of the demo corpus (optional)")
     parser.add_argument("--out", type=Path, required=True, help="reports folder")
     args = parser.parse_args(argv)
-    log = _stage.start("evaluate")
+    log = _stage.start("evaluate", args)
+    config = _stage.params().section("evaluate", EvaluateConfig)
 
     paths = evaluate_from_paths(
         models=args.models,
@@ -31,13 +30,13 @@ def main(argv: list[str] | None = None) -> None:
         split=args.split,
         clips=args.clips,
         segments=args.segments,
-        stores=parse_stores(None, features=args.features),
+        stores=_stage.stores(args.features),
         out=args.out,
-        config=_stage.section("evaluate", EvaluateConfig),
+        config=config,
         demo=args.demo,
     )
     log.info("wrote %s", ", ".join(str(p) for p in paths.values()))
 
 
 if __name__ == "__main__":
-    main()
+    _stage.run(main)

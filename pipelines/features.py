@@ -6,7 +6,6 @@ earlier ``embed.backbone`` is removed, so that later stages never read features 
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 from pathlib import Path
@@ -19,15 +18,16 @@ from weaklabel.tables import read_table
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = _stage.parser(__doc__)
     parser.add_argument("--in", dest="clips", type=Path, required=True, help="clips.parquet")
     parser.add_argument("--out", type=Path, required=True, help="folder of the feature stores")
     parser.add_argument("--report", type=Path, required=True, help="run summary (JSON metrics)")
     args = parser.parse_args(argv)
-    log = _stage.start("features")
+    log = _stage.start("features", args)
 
-    mel = _stage.section("mel", MelConfig)
-    config = _stage.section("embed", EmbedConfig)
+    params = _stage.params()
+    mel = params.section("mel", MelConfig)
+    config = params.section("embed", EmbedConfig)
     summary = extract_features(read_table(args.clips), args.out, config=config, mel=mel)
     for stale in sorted(args.out.glob("*/meta.json")):
         if stale.parent.name not in summary.stores:
@@ -41,4 +41,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    _stage.run(main)

@@ -7,37 +7,36 @@ labels beside the segments for the label stage.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from pipelines import _stage
-from weaklabel.errors import ParameterError
-from weaklabel.sources.manifest_ingest import ingest_manifest, split_source
-from weaklabel.sources.mosei import IngestConfig, ingest_corpus, write_ingest
+from weaklabel.labels.source import ingest_source
+from weaklabel.sources.manifest_ingest import split_source
+from weaklabel.sources.mosei import IngestConfig
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = _stage.parser(__doc__)
     parser.add_argument("--in", dest="corpus", type=Path, required=True, help="corpus root (data.corpus)")
     parser.add_argument("--gold", default="", help='gold labels, .csd or .csv (data.gold); "" for none')
     parser.add_argument("--manifest", default="", help='labelled manifest CSV (data.manifest); "" for none')
     parser.add_argument("--out", type=Path, required=True, help="folder for segments/rejects parquet")
     parser.add_argument("--report", type=Path, required=True, help="summary JSON (DVC metrics)")
     args = parser.parse_args(argv)
-    log = _stage.start("ingest")
+    log = _stage.start("ingest", args)
 
-    source, _ = split_source(_stage.raw("labels"))
-    if source.source == "manifest":
-        if not args.manifest:
-            raise ParameterError(
-                "labels.source is manifest but data.manifest is empty: set it to a manifest CSV"
-            )
-        summary = ingest_manifest(args.manifest, args.out, report=args.report, verbose=True)
-    else:
-        config = _stage.section("ingest", IngestConfig)
-        result = ingest_corpus(args.corpus, config=config, gold=args.gold or None, verbose=True)
-        write_ingest(result, args.out, report=args.report)
-        summary = result.summary
+    params = _stage.params()
+    source, _ = split_source(params.raw("labels"))
+    summary = ingest_source(
+        source,
+        corpus=args.corpus,
+        gold=args.gold,
+        manifest=args.manifest,
+        out=args.out,
+        report=args.report,
+        config=params.section("ingest", IngestConfig),
+        verbose=True,
+    )
     log.info(
         "%d lines -> %d segments, %d rejected; wrote %s",
         summary["lines_read"],
@@ -48,4 +47,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    _stage.run(main)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from pipelines import _stage
@@ -13,16 +12,16 @@ from weaklabel.sources.recordings import build_manifest
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = _stage.parser(__doc__)
     parser.add_argument("--in", dest="folder", type=Path, required=True, help="folder of recordings")
     parser.add_argument("--manifest", type=Path, default=None, help="manifest CSV (paths relative to --in)")
     parser.add_argument("--models", type=Path, required=True, help="models folder (train stage)")
     parser.add_argument("--out", type=Path, required=True, help="folder for probe.parquet, summary, PNG")
     args = parser.parse_args(argv)
-    log = _stage.start("probe")
+    log = _stage.start("probe", args)
 
-    config = _stage.section("probe", ProbeConfig)
-    embed = _stage.section("embed", EmbedConfig)
+    config = _stage.params().section("probe", ProbeConfig)
+    embed = _stage.params().section("embed", EmbedConfig)
     manifest = build_manifest(args.folder, csv=args.manifest)
     trained = load_trained(args.models, config.model or None)
     result = probe(manifest, trained, config=config, embed=embed, root=args.folder)
@@ -39,4 +38,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    _stage.run(main)

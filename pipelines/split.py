@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from pipelines import _stage
@@ -11,14 +10,14 @@ from weaklabel.tables import read_table
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = _stage.parser(__doc__)
     parser.add_argument("--segments", type=Path, required=True, help="segments.parquet")
     parser.add_argument("--labels", type=Path, required=True, help="labels.parquet")
     parser.add_argument("--out", type=Path, required=True, help="folder for split.parquet")
     args = parser.parse_args(argv)
-    log = _stage.start("split")
+    log = _stage.start("split", args)
 
-    config = _stage.section("split", SplitConfig)
+    config = _stage.params().section("split", SplitConfig)
     labels = read_table(args.labels)
     split = make_split(read_table(args.segments), labels, config=config)
     write_split(split, args.out / "split.parquet")
@@ -26,4 +25,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    _stage.run(main)

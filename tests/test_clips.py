@@ -217,7 +217,9 @@ def test_pipeline_stage(tmp_path, monkeypatch):
     result = ingest_corpus(corpus, config=IngestConfig(text_only=True))
     write_ingest(result, tmp_path / "data/ingest")
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "params.yaml").write_text("clips:\n  length_s: 2.0\n  seed: 5\n  sample_rate: 8000\n")
+    (tmp_path / "params.yaml").write_text(
+        "clips:\n  length_s: 2.0\n  seed: 5\n  sample_rate: 8000\nmel:\n  sample_rate: 8000\n  fmax: 4000.0\n"
+    )
     out, rejects = tmp_path / "data/clips/clips.parquet", tmp_path / "data/clips/rejects.parquet"
     stage.main(["--in", "data/ingest/segments.parquet", "--out", str(out), "--rejects", str(rejects)])
     clips = pd.read_parquet(out)

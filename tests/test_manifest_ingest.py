@@ -152,7 +152,11 @@ def test_ingest_and_label_stages_read_a_manifest(corpus, monkeypatch):
     root, manifest = corpus
     manifest = manifest[manifest["label"] != 2]  # a label read_manifest refuses for the whole file
     manifest.to_csv(root / "manifest.csv", index=False)
-    (root / "params.yaml").write_text(yaml.safe_dump({"labels": {"source": "manifest", "threshold": 0.2}}))
+    (root / "params.yaml").write_text(
+        yaml.safe_dump(
+            {"data": {"manifest": "manifest.csv"}, "labels": {"source": "manifest", "threshold": 0.2}}
+        )
+    )
     monkeypatch.chdir(root)
     ingest.main(
         ["--in", "nowhere", "--manifest", "manifest.csv", "--out", "ingest", "--report", "ingest.json"]
@@ -173,7 +177,7 @@ def test_ingest_and_label_stages_read_a_manifest(corpus, monkeypatch):
             "ingest/segments.parquet",
             "--out",
             "labels",
-            "--reports",
+            "--report",
             "reports",
             "--manifest-labels",
             "ingest/labels.parquet",

@@ -361,12 +361,14 @@ def test_cli_and_stage(folder, models, tmp_path, monkeypatch):
     params = tmp_path / "params.yaml"
     params.write_text("probe:\n  model: knn\nembed:\n  batch_size: 8\n")
     out = tmp_path / "cli"
-    code = main(["probe", str(folder), "--model", str(models), "--out", str(out), "--params", str(params)])
+    code = main(["probe", str(folder), "--models", str(models), "--out", str(out), "--params", str(params)])
     assert code == 0
     document = json.loads((out / "probe_summary.json").read_text())
     assert document["model"] == "knn" and document["scored"] == 10 and document["rejected"] == 3
     assert all(r["positive"] == 2 and r["negative"] == 3 for r in document["languages"])  # auto manifest.csv
-    assert main(["probe", str(folder), "--model", str(models), "--name", "duration", "--out", str(out)]) == 2
+    assert (
+        main(["probe", str(folder), "--models", str(models), "--model", "duration", "--out", str(out)]) == 2
+    )
 
     monkeypatch.chdir(tmp_path)
     stage.main(

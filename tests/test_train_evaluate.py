@@ -444,7 +444,7 @@ def test_split_train_evaluate_report_end_to_end(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_cli_train_makes_the_split_and_baselines_are_deterministic(tmp_path, monkeypatch):
+def test_cli_split_then_train_and_baselines_are_deterministic(tmp_path, monkeypatch):
     from weaklabel.cli import main
 
     paths = build_setup(tmp_path / "data", n_videos=20)
@@ -456,25 +456,17 @@ def test_cli_train_makes_the_split_and_baselines_are_deterministic(tmp_path, mon
     }
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({**params, "evaluate": {"n_boot": 100}}))
     monkeypatch.chdir(tmp_path)
-    tables = [
-        "--segments",
-        str(paths["segments"]),
-        "--labels",
-        str(paths["labels"]),
-        "--clips",
-        str(paths["clips"]),
-    ]
+    segments = ["--segments", str(paths["segments"])]
+    tables = ["--labels", str(paths["labels"]), "--clips", str(paths["clips"])]
     tables += ["--features", str(tmp_path / "data" / "features")]
     args = [*tables, "--split", "split.parquet"]
-    assert main(["train", *args, "--out", "models_a"]) == 0
+    assert main(["split", *segments, "--labels", str(paths["labels"]), "--out", "."]) == 0
     assert Path("split.parquet").is_file()
+    assert main(["train", *args, "--out", "models_a"]) == 0
     assert main(["train", *args, "--out", "models_b"]) == 0
-    assert (
-        main(["evaluate", *args, "--models", "models_a", "--demo", str(paths["demo"]), "--out", "rep_a"]) == 0
-    )
-    assert (
-        main(["evaluate", *args, "--models", "models_b", "--demo", str(paths["demo"]), "--out", "rep_b"]) == 0
-    )
+    evaluate = ["evaluate", *segments, *args, "--demo", str(paths["demo"])]
+    assert main([*evaluate, "--models", "models_a", "--out", "rep_a"]) == 0
+    assert main([*evaluate, "--models", "models_b", "--out", "rep_b"]) == 0
     a = json.loads(Path("rep_a/metrics.json").read_text())["auc"]
     b = json.loads(Path("rep_b/metrics.json").read_text())["auc"]
     assert a == b
@@ -483,7 +475,20 @@ def test_cli_train_makes_the_split_and_baselines_are_deterministic(tmp_path, mon
     split.loc[split.index[:20], "split"] = "test"
     split.to_parquet("other.parquet")
     assert (
-        main(["evaluate", *tables, "--split", "other.parquet", "--models", "models_a", "--out", "rep_c"]) == 2
+        main(
+            [
+                "evaluate",
+                *segments,
+                *tables,
+                "--split",
+                "other.parquet",
+                "--models",
+                "models_a",
+                "--out",
+                "rep_c",
+            ]
+        )
+        == 2
     )
 
 

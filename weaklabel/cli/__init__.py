@@ -1,60 +1,106 @@
-"""The ``weaklabel`` console script.
+"""The ``weaklabel`` console script: one subcommand per DVC stage, named as the stage.
 
-This subpackage is the application shell: the only package code that parses arguments, reads a
-params file or configures logging. Each subcommand lives in its own module here, exposing
-``add_parser(subparsers)`` that registers it and sets ``func`` (called with the parsed args,
-returning an exit code).
+This subpackage is the application shell: with :mod:`weaklabel.shell` (which the stage scripts
+share) the only package code that parses arguments, picks a params file or configures logging.
+Each subcommand ``weaklabel.cli.<name>`` exposes ``configure(parser)``, which adds its arguments and
+sets ``func``, called as ``func(args, params)`` and returning an exit code. A command's module is
+imported only when that command runs or shows its help, so ``weaklabel --help`` starts fast.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
+from pathlib import Path
 
-from weaklabel import __version__
-from weaklabel.errors import WeakLabelError
+from weaklabel import __version__, shell
 
-#: Subcommand name -> module under weaklabel.cli that defines it, in help order.
+#: What ``weaklabel --help`` says first.
+DESCRIPTION = "Weakly labelled emotional speech from transcribed speech: one command per pipeline stage."
+#: Subcommand (module ``weaklabel.cli.<name>``) -> one-line help, in the pipeline's order.
 COMMANDS: dict[str, str] = {
-    "demo": "weaklabel.cli.demo",
-    "ingest": "weaklabel.cli.ingest",
-    "label": "weaklabel.cli.label",
-    "train": "weaklabel.cli.train",
-    "evaluate": "weaklabel.cli.evaluate",
-    "embed": "weaklabel.cli.embed",
-    "probe": "weaklabel.cli.probe",
-    "crosscorpus": "weaklabel.cli.crosscorpus",
+    "demo": "synthesize the demo corpus (CMU-MOSEI raw layout) with espeak-ng",
+    "ingest": "read a corpus in the CMU-MOSEI raw layout (or a labelled manifest) into segments",
+    "clips": "plan one fixed-length clip per segment with audio",
+    "label": "weak labels from transcripts (TextBlob + VADER) and their agreement with gold",
+    "features": "log-mel, VGG16 and eGeMAPS feature stores of every planned clip",
+    "split": "one train/valid/test split, grouped by video, that every model shares",
+    "train": "train the VGG16 dense head and the baselines on the split",
+    "evaluate": "score every trained model (AUC with video-grouped CIs) and write the report",
+    "probe": "score a folder of recordings (any language, wav/flac/ogg/mp3) with a trained model",
+    "crosscorpus": "cross-corpus and within-corpus ROC AUC of each backbone on gold-labelled speech",
 }
+#: The params file a command reads when ``--params`` is not given and the file exists here.
+DEFAULT_PARAMS = Path("params.yaml")
 
-log = logging.getLogger("weaklabel")
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, except where it has none (None) or is a flag (takes no value)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.nargs == 0:
+            return action.help
+        return super()._get_help_string(action)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the top-level parser with one subparser per entry of :data:`COMMANDS`."""
-    parser = argparse.ArgumentParser(prog="weaklabel", description=__doc__.splitlines()[0])
+def _verbosity(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "-v", "--verbose", dest="verbosity", action="store_const", const=1, default=default,
+        help="debug logging, TensorFlow's start-up logs too",
+    )  # fmt: skip
+    parser.add_argument(
+        "-q", "--quiet", dest="verbosity", action="store_const", const=-1, default=default,
+        help="warnings and errors only, no progress bars",
+    )  # fmt: skip
+
+
+def _common() -> argparse.ArgumentParser:
+    """The options every subcommand takes: ``--params``, ``-v``, ``-q``."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--params",
+        type=Path,
+        default=None,
+        help=f"params file (default: ./{DEFAULT_PARAMS} when present, else the built-in defaults)",
+    )
+    _verbosity(common, argparse.SUPPRESS)  # given after the subcommand, it overrides the one before
+    return common
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser; only ``command``'s module is imported to add its arguments."""
+    parser = argparse.ArgumentParser(prog="weaklabel", description=DESCRIPTION, formatter_class=HelpFormatter)
     parser.add_argument("--version", action="version", version=f"weaklabel {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    for module in COMMANDS.values():
-        importlib.import_module(module).add_parser(subparsers)
+    _verbosity(parser, 0)
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = _common()
+    for name, help in COMMANDS.items():
+        sub = subparsers.add_parser(
+            name, help=help, description=help, parents=[common], formatter_class=HelpFormatter
+        )
+        if name == command:
+            importlib.import_module(f"{__name__}.{name}").configure(sub)
     return parser
+
+
+def params_path(value: Path | None) -> Path | None:
+    """The params file to read: ``value``, else ``./params.yaml`` when present, else None (defaults)."""
+    if value is None and DEFAULT_PARAMS.exists():
+        return DEFAULT_PARAMS
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the console script; returns the process exit code."""
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    try:
-        return int(args.func(args) or 0)
-    except WeakLabelError as error:
-        log.error("%s", error)
-        return 2
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = next((word for word in argv if not word.startswith("-")), None)
+    args = build_parser(command).parse_args(argv)
+    shell.configure(args.verbosity)
 
+    def run() -> int:
+        from weaklabel.params import load_params
 
-if __name__ == "__main__":
-    sys.exit(main())
+        return args.func(args, load_params(params_path(args.params)))
+
+    return shell.run(run, prog="weaklabel")

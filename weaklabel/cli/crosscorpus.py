@@ -1,4 +1,4 @@
-"""``weaklabel crosscorpus MANIFEST...``: leave-one-corpus-out and within-corpus ROC AUC per backbone."""
+"""``weaklabel crosscorpus [MANIFEST ...]``: leave-one-corpus-out and within-corpus ROC AUC per backbone."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 from weaklabel.audio.clips import ClipConfig
 from weaklabel.audio.mel import MelConfig
-from weaklabel.cli._params import DEFAULT_PARAMS, command_params
-from weaklabel.config import from_mapping
+from weaklabel.cli import _options
+from weaklabel.errors import ParameterError
 from weaklabel.features.extract import EmbedConfig
 from weaklabel.learn.crosscorpus import (
     BACKBONES,
@@ -18,37 +18,38 @@ from weaklabel.learn.crosscorpus import (
     SCHEMES,
     CrossCorpusConfig,
     crosscorpus,
+    default_backbones,
     load_manifest,
 )
 from weaklabel.learn.evaluate import EvaluateConfig
+from weaklabel.params import Params
 from weaklabel.report.crosscorpus import write_crosscorpus
 
 log = logging.getLogger(__name__)
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register the ``crosscorpus`` subcommand."""
-    parser = subparsers.add_parser(
-        "crosscorpus",
-        help="cross-corpus and within-corpus ROC AUC of each backbone on gold-labelled speech",
-        description=(
-            "Evaluate how well each audio representation carries valence on gold-labelled corpora: "
-            "leave one corpus out (train on the others) and within each corpus leave one speaker out; "
-            "logistic regression on z-scored features, bootstrap confidence intervals by speaker, and "
-            "the duration-only baseline beside every cell. Writes OUT/crosscorpus.{parquet,csv,md}, "
-            "OUT/heatmap.png, OUT/predictions.parquet, OUT/rejects.parquet and OUT/meta.json."
-        ),
-        epilog=(
-            "MANIFEST is a manifest CSV (path, label or polarity, group/speaker, corpus; see "
-            "weaklabel.sources.recordings.read_manifest), or a corpus folder named by its scheme: "
-            "ravdess:DIR or "
-            "emodb:DIR (valence from the file names: happy positive; sad, angry, fearful, disgust "
-            "negative; others unlabelled). Example: weaklabel crosscorpus emodb:data/emodb "
-            "ravdess:data/ravdess --backbone egemaps mel_mean"
-        ),
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the ``crosscorpus`` arguments."""
+    parser.description = (
+        "Evaluate how well each audio representation carries valence on gold-labelled corpora: "
+        "leave one corpus out (train on the others) and within each corpus leave one speaker out; "
+        "logistic regression on z-scored features, bootstrap confidence intervals by speaker, and "
+        "the duration-only baseline beside every cell. Writes OUT/crosscorpus.{parquet,csv,md}, "
+        "OUT/heatmap.png, OUT/predictions.parquet, OUT/rejects.parquet and OUT/meta.json."
+    )
+    parser.epilog = (
+        "MANIFEST is a manifest CSV (path, label or polarity, group/speaker, corpus; see "
+        "weaklabel.sources.recordings.read_manifest), or a corpus folder named by its scheme: "
+        "ravdess:DIR or "
+        "emodb:DIR (valence from the file names: happy positive; sad, angry, fearful, disgust "
+        "negative; others unlabelled). Example: weaklabel crosscorpus emodb:data/emodb "
+        "ravdess:data/ravdess --backbone egemaps mel_mean"
     )
     parser.add_argument(
-        "manifests", nargs="+", metavar="MANIFEST", help="manifest CSV, ravdess:DIR or emodb:DIR"
+        "manifests",
+        nargs="*",
+        metavar="MANIFEST",
+        help="manifest CSV, ravdess:DIR or emodb:DIR (default: data.crosscorpus in params)",
     )
     parser.add_argument(
         "--scheme",
@@ -77,48 +78,35 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         default=None,
         help="override embed.weights (VGG16): auto | imagenet | random | path.h5",
     )
-    parser.add_argument("--out", type=Path, default=Path("reports/crosscorpus"), help="folder for the report")
+    parser.add_argument("--out", type=Path, default=_options.CROSSCORPUS_REPORT, help="folder for the report")
     parser.add_argument(
-        "--work",
+        "--work-dir",
         type=Path,
         default=None,
         help="folder for the feature stores (default OUT/work; a re-run reuses them)",
     )
-    parser.add_argument(
-        "--params",
-        type=Path,
-        default=None,
-        help=f"params file whose 'crosscorpus' section configures the run (default: ./{DEFAULT_PARAMS} when "
-        "present, else built-in defaults)",
-    )
     parser.set_defaults(func=run)
-    return parser
 
 
-def default_backbones() -> list[str]:
-    """``egemaps`` (when its extra is installed), ``vgg16`` and ``mel_mean``."""
-    from weaklabel.features.egemaps import INSTALL_HINT, egemaps_available
-
-    if egemaps_available():
-        return list(BACKBONES)
-    log.warning("egemaps left out: the openSMILE package is not installed; %s", INSTALL_HINT)
-    return [b for b in BACKBONES if b != "egemaps"]
-
-
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, params: Params) -> int:
     """Evaluate and write the report; returns the exit code."""
-    params = command_params(args.params)
-    config = from_mapping(CrossCorpusConfig, params.get("crosscorpus"), section="crosscorpus")
-    clips = from_mapping(ClipConfig, params.get("clips"), section="clips")
-    mel = from_mapping(MelConfig, params.get("mel"), section="mel")
-    embed = from_mapping(EmbedConfig, params.get("embed"), section="embed")
-    evaluate = from_mapping(EvaluateConfig, params.get("evaluate"), section="evaluate")
+    specs = args.manifests or params.data.crosscorpus
+    if not specs:
+        raise ParameterError(
+            "no manifest to evaluate: pass MANIFEST arguments or list them in data.crosscorpus "
+            "(e.g. [emodb:data/emodb, ravdess:data/ravdess])"
+        )
+    config = params.section("crosscorpus", CrossCorpusConfig)
+    clips = params.section("clips", ClipConfig)
+    mel = params.section("mel", MelConfig)
+    embed = params.section("embed", EmbedConfig)
+    evaluate = params.section("evaluate", EvaluateConfig)
     if args.protocol is not None:
         config = dataclasses.replace(config, protocols=tuple(args.protocol))
     if args.weights is not None:
         embed = dataclasses.replace(embed, weights=args.weights)
     backbones = args.backbone if args.backbone is not None else default_backbones()
-    manifests = [load_manifest(spec, scheme=args.scheme) for spec in args.manifests]
+    manifests = [load_manifest(spec, scheme=args.scheme) for spec in specs]
     log.info("crosscorpus: %d manifests, backbones %s, %s", len(manifests), ", ".join(backbones), config)
     result = crosscorpus(
         manifests,
@@ -128,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         embed=embed,
         mel=mel,
         evaluate=evaluate,
-        work_dir=args.work or args.out / "work",
+        work_dir=args.work_dir or args.out / "work",
     )
     paths = write_crosscorpus(result, args.out)
     for row in result.table.itertuples(index=False):

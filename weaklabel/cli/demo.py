@@ -1,37 +1,24 @@
-"""``weaklabel demo OUT``: synthesize the demo corpus (CMU-MOSEI raw layout) with espeak-ng."""
+"""``weaklabel demo``: synthesize the demo corpus (CMU-MOSEI raw layout) with espeak-ng."""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import logging
 from pathlib import Path
 
-from weaklabel.cli._params import load_section
+from weaklabel.cli import _options
 from weaklabel.demo import DemoConfig, build_demo_corpus
+from weaklabel.params import Params
 
-log = logging.getLogger(__name__)
 
-
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Register the ``demo`` subcommand."""
-    parser = subparsers.add_parser(
-        "demo",
-        help="synthesize the demo corpus (CMU-MOSEI raw layout) with espeak-ng",
-        description=(
-            "Write a synthesized corpus in the CMU-MOSEI raw layout under OUT: review/vlog sentences "
-            "read by espeak-ng voices with SIMULATED affect (prosody), transcripts with the true "
-            "sentence times, labels/gold.csv, multilingual Probe/ recordings and demo.json. "
-            "Needs espeak-ng (apt-get install espeak-ng)."
-        ),
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the ``demo`` arguments."""
+    parser.description = (
+        "Write a synthesized corpus in the CMU-MOSEI raw layout under OUT: review/vlog sentences "
+        "read by espeak-ng voices with SIMULATED affect (prosody), transcripts with the true "
+        "sentence times, labels/gold.csv, multilingual Probe/ recordings and demo.json, as params "
+        "'demo' says. Needs espeak-ng (apt-get install espeak-ng)."
     )
-    parser.add_argument("out", type=Path, help="corpus root to write, e.g. data/demo")
-    parser.add_argument(
-        "--params",
-        type=Path,
-        default=None,
-        help="params file whose `demo` section sets the config (default: the built-in defaults)",
-    )
+    parser.add_argument("--out", type=Path, default=_options.DEMO, help="corpus root to write")
     parser.add_argument("--videos", type=int, default=None, help="number of videos (overrides demo.videos)")
     parser.add_argument(
         "--affect-strength",
@@ -43,12 +30,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Build the corpus from the parsed arguments; returns the exit code."""
-    config = load_section(args.params, "demo", DemoConfig)
-    overrides = {"videos": args.videos, "affect_strength": args.affect_strength, "seed": args.seed}
-    config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
-    summary = build_demo_corpus(args.out, config=config)
+def run(args: argparse.Namespace, params: Params) -> int:
+    """Build the corpus; returns the exit code."""
+    config = _options.override(
+        params.section("demo", DemoConfig),
+        videos=args.videos,
+        affect_strength=args.affect_strength,
+        seed=args.seed,
+    )
+    summary = build_demo_corpus(args.out, config=config, progress=args.verbosity >= 0)
     counts = summary["counts"]
     print(
         f"demo corpus in {args.out}: {counts['videos']} videos, {counts['segments']} segments, "

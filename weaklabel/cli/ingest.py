@@ -1,64 +1,69 @@
-"""``weaklabel ingest CORPUS``: segments, rejects and a summary from a CMU-MOSEI raw layout."""
+"""``weaklabel ingest [CORPUS]``: segments, rejects and a summary from a corpus or a labelled manifest."""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import logging
 from pathlib import Path
 
-from weaklabel.cli._params import DEFAULT_PARAMS, load_section, params_path
-from weaklabel.sources.mosei import IngestConfig, ingest_corpus, write_ingest
+from weaklabel.cli import _options
+from weaklabel.errors import ParameterError
+from weaklabel.labels.source import ingest_source
+from weaklabel.params import Params
+from weaklabel.sources.manifest_ingest import split_source
+from weaklabel.sources.mosei import IngestConfig
 
-log = logging.getLogger(__name__)
 
-
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register the ``ingest`` subcommand."""
-    parser = subparsers.add_parser(
-        "ingest",
-        help="read a corpus in the CMU-MOSEI raw layout into data/ingest/segments.parquet",
-        description=(
-            "Read CORPUS/Transcript/Segmented/Combined/<video>.txt and "
-            "CORPUS/Audio/Full/WAV_16000/<video>.wav into segments.parquet, rejects.parquet "
-            "(one row per dropped line, with a reason code), gold_rejects.parquet and ingest.json (counts)."
-        ),
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the ``ingest`` arguments."""
+    parser.description = (
+        "Read CORPUS/Transcript/Segmented/Combined/<video>.txt and "
+        "CORPUS/Audio/Full/WAV_16000/<video>.wav into OUT/segments.parquet, rejects.parquet "
+        "(one row per dropped line, with a reason code), gold_rejects.parquet and the summary REPORT. "
+        "With labels.source: manifest, read the manifest CSV instead and write its gold labels "
+        "beside the segments (OUT/labels.parquet) for the label command."
     )
-    parser.add_argument("corpus", type=Path, help="corpus root in the CMU-MOSEI raw layout")
     parser.add_argument(
-        "--gold",
-        default=None,
-        help="gold labels: CMU_MOSEI_Labels.csd (HDF5) or a labels CSV (default: none)",
+        "corpus", nargs="?", type=Path, default=None, metavar="CORPUS",
+        help="corpus root in the CMU-MOSEI raw layout (default: data.corpus in params)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--gold", default=None, help="gold labels: CMU_MOSEI_Labels.csd or a labels CSV (default: data.gold)"
     )
+    parser.add_argument(
+        "--manifest", default=None, help="labelled manifest CSV, read with labels.source: manifest "
+        "(default: data.manifest)"
+    )  # fmt: skip
     parser.add_argument(
         "--text-only",
         action="store_true",
         help="keep segments whose audio is missing, with null audio columns (sets ingest.text_only)",
     )
-    parser.add_argument(
-        "--out", type=Path, default=Path("data/ingest"), help="output folder (default: %(default)s)"
-    )
-    parser.add_argument("--report", type=Path, default=None, help="summary JSON (default: OUT/ingest.json)")
-    parser.add_argument(
-        "--params",
-        default=None,
-        help=f"params file whose 'ingest' section is used (default: {DEFAULT_PARAMS} if present)",
-    )
+    parser.add_argument("--out", type=Path, default=_options.INGEST, help="output folder")
+    parser.add_argument("--report", type=Path, default=_options.INGEST_REPORT, help="summary JSON")
     parser.set_defaults(func=run)
-    return parser
 
 
-def run(args: argparse.Namespace) -> int:
-    """Ingest ``args.corpus`` and write the tables; returns the exit code."""
-    config = load_section(params_path(args.params), "ingest", IngestConfig)
-    if args.text_only:
-        config = dataclasses.replace(config, text_only=True)
-    result = ingest_corpus(args.corpus, config=config, gold=args.gold, verbose=True)
-    paths = write_ingest(result, args.out, report=args.report)
-    summary = result.summary
+def run(args: argparse.Namespace, params: Params) -> int:
+    """Ingest and write the tables; returns the exit code."""
+    source, _ = split_source(params.raw("labels"))
+    data = params.data
+    corpus = args.corpus or data.corpus
+    if source.source == "text" and not corpus:
+        raise ParameterError("no corpus to ingest: pass CORPUS or set data.corpus in the params file")
+    config = params.section("ingest", IngestConfig)
+    summary = ingest_source(
+        source,
+        corpus=corpus,
+        gold=data.gold if args.gold is None else args.gold,
+        manifest=args.manifest or data.manifest,
+        out=args.out,
+        report=args.report,
+        config=_options.override(config, text_only=args.text_only or None),
+        verbose=args.verbosity >= 0,
+    )
     print(
-        f"{summary['lines_read']} lines -> {summary['segments']} segments ({summary['hours']:.2f} h, "
-        f"{summary['videos']} videos), {summary['rejected']} rejected; wrote {paths['segments']}"
+        f"{summary['lines_read']} lines -> {summary['segments']} segments, {summary['rejected']} rejected; "
+        f"wrote {args.out}"
     )
     for reason, count in summary["rejects_by_reason"].items():
         if count:

@@ -1,4 +1,4 @@
-"""``weaklabel label SEGMENTS``: weak labels from transcripts, and the label report."""
+"""``weaklabel label [SEGMENTS]``: weak labels from transcripts (or a manifest's), and the label report."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from weaklabel.cli._params import DEFAULT_PARAMS, command_params
+from weaklabel.cli import _options
 from weaklabel.errors import DataError
 from weaklabel.labels.analysis import label_configs
-from weaklabel.labels.labellers import label_segments, write_labels
+from weaklabel.labels.labellers import write_labels
+from weaklabel.labels.source import source_labels
+from weaklabel.params import Params
 from weaklabel.report.labels import write_label_report
 from weaklabel.sources.manifest_ingest import split_source
 from weaklabel.tables import read_table
@@ -19,36 +21,33 @@ from weaklabel.tables import read_table
 log = logging.getLogger(__name__)
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register the ``label`` subcommand."""
-    parser = subparsers.add_parser(
-        "label",
-        help="weak labels from transcripts (TextBlob + VADER) and their agreement with gold",
-        description=(
-            "Score every segment's transcript with TextBlob and VADER, combine the scores, label "
-            "the confident ones positive/negative and abstain (with a reason) on the rest. Writes "
-            "OUT/labels.parquet and, under REPORTS, metrics.json, sweep.csv, scores.png, sweep.png "
-            "(gold metrics when the segments carry gold_sentiment)."
-        ),
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the ``label`` arguments."""
+    parser.description = (
+        "Score every segment's transcript with TextBlob and VADER, combine the scores, label "
+        "the confident ones positive/negative and abstain (with a reason) on the rest (params "
+        "'labels'); with labels.source: manifest, take the manifest's gold labels that ingest wrote "
+        "instead. Writes OUT/labels.parquet and, under REPORT, metrics.json, sweep.csv, scores.png, "
+        "sweep.png (gold metrics when the segments carry gold_sentiment)."
     )
     parser.add_argument(
         "segments",
+        nargs="?",
         type=Path,
+        default=_options.SEGMENTS,
         metavar="SEGMENTS",
         help="segments table: ingest's segments.parquet, or a CSV with segment_id, text "
         "(and optionally gold_sentiment)",
     )
-    parser.add_argument("--out", type=Path, default=Path("data/labels"), help="folder for labels.parquet")
-    parser.add_argument("--reports", type=Path, default=Path("reports/labels"), help="folder for the report")
     parser.add_argument(
-        "--params",
+        "--manifest-labels",
         type=Path,
-        default=None,
-        help=f"params file whose 'labels' section configures labelling (default: ./{DEFAULT_PARAMS} "
-        "when present, else built-in defaults)",
+        default=_options.MANIFEST_LABELS,
+        help="the labels ingest wrote with labels.source: manifest",
     )
+    parser.add_argument("--out", type=Path, default=_options.LABELS_DIR, help="folder for labels.parquet")
+    parser.add_argument("--report", type=Path, default=_options.LABELS_REPORT, help="folder for the report")
     parser.set_defaults(func=run)
-    return parser
 
 
 def read_segments(path: Path) -> pd.DataFrame:
@@ -68,23 +67,24 @@ def read_segments(path: Path) -> pd.DataFrame:
     return read_table(path)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, params: Params) -> int:
     """Label the segments and write the labels and the report; returns the exit code."""
-    section = command_params(args.params).get("labels")
-    _, section = split_source(section)  # labels.source concerns the pipeline; this command labels text
+    source, section = split_source(params.raw("labels"))
     config, report = label_configs(section)
-    log.info("labelling %s with %s", args.segments, config)
     segments = read_segments(args.segments)
-    labels = label_segments(segments, config=config, verbose=True)
+    labels = source_labels(
+        source, segments, manifest_labels=args.manifest_labels, config=config, verbose=args.verbosity >= 0
+    )
     path = write_labels(labels, args.out / "labels.parquet")
-    metrics = write_label_report(labels, segments, args.reports, config=config, report=report)
+    metrics = write_label_report(labels, segments, args.report, config=config, report=report)
     combined = metrics["summary"]["combined"]
     log.info(
-        "wrote %s (%d positive, %d negative, %d abstained) and the report in %s",
+        "wrote %s (%s labels: %d positive, %d negative, %d abstained) and the report in %s",
         path,
+        source.source,
         combined["positive"],
         combined["negative"],
         combined["abstain"],
-        args.reports,
+        args.report,
     )
     return 0

@@ -1,4 +1,4 @@
-"""``weaklabel probe DIR --model MODELS``: score any folder of recordings with a trained model."""
+"""``weaklabel probe [DIR]``: score any folder of recordings with a trained model."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import dataclasses
 import logging
 from pathlib import Path
 
-from weaklabel.cli._params import DEFAULT_PARAMS, command_params
-from weaklabel.config import from_mapping
+from weaklabel.cli import _options
 from weaklabel.features.extract import EmbedConfig
 from weaklabel.learn.probe import ProbeConfig, load_trained, probe
+from weaklabel.params import Params
 from weaklabel.report.probe import write_probe
 from weaklabel.sources.recordings import SCHEMES, build_manifest
 
@@ -20,32 +20,33 @@ log = logging.getLogger(__name__)
 AUTO_MANIFEST = "manifest.csv"
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register the ``probe`` subcommand."""
-    parser = subparsers.add_parser(
-        "probe",
-        help="score a folder of recordings (any language, wav/flac/ogg/mp3) with a trained model",
-        description=(
-            "Score every recording under DIR with a trained model: each file is resampled to the model's "
-            "rate, cropped or padded (centred) to its clip length and embedded with the same backbone and "
-            "weights the model was trained on (a mismatch is refused). Writes OUT/probe.parquet and "
-            "probe.csv (file, language, polarity, raw score, score min-max scaled within its language, "
-            "rank), probe_summary.json/csv (per language: mean scaled score of positive vs negative files, "
-            "whether positive > negative, ROC AUC), probe_rejects.parquet (undecodable, empty, silent "
-            "files) and probe.png. Languages and polarities come from --manifest, from --scheme, from "
-            f"DIR/{AUTO_MANIFEST} when present, or else language = parent folder name, polarity unknown."
-        ),
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the ``probe`` arguments."""
+    parser.description = (
+        "Score every recording under DIR with a trained model: each file is resampled to the model's "
+        "rate, cropped or padded (centred) to its clip length and embedded with the same backbone and "
+        "weights the model was trained on (a mismatch is refused). Writes OUT/probe.parquet and "
+        "probe.csv (file, language, polarity, raw score, score min-max scaled within its language, "
+        "rank), probe_summary.json/csv (per language: mean scaled score of positive vs negative files, "
+        "whether positive > negative, ROC AUC), probe_rejects.parquet (undecodable, empty, silent "
+        "files) and probe.png. Languages and polarities come from --manifest, from --scheme, from "
+        f"DIR/{AUTO_MANIFEST} when present, or else language = parent folder name, polarity unknown."
     )
     parser.add_argument(
-        "folder", type=Path, metavar="DIR", help="folder of recordings (searched recursively)"
+        "folder",
+        nargs="?",
+        type=Path,
+        default=_options.PROBE,
+        metavar="DIR",
+        help="folder of recordings (searched recursively)",
     )
+    _options.add_inputs(parser, "models")
     parser.add_argument(
-        "--model", type=Path, required=True, metavar="MODELS_DIR", help="models folder (train stage)"
-    )
-    parser.add_argument(
-        "--name",
+        "--model",
         default=None,
-        help="model to use (default: probe.model in params, else dense_head, else the first audio model)",
+        metavar="NAME",
+        help="model of MODELS to use (default: probe.model in params, else dense_head, else the first "
+        "audio model)",
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
@@ -58,14 +59,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     source.add_argument(
         "--scheme", choices=sorted(SCHEMES), default=None, help="read emotions from the corpus's file names"
     )
-    parser.add_argument("--out", type=Path, default=Path("reports/probe"), help="output folder")
-    parser.add_argument(
-        "--params",
-        type=Path,
-        default=None,
-        help=f"params file whose 'probe' section configures the run (default: ./{DEFAULT_PARAMS} when "
-        "present, else built-in defaults)",
-    )
+    parser.add_argument("--out", type=Path, default=_options.PROBE_REPORT, help="output folder")
     parser.add_argument(
         "--weights",
         default=None,
@@ -79,14 +73,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="keep the probe's feature store here (a rerun resumes); default: a temporary folder",
     )
     parser.set_defaults(func=run)
-    return parser
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, params: Params) -> int:
     """Probe the folder; returns the exit code."""
-    params = command_params(args.params)
-    config = from_mapping(ProbeConfig, params.get("probe"), section="probe")
-    embed = from_mapping(EmbedConfig, params.get("embed"), section="embed")
+    config = params.section("probe", ProbeConfig)
+    embed = params.section("embed", EmbedConfig)
     if args.weights is not None:
         config = dataclasses.replace(config, weights=args.weights)
     csv = args.manifest
@@ -94,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         csv = args.folder / AUTO_MANIFEST
         log.info("using %s as the manifest (pass --manifest or --scheme to choose another)", csv)
     manifest = build_manifest(args.folder, csv=csv, scheme=args.scheme)
-    trained = load_trained(args.model, args.name or config.model or None)
+    trained = load_trained(args.models, args.model or config.model or None)
     result = probe(manifest, trained, config=config, embed=embed, root=args.folder, work_dir=args.work_dir)
     paths = write_probe(result, args.out)
     log.info("backbone: %s", result.info["backbone"])

@@ -229,6 +229,16 @@ def load_manifest(spec: str | Path, *, scheme: str | None = None) -> pd.DataFram
     return manifests.read_manifest(path)
 
 
+def default_backbones() -> list[str]:
+    """Every backbone of :data:`BACKBONES` whose extra is installed (egemaps needs ``opensmile``)."""
+    from weaklabel.features.egemaps import INSTALL_HINT, egemaps_available
+
+    if egemaps_available():
+        return list(BACKBONES)
+    log.warning("egemaps left out: the openSMILE package is not installed; %s", INSTALL_HINT)
+    return [b for b in BACKBONES if b != "egemaps"]
+
+
 # ---------------------------------------------------------------------------------- evaluation
 def _folds(
     rows: pd.DataFrame, protocol: str

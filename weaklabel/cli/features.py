@@ -1,0 +1,68 @@
+"""``weaklabel features [CLIPS]``: the feature stores (log-mel, VGG16, eGeMAPS) of every planned clip."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from weaklabel.audio.mel import MelConfig
+from weaklabel.cli import _options
+from weaklabel.features.extract import EmbedConfig, extract_features
+from weaklabel.features.identity import describe
+from weaklabel.params import Params
+from weaklabel.tables import read_table
+
+log = logging.getLogger(__name__)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the ``features`` arguments."""
+    parser.description = (
+        "Read every clip planned in CLIPS, compute its log-mel spectrogram once, and write one "
+        "feature store per embedder under OUT (vgg16/, mel_mean/, egemaps/ as embed.backbone says: "
+        "meta.json, shard-*.npy, index.parquet) plus OUT/rejects.parquet for clips that cannot be "
+        "read (params 'mel' and 'embed'). Resumable: run it again after an interruption and it "
+        "continues at the next unfinished shard."
+    )
+    parser.add_argument(
+        "clips", nargs="?", type=Path, default=_options.CLIPS, metavar="CLIPS", help="clips table"
+    )
+    parser.add_argument("--out", type=Path, default=_options.FEATURES, help="folder of the feature stores")
+    parser.add_argument("--report", type=Path, default=_options.FEATURES_REPORT, help="run summary JSON")
+    parser.add_argument(
+        "--weights",
+        default=None,
+        help="override embed.weights: auto | imagenet | random | path/to/weights.h5",
+    )
+    parser.add_argument(
+        "--max-shards",
+        type=int,
+        default=None,
+        help="compute at most this many shards, then stop (run again to continue)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, params: Params) -> int:
+    """Extract the features; returns the exit code."""
+    mel = params.section("mel", MelConfig)
+    config = _options.override(params.section("embed", EmbedConfig), weights=args.weights)
+    clips = read_table(args.clips)
+    log.info("embedding %d clips of %s into %s with %s", len(clips), args.clips, args.out, config)
+    summary = extract_features(clips, args.out, config=config, mel=mel, max_shards=args.max_shards)
+    if "vgg16" in summary.meta:
+        log.info("backbone: %s", describe(summary.meta["vgg16"]))
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(json.dumps(summary.to_dict(), indent=2, sort_keys=True))
+    state = "complete" if summary.complete else "UNFINISHED: run again to continue"
+    log.info(
+        "stores %s %s (%d kept, %d rejected: %s)",
+        ", ".join(summary.stores.values()),
+        state,
+        summary.kept,
+        summary.rejected,
+        summary.rejects_by_reason or "none",
+    )
+    return 0
