@@ -1,7 +1,7 @@
 """DVC stage ``label``: weak labels of every segment, and the label report (params ``labels``).
 
-With ``labels.source: manifest`` the labels are the manifest's gold labels, which the ingest stage
-wrote beside the segments; the report is written the same way.
+With ``labels.source: manifest`` the labels are the gold labels of the recordings manifest that the
+ingest stage wrote beside the segments (``manifest.parquet``); the report is written the same way.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pipelines import _stage
 from weaklabel.errors import ParameterError
 from weaklabel.labels.analysis import label_configs, write_report
 from weaklabel.labels.labellers import label_segments, write_labels
-from weaklabel.sources.manifest_ingest import split_source
+from weaklabel.sources.manifest_ingest import labels_from_manifest, split_source
 from weaklabel.tables import read_table
 
 
@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True, help="folder for labels.parquet")
     parser.add_argument("--reports", type=Path, required=True, help="folder for the label report")
     parser.add_argument(
-        "--manifest-labels", type=Path, default=None, help="ingest's labels.parquet (labels.source manifest)"
+        "--manifest", type=Path, default=None, help="ingest's manifest.parquet (labels.source manifest)"
     )
     args = parser.parse_args(argv)
     log = _stage.start("label")
@@ -32,11 +32,9 @@ def main(argv: list[str] | None = None) -> None:
     config, report = label_configs(section)
     segments = read_table(args.segments)
     if source.source == "manifest":
-        if args.manifest_labels is None:
-            raise ParameterError(
-                "labels.source is manifest: pass --manifest-labels (ingest's labels.parquet)"
-            )
-        labels = read_table(args.manifest_labels)
+        if args.manifest is None:
+            raise ParameterError("labels.source is manifest: pass --manifest (ingest's manifest.parquet)")
+        labels = labels_from_manifest(read_table(args.manifest))
     else:
         labels = label_segments(segments, config=config, verbose=True)
     write_labels(labels, args.out / "labels.parquet")

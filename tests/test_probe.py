@@ -29,7 +29,7 @@ from weaklabel.learn.probe import (
     summarise,
     write_probe,
 )
-from weaklabel.sources.recordings import emodb_manifest, folder_manifest, manifest_frame, ravdess_manifest
+from weaklabel.sources.recordings import emodb_manifest, folder_manifest, ravdess_manifest, recordings_frame
 from weaklabel.tables import read_table
 
 RATE = 16_000
@@ -127,7 +127,7 @@ def with_polarity(manifest):
     names = manifest["path"].str.rsplit("/", n=1).str[-1]
     manifest["polarity"] = np.where(names.str.startswith("pos"), "positive", None)
     manifest.loc[names.str.startswith("neg"), "polarity"] = "negative"
-    return manifest_frame(manifest.drop(columns="label").to_dict(orient="records"))
+    return recordings_frame(manifest.drop(columns="label").to_dict(orient="records"))
 
 
 def test_formats_rejects_scaling_and_summary(folder, trained, embedder):
@@ -174,7 +174,7 @@ def test_formats_rejects_scaling_and_summary(folder, trained, embedder):
 def test_scores_follow_the_training_path_and_are_deterministic(tmp_path, trained, embedder):
     path = tmp_path / "long.wav"
     sf.write(path, voice(1.7, high=True, seed=5), RATE)
-    manifest = manifest_frame([{"path": str(path), "language": "x", "polarity": "positive"}])
+    manifest = recordings_frame([{"path": str(path), "language": "x", "polarity": "positive"}])
     result = probe(manifest, trained, embedder=embedder, work_dir=tmp_path / "work", verbose=False)
     ids, X, meta = read_store(tmp_path / "work" / "vgg16")
     audio = read_slice(path)
@@ -195,7 +195,7 @@ def test_mismatched_backbone_is_refused(tmp_path, models, trained):
     other = VGG16Embedder(weights="random", seed=1, batch_size=8)
     with pytest.raises(DataError, match="weights_fingerprint"):
         check_embedder(other, trained.features, model="dense_head")
-    manifest = manifest_frame([{"path": str(tmp_path / "a.wav")}])
+    manifest = recordings_frame([{"path": str(tmp_path / "a.wav")}])
     with pytest.raises(DataError, match="the probe's embedder do not reproduce"):
         probe(manifest, trained, embedder=other, verbose=False)
 
@@ -302,7 +302,7 @@ def test_config_validation():
         ProbeConfig(silence_dbfs=3.0)
     with pytest.raises(ParameterError, match="sample rate|Hz"):
         probe(
-            manifest_frame([{"path": "/x.wav"}]),
+            recordings_frame([{"path": "/x.wav"}]),
             TrainedModel("m", None, MelMeanEmbedder().meta, 16_000, 8_000),
             verbose=False,
         )

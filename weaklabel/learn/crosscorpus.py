@@ -53,7 +53,7 @@ from weaklabel.labels.labellers import ABSTAIN
 from weaklabel.metrics import bootstrap_auc
 from weaklabel.models.egemaps_lr import StandardizedLogistic
 from weaklabel.sources import recordings as manifests
-from weaklabel.sources.manifest_ingest import manifest_tables
+from weaklabel.sources.manifest_ingest import labels_from_manifest, manifest_tables
 from weaklabel.tables import REJECTS_SCHEMA, rejects_frame, write_rejects, write_table
 
 log = logging.getLogger(__name__)
@@ -531,7 +531,8 @@ def _run(
     )
     clip_config = ClipConfig(length_s=config.clip_length_s, seed=config.seed)
     clips = plan_clips(tables.segments, clip_config)
-    info = tables.manifest.merge(clips[["segment_id", "read_seconds"]], on="segment_id", how="left")
+    info = tables.recordings.assign(label=labels_from_manifest(tables.recordings)["label"])
+    info = info.merge(clips[["segment_id", "read_seconds"]], on="segment_id", how="left")
     info = info.rename(columns={"group": "speaker", "read_seconds": "duration"})
     info["speaker_key"] = info["corpus"] + "/" + info["speaker"]
     labelled = info["label"] != ABSTAIN
