@@ -216,6 +216,14 @@ def test_standardized_logistic_ignores_missing_values_and_constant_features(rng)
     assert np.isfinite(model.predict_proba(X)).all()
 
 
+def test_standardized_logistic_class_weight_none_is_no_weighting(rng):
+    X = rng.normal(size=(40, 2))
+    y = (X[:, 0] + rng.normal(size=40) > 0.8).astype(int)
+    none = StandardizedLogistic(class_weight="none").fit(X, y)
+    np.testing.assert_array_equal(none.coef_, StandardizedLogistic(class_weight=None).fit(X, y).coef_)
+    assert not np.array_equal(none.coef_, StandardizedLogistic().fit(X, y).coef_)
+
+
 def test_standardized_logistic_validates():
     with pytest.raises(ParameterError, match="C must"):
         StandardizedLogistic(C=0).fit(np.zeros((4, 1)), np.array([0, 1, 0, 1]))

@@ -143,7 +143,9 @@ class StandardizedLogistic(Model):
         scaler = StandardScaler().fit(raw)
         Z, y, sample_weight = check_training_data(self._zscores(scaler, raw), y, sample_weight)
         regression = LogisticRegression(
-            C=float(self.C), class_weight=self.class_weight, max_iter=self.max_iter
+            C=float(self.C),
+            class_weight=None if self.class_weight == "none" else self.class_weight,
+            max_iter=self.max_iter,
         )
         regression.fit(Z, y, sample_weight=sample_weight)
         self.scaler_ = scaler
