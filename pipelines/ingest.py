@@ -1,8 +1,8 @@
 """DVC stage ``ingest``: a CMU-MOSEI raw-layout corpus (and gold), or a labelled manifest, into segments.
 
 ``labels.source: text`` (default) reads the corpus ``data.corpus`` (params ``ingest``);
-``labels.source: manifest`` reads the manifest CSV ``data.manifest`` instead, and also writes its gold
-labels beside the segments for the label stage.
+``labels.source: manifest`` reads the manifest CSV ``data.manifest`` instead, and also writes its
+recordings by segment (``manifest.parquet``, gold labels included) for the label stage.
 """
 
 from __future__ import annotations

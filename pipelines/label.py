@@ -1,7 +1,7 @@
 """DVC stage ``label``: weak labels of every segment, and the label report (params ``labels``).
 
-With ``labels.source: manifest`` the labels are the manifest's gold labels, which the ingest stage
-wrote beside the segments; the report is written the same way.
+With ``labels.source: manifest`` the labels are the gold labels of the recordings manifest that the
+ingest stage wrote beside the segments (``manifest.parquet``); the report is written the same way.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True, help="folder for labels.parquet")
     parser.add_argument("--report", type=Path, required=True, help="folder for the label report")
     parser.add_argument(
-        "--manifest-labels", type=Path, default=None, help="ingest's labels.parquet (labels.source manifest)"
+        "--manifest", type=Path, default=None, help="ingest's manifest.parquet (labels.source manifest)"
     )
     args = parser.parse_args(argv)
     log = _stage.start("label", args)
@@ -31,9 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     source, section = split_source(_stage.params().raw("labels"))
     config, report = label_configs(section)
     segments = read_table(args.segments)
-    labels = source_labels(
-        source, segments, manifest_labels=args.manifest_labels, config=config, verbose=True
-    )
+    labels = source_labels(source, segments, manifest=args.manifest, config=config, verbose=True)
     write_labels(labels, args.out / "labels.parquet")
     metrics = write_label_report(labels, segments, args.report, config=config, report=report)
     log.info("labels (%s): %s", source.source, metrics["summary"]["combined"])

@@ -208,7 +208,7 @@ def test_probe_and_crosscorpus_share_one_extraction_path(tmp_path, rng):
 
     xc_ids, xc_x, xc_meta = read_store(tmp_path / "xc" / "features" / "mel_mean")
     probe_ids, probe_x, probe_meta = read_store(tmp_path / "probe" / "mel_mean")
-    path_of = manifest_tables(manifest, verbose=False).manifest.set_index("segment_id")["path"]
+    path_of = manifest_tables(manifest, verbose=False).recordings.set_index("segment_id")["path"]
     probe_rows = dict(zip(manifest["path"], probe_x, strict=True))
     assert len(probe_ids) == len(manifest) and len(xc_ids) == int(manifest["label"].notna().sum())
     for segment_id, row in zip(xc_ids, xc_x, strict=True):  # crosscorpus embeds the labelled files only
@@ -263,7 +263,7 @@ def test_egemaps_goes_through_the_extraction_loop_on_unpadded_audio(tmp_path, rn
     )
     ids, stored, meta = read_store(tmp_path / "work" / "features" / "egemaps")
     assert meta["clips"]["rows"] == len(ids) == int(manifest["label"].notna().sum())
-    path_of = manifest_tables(manifest, verbose=False).manifest.set_index("segment_id")["path"]
+    path_of = manifest_tables(manifest, verbose=False).recordings.set_index("segment_id")["path"]
     with EgemapsEmbedder(workers=1) as embedder:  # each file whole (all < 7 s), without the padding
         direct, _ = embedder.embed_signals([read_slice(path_of[i]) for i in ids[:3]])
     np.testing.assert_array_equal(stored[:3], direct)

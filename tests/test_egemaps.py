@@ -1,4 +1,4 @@
-"""eGeMAPS embedder (un-padded audio, worker pool), train-only standardisation, and its LR model."""
+"""eGeMAPS embedder (un-padded audio, worker pool), and its LR model on training-row z-scores."""
 
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ from weaklabel.audio.clips import ClipConfig, fix_length
 from weaklabel.errors import DataError, MissingDependencyError, ParameterError
 from weaklabel.features import egemaps as eg
 from weaklabel.models.base import load_saved
-from weaklabel.models.egemaps_lr import StandardizedLogistic, benchmark_entry
-from weaklabel.models.standardize import Standardizer
+from weaklabel.models.egemaps_lr import StandardizedLogistic
 
 RATE = 16_000
 needs_opensmile = pytest.mark.skipif(
@@ -52,7 +51,6 @@ def test_missing_opensmile_says_how_to_install(monkeypatch):
     message = str(info.value)
     assert "pip install weaklabel[opensmile]" in message
     assert "non-commercial" in message
-    assert benchmark_entry() is None
 
 
 def test_bad_parameters():
@@ -163,46 +161,6 @@ def test_the_extraction_path_feeds_it_the_unpadded_audio(embedder, rng, tmp_path
     assert window_audio.size == decoded["long"].size  # full: every sample of the 9 s recording
 
 
-# ------------------------------------------------------------------------------ standardiser
-def test_standardizer_uses_training_rows_only(rng):
-    features = rng.normal(size=(30, 4)) * [1, 10, 100, 0.1] + [0, 5, -3, 1]
-    split = np.array(["train"] * 20 + ["valid"] * 5 + ["test"] * 5)
-    scaler = Standardizer().fit(features, split=split)
-    np.testing.assert_allclose(scaler.mean_, features[:20].mean(axis=0))
-    np.testing.assert_allclose(scaler.scale_, features[:20].std(axis=0))
-    shifted = features.copy()
-    shifted[20:] = rng.normal(size=(10, 4)) * 1e6 + 1e3  # valid/test rows change wildly
-    again = Standardizer().fit(shifted, split=split)
-    np.testing.assert_array_equal(again.mean_, scaler.mean_)
-    np.testing.assert_array_equal(again.scale_, scaler.scale_)
-    z = scaler.transform(features[:20])
-    np.testing.assert_allclose(z.mean(axis=0), 0, atol=1e-5)
-    np.testing.assert_allclose(z.std(axis=0), 1, atol=1e-5)
-
-
-def test_standardizer_handles_nan_constant_and_roundtrip():
-    features = np.array([[1.0, 5.0, np.nan], [3.0, 5.0, 2.0], [np.nan, 5.0, 4.0]])
-    scaler = Standardizer().fit(features)
-    np.testing.assert_allclose(scaler.mean_, [2.0, 5.0, 3.0])
-    assert scaler.scale_[1] == 1.0  # constant feature: no division by 0
-    z = scaler.transform(features)
-    assert np.isfinite(z).all() and z[2, 0] == 0 and z[0, 2] == 0  # NaN -> training mean
-    clone = Standardizer.from_dict(scaler.to_dict())
-    np.testing.assert_array_equal(clone.transform(features), z)
-    assert np.isnan(Standardizer(impute=False).fit(features).transform(features)[0, 2])
-
-
-def test_standardizer_errors(rng):
-    with pytest.raises(DataError, match="no training rows"):
-        Standardizer().fit(rng.normal(size=(3, 2)), split=np.array(["test"] * 3))
-    with pytest.raises(ParameterError, match="one name per"):
-        Standardizer().fit(rng.normal(size=(3, 2)), split=np.array(["train"]))
-    with pytest.raises(DataError, match="not fitted"):
-        Standardizer().transform(np.zeros((1, 2)))
-    with pytest.raises(ParameterError, match=r"\(n, 2\)"):
-        Standardizer().fit(np.zeros((2, 2))).transform(np.zeros((2, 3)))
-
-
 # ------------------------------------------------------------------------------ model
 def test_standardized_logistic_fits_saves_and_loads(rng, tmp_path):
     X = rng.normal(size=(80, 5)) * [1, 1000, 0.001, 1, 1]
@@ -221,6 +179,29 @@ def test_standardized_logistic_fits_saves_and_loads(rng, tmp_path):
         model.predict_proba(X[:, :3])
 
 
+def test_standardized_logistic_ignores_missing_values_and_constant_features(rng):
+    X = rng.normal(size=(60, 3)) * [1.0, 50.0, 1.0] + [0.0, 200.0, 0.0]
+    y = (X[:, 0] > 0).astype(int)
+    X[:, 2] = 5.0  # constant: scale 1, not a division by 0
+    X[4, 1], X[5, 1] = np.nan, np.inf  # missing: left out of the statistics, scored as the training mean
+    model = StandardizedLogistic().fit(X, y)
+    finite = np.isfinite(X[:, 1])
+    np.testing.assert_allclose(model.scaler_.mean_, [X[:, 0].mean(), X[finite, 1].mean(), 5.0])
+    np.testing.assert_allclose(model.scaler_.scale_, [X[:, 0].std(), X[finite, 1].std(), 1.0])
+    at_mean = X[4:6].copy()
+    at_mean[:, 1] = model.scaler_.mean_[1]
+    np.testing.assert_array_equal(model.decision_function(X[4:6]), model.decision_function(at_mean))
+    assert np.isfinite(model.predict_proba(X)).all()
+
+
+def test_standardized_logistic_class_weight_none_is_no_weighting(rng):
+    X = rng.normal(size=(40, 2))
+    y = (X[:, 0] + rng.normal(size=40) > 0.8).astype(int)
+    none = StandardizedLogistic(class_weight="none").fit(X, y)
+    np.testing.assert_array_equal(none.coef_, StandardizedLogistic(class_weight=None).fit(X, y).coef_)
+    assert not np.array_equal(none.coef_, StandardizedLogistic().fit(X, y).coef_)
+
+
 def test_standardized_logistic_validates():
     with pytest.raises(ParameterError, match="C must"):
         StandardizedLogistic(C=0).fit(np.zeros((4, 1)), np.array([0, 1, 0, 1]))
@@ -228,13 +209,6 @@ def test_standardized_logistic_validates():
         StandardizedLogistic().fit(np.zeros((4, 1)), np.zeros(4, int))
     with pytest.raises(ParameterError, match="not fitted"):
         StandardizedLogistic().predict_proba(np.zeros((1, 1)))
-
-
-@needs_opensmile
-def test_benchmark_entry_when_installed():
-    entry = benchmark_entry()
-    assert entry["name"] == "egemaps_lr" and entry["features"] == "egemaps"
-    assert isinstance(entry["model"], StandardizedLogistic)
 
 
 SCRIPT_BESIDE_TENSORFLOW = """

@@ -1,4 +1,4 @@
-"""Manifest labels: a labelled manifest becomes segments + labels tables the pipeline can run on."""
+"""Gold-label mode: a recordings manifest becomes segments, recordings-by-segment and labels tables."""
 
 from __future__ import annotations
 
@@ -13,14 +13,16 @@ from weaklabel.errors import DataError, ParameterError
 from weaklabel.labels.labellers import ABSTAIN, LABELS_SCHEMA
 from weaklabel.learn.split import SplitConfig, make_split
 from weaklabel.sources.manifest_ingest import (
-    MANIFEST_SCHEMA,
+    SEGMENT_RECORDINGS_SCHEMA,
     UNLABELLED,
     LabelSourceConfig,
+    labels_from_manifest,
     manifest_tables,
     split_source,
     write_manifest_tables,
 )
 from weaklabel.sources.mosei import SEGMENTS_SCHEMA
+from weaklabel.sources.recordings import RECORDINGS_SCHEMA
 from weaklabel.tables import REJECTS_SCHEMA, read_table
 
 
@@ -56,20 +58,34 @@ def test_tables_conserve_rows_and_keep_schemas(corpus):
     )  # ...which is caught as a duplicate first: each file counts once
     assert len(tables.segments) == 24 and tables.segments["segment_id"].is_unique
     assert list(tables.segments.columns) == SEGMENTS_SCHEMA.names
-    assert list(tables.labels.columns) == LABELS_SCHEMA.names
-    assert list(tables.manifest.columns) == MANIFEST_SCHEMA.names
-    assert (tables.labels["segment_id"] == tables.segments["segment_id"]).all()
+    assert list(tables.recordings.columns) == SEGMENT_RECORDINGS_SCHEMA.names
+    assert SEGMENT_RECORDINGS_SCHEMA.names == ["segment_id", *RECORDINGS_SCHEMA.names]
+    assert (tables.recordings["segment_id"] == tables.segments["segment_id"]).all()
+    assert tables.recordings["polarity"].tolist()[:2] == ["positive", "negative"]  # read from the label
     seg = tables.segments.iloc[1]
     assert seg.start == 0 and seg.end == seg.duration == pytest.approx(1.5) and seg.sample_rate == 16_000
     assert seg.video == "alpha_s0" and seg.segment_id == "alpha_s0___alpha_0_1"
     paths = write_manifest_tables(tables, root / "out")
+    assert sorted(p.name for p in (root / "out").iterdir()) == [
+        "manifest.parquet",
+        "rejects.parquet",
+        "segments.parquet",
+    ]
     assert len(read_table(paths["segments"])) == 24
     assert read_table(paths["rejects"]).columns.tolist() == REJECTS_SCHEMA.names
+    back = read_table(paths["recordings"])
+    assert (
+        back["label"].isna().sum() == 6
+        and back["segment_id"].tolist() == tables.segments["segment_id"].tolist()
+    )
 
 
 def test_labels_and_unlabelled_rows(corpus):
     root, manifest = corpus
-    labels = manifest_tables(manifest, root=root).labels
+    recordings = manifest_tables(manifest, root=root).recordings
+    labels = labels_from_manifest(recordings)
+    assert list(labels.columns) == LABELS_SCHEMA.names
+    assert (labels["segment_id"] == recordings["segment_id"]).all()
     assert labels["label"].value_counts().to_dict() == {1: 6, 0: 12, ABSTAIN: 6}
     unlabelled = labels[labels["label"] == ABSTAIN]
     assert (unlabelled["abstain_reason"] == UNLABELLED).all() and unlabelled["confidence"].isna().all()
@@ -79,14 +95,28 @@ def test_labels_and_unlabelled_rows(corpus):
 
 
 def test_bad_label_is_rejected_not_raised(tmp_path):
-    sf.write(tmp_path / "a.wav", tone(1.0), 16_000)
-    sf.write(tmp_path / "b.wav", tone(1.0), 16_000)
+    for name in "abcde":
+        sf.write(tmp_path / f"{name}.wav", tone(1.0), 16_000)
     manifest = pd.DataFrame(
-        {"path": ["a.wav", "b.wav"], "label": ["1", "maybe"], "group": ["x", "x"], "corpus": ["c", "c"]}
+        {
+            "path": [f"{name}.wav" for name in "abcde"],
+            "label": ["1", "maybe", None, 1, None],
+            "polarity": [None, None, "happy", "negative", "neg"],
+            "group": ["x"] * 5,
+            "corpus": ["c"] * 5,
+        }
     )
     tables = manifest_tables(manifest, root=tmp_path)
-    assert tables.labels["label"].tolist() == [1]
-    assert tables.rejects["reason"].tolist() == ["bad_label"]
+    assert tables.recordings["label"].tolist() == [1, 0]  # polarity alone is a label too
+    assert tables.rejects["reason"].tolist() == ["bad_label"] * 3
+    assert tables.rejects["detail"].str.contains("maybe|happy|disagree").all()
+
+
+def test_polarity_stands_for_label_and_speaker_for_group(tmp_path):
+    sf.write(tmp_path / "a.wav", tone(1.0), 16_000)
+    manifest = pd.DataFrame({"path": ["a.wav"], "polarity": ["+"], "speaker": ["s1"], "corpus": ["c"]})
+    recordings = manifest_tables(manifest, root=tmp_path).recordings
+    assert recordings[["label", "polarity", "group"]].iloc[0].tolist() == [1, "positive", "s1"]
 
 
 def test_same_stem_in_two_folders_stays_distinct(tmp_path):
@@ -124,7 +154,8 @@ def test_tables_feed_clips_and_the_grouped_split(corpus):
     clips = plan_clips(tables.segments, ClipConfig(length_s=7.0))
     assert len(clips) == len(tables.segments)
     assert np.allclose(clips["read_seconds"], tables.segments["duration"])  # short files: nothing cropped
-    split = make_split(tables.segments, tables.labels, config=SplitConfig(train=0.5, valid=0.25, test=0.25))
+    labels = labels_from_manifest(tables.recordings)
+    split = make_split(tables.segments, labels, config=SplitConfig(train=0.5, valid=0.25, test=0.25))
     assert (split.groupby("video")["split"].nunique() == 1).all()  # no speaker crosses splits
 
 
@@ -136,7 +167,8 @@ def test_real_corpora(shared_data):
     )
     tables = manifest_tables(manifest)
     assert len(tables.segments) == 107 and tables.rejects.empty
-    assert tables.labels["label"].value_counts().to_dict() == {0: 60, ABSTAIN: 34, 1: 13}
+    labels = labels_from_manifest(tables.recordings)
+    assert labels["label"].value_counts().to_dict() == {0: 60, ABSTAIN: 34, 1: 13}
     assert set(tables.segments["video"]) == {"emodb_03", "emodb_09", "ravdess_01"}
     ravdess = tables.segments[tables.segments["video"] == "ravdess_01"]
     assert (ravdess["sample_rate"] == 48_000).all() and ravdess["duration"].between(3.0, 5.5).all()
@@ -179,12 +211,17 @@ def test_ingest_and_label_stages_read_a_manifest(corpus, monkeypatch):
             "labels",
             "--report",
             "reports",
-            "--manifest-labels",
-            "ingest/labels.parquet",
+            "--manifest",
+            "ingest/manifest.parquet",
         ]
     )
     labels = read_table(root / "labels" / "labels.parquet")
-    assert labels.equals(read_table(root / "ingest" / "labels.parquet"))
+    assert labels["label"].value_counts().to_dict() == {0: 12, 1: 6, ABSTAIN: 6}
+    assert (
+        labels["segment_id"].tolist()
+        == read_table(root / "ingest" / "segments.parquet")["segment_id"].tolist()
+    )
+    assert not (root / "ingest" / "labels.parquet").exists()  # labels are made once, by the label stage
     assert (root / "reports" / "metrics.json").is_file() and (root / "reports" / "scores.png").is_file()
 
     (root / "params.yaml").write_text(yaml.safe_dump({"labels": {"source": "manifest"}}))

@@ -39,6 +39,15 @@ def test_db_range_and_silence(rng):
     assert np.all(padded[:, -5:] == -60.0) and padded.max() == pytest.approx(0.0)
 
 
+def test_each_clip_is_relative_to_its_own_loudest_bin():
+    audio = np.stack([tone(1.0), 0.001 * tone(1.0, freq=440.0), np.zeros(16_000, np.float32)])
+    batch = log_mel_batch(audio)
+    for clip, mel in zip(audio, batch, strict=True):
+        np.testing.assert_allclose(log_mel(clip), mel, atol=1e-4)
+    assert batch[0].max() == batch[1].max() == 0.0  # 60 dB quieter, same image
+    assert np.all(batch[2] == -80.0)  # a silent clip in a batch is the floor, not 0 dB
+
+
 def test_vgg_image_scaling():
     mel = np.array([[-80.0, -40.0, 0.0, -100.0]], dtype=np.float32)
     image = to_vgg_image(mel, top_db=80.0)

@@ -11,7 +11,7 @@ from weaklabel.errors import DataError, ParameterError
 from weaklabel.metrics import roc_auc
 from weaklabel.models import load_saved
 from weaklabel.models.baselines import DurationModel, KNNModel, PriorModel, RandomForestModel
-from weaklabel.models.head import DenseHead, balanced_weights
+from weaklabel.models.head import DenseHead
 
 DIM = 16
 
@@ -105,9 +105,17 @@ def test_dense_head_early_stopping_and_history(noise):
     model = fit(head(epochs=40, patience=2), noise)
     assert len(model.history_) < 40  # noise: validation AUC stops improving
     assert 1 <= model.best_epoch_ <= len(model.history_)
+    assert len(model.history_) == model.best_epoch_ + 2  # stopped after `patience` epochs without a gain
     best = model.history_[model.best_epoch_ - 1]["val_auc"]
     assert best == pytest.approx(model.best_val_auc_)
     assert best == max(h["val_auc"] for h in model.history_)
+    X_val, y_val = noise["valid"]  # the best epoch's weights are the ones kept
+    assert roc_auc(y_val, model.predict_proba(X_val)[:, 1]) == pytest.approx(best)
+
+
+def test_dense_head_refuses_a_diverging_fit(signal):
+    with pytest.raises(DataError, match="diverged"):
+        fit(head(learning_rate=1e20, l2=0.0, dropout=0.0, epochs=3), signal)
 
 
 def test_dense_head_without_validation_trains_all_epochs_and_takes_weights(signal):
@@ -115,7 +123,6 @@ def test_dense_head_without_validation_trains_all_epochs_and_takes_weights(signa
     weights = np.where(np.arange(len(y)) % 2 == 0, 1.0, 0.0)
     model = head(epochs=3).fit(X, y, sample_weight=weights)
     assert len(model.history_) == 3 and model.best_val_auc_ is None
-    assert balanced_weights(np.array([0, 0, 0, 1])).tolist() == pytest.approx([2 / 3, 2 / 3, 2 / 3, 2.0])
 
 
 def test_sample_weights_reach_the_sklearn_estimators(signal):

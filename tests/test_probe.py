@@ -29,7 +29,7 @@ from weaklabel.learn.probe import (
     summarise,
 )
 from weaklabel.report.probe import write_probe
-from weaklabel.sources.recordings import emodb_manifest, folder_manifest, manifest_frame, ravdess_manifest
+from weaklabel.sources.recordings import emodb_manifest, folder_manifest, ravdess_manifest, recordings_frame
 from weaklabel.tables import read_table
 
 RATE = 16_000
@@ -127,7 +127,7 @@ def with_polarity(manifest):
     names = manifest["path"].str.rsplit("/", n=1).str[-1]
     manifest["polarity"] = np.where(names.str.startswith("pos"), "positive", None)
     manifest.loc[names.str.startswith("neg"), "polarity"] = "negative"
-    return manifest_frame(manifest.drop(columns="label").to_dict(orient="records"))
+    return recordings_frame(manifest.drop(columns="label").to_dict(orient="records"))
 
 
 def test_formats_rejects_scaling_and_summary(folder, trained, embedder):
@@ -174,7 +174,7 @@ def test_formats_rejects_scaling_and_summary(folder, trained, embedder):
 def test_scores_follow_the_training_path_and_are_deterministic(tmp_path, trained, embedder):
     path = tmp_path / "long.wav"
     sf.write(path, voice(1.7, high=True, seed=5), RATE)
-    manifest = manifest_frame([{"path": str(path), "language": "x", "polarity": "positive"}])
+    manifest = recordings_frame([{"path": str(path), "language": "x", "polarity": "positive"}])
     result = probe(manifest, trained, embedder=embedder, work_dir=tmp_path / "work", verbose=False)
     ids, X, meta = read_store(tmp_path / "work" / "vgg16")
     audio = read_slice(path)
@@ -195,7 +195,7 @@ def test_mismatched_backbone_is_refused(tmp_path, models, trained):
     other = VGG16Embedder(weights="random", seed=1, batch_size=8)
     with pytest.raises(DataError, match="weights_fingerprint"):
         check_embedder(other, trained.features, model="dense_head")
-    manifest = manifest_frame([{"path": str(tmp_path / "a.wav")}])
+    manifest = recordings_frame([{"path": str(tmp_path / "a.wav")}])
     with pytest.raises(DataError, match="the probe's embedder do not reproduce"):
         probe(manifest, trained, embedder=other, verbose=False)
 
@@ -253,7 +253,9 @@ def test_mel_mean_model_end_to_end_without_tensorflow_embedder(folder, models, t
 
 def test_nothing_to_score_still_conserves_counts(tmp_path, models):
     sf.write(tmp_path / "silent.wav", np.zeros(RATE, np.float32), RATE)
-    manifest = manifest_frame([{"path": str(tmp_path / "silent.wav")}, {"path": str(tmp_path / "gone.wav")}])
+    manifest = recordings_frame(
+        [{"path": str(tmp_path / "silent.wav")}, {"path": str(tmp_path / "gone.wav")}]
+    )
     result = probe(manifest, load_trained(models, "knn"), work_dir=tmp_path / "work", verbose=False)
     assert result.scores.empty and result.rejects["reason"].tolist() == ["silent", "missing_file"]
     assert result.info["timing"]["embed_clips_per_s"] is None
@@ -310,7 +312,7 @@ def test_config_validation():
         ProbeConfig(silence_dbfs=3.0)
     with pytest.raises(ParameterError, match="sample rate|Hz"):
         probe(
-            manifest_frame([{"path": "/x.wav"}]),
+            recordings_frame([{"path": "/x.wav"}]),
             TrainedModel("m", None, MelMeanEmbedder().meta, 16_000, 8_000),
             verbose=False,
         )

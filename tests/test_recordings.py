@@ -9,16 +9,17 @@ from tests.conftest import tone
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.sources.recordings import (
     EMODB_EMOTIONS,
-    MANIFEST_COLUMNS,
-    MANIFEST_SCHEMA,
     RAVDESS_EMOTIONS,
+    RECORDINGS_COLUMNS,
+    RECORDINGS_SCHEMA,
     VALENCE,
     build_manifest,
     emodb_manifest,
     folder_manifest,
-    manifest_frame,
+    parse_label,
     ravdess_manifest,
     read_manifest,
+    recordings_frame,
 )
 from weaklabel.tables import read_table, write_table
 
@@ -40,7 +41,7 @@ def test_ravdess_on_real_files(shared_data):
     folder = shared_data / "ravdess"
     manifest = ravdess_manifest(folder)
     files = sorted(folder.glob("*.wav"))
-    assert list(manifest.columns) == list(MANIFEST_COLUMNS) and len(manifest) == len(files)
+    assert list(manifest.columns) == list(RECORDINGS_COLUMNS) and len(manifest) == len(files)
     for row, path in zip(manifest.itertuples(), files, strict=True):
         fields = path.stem.split("-")
         emotion = RAVDESS_EMOTIONS[fields[2]]
@@ -140,8 +141,8 @@ def test_read_manifest_label_column_and_errors(tmp_path):
     assert manifest["polarity"].tolist()[:2] == ["positive", "negative"] and pd.isna(manifest["polarity"][2])
     assert manifest["corpus"].eq("mine").all()
     for text, match in [
-        ("path,polarity\na.wav,happy\n", "polarity holds"),
-        ("path,label\na.wav,2\n", "label holds"),
+        ("path,polarity\na.wav,happy\n", "data row 1: polarity 'happy'"),
+        ("path,label\na.wav,1\nb.wav,2\n", "data row 2: label '2'"),
         ("path,label,polarity\na.wav,1,negative\n", "disagree"),
         ("path\na.wav\na.wav\n", "more than once"),
         ("file,polarity\na.wav,positive\n", "at least 'path'"),
@@ -167,11 +168,68 @@ def test_build_manifest_dispatch(tmp_path):
         build_manifest(tmp_path, scheme="iemocap")
 
 
-def test_manifest_frame_schema_round_trip(tmp_path):
-    frame = manifest_frame([{"path": "/a.wav", "polarity": "positive"}, {"path": "/b.wav"}])
+def test_recordings_frame_schema_round_trip(tmp_path):
+    frame = recordings_frame([{"path": "/a.wav", "polarity": "positive"}, {"path": "/b.wav"}])
     assert frame["label"].dtype == "Int8" and frame["label"].tolist()[0] == 1 and pd.isna(frame["label"][1])
-    path = write_table(frame, tmp_path / "m.parquet", schema=MANIFEST_SCHEMA)
+    assert list(frame.columns) == list(RECORDINGS_COLUMNS) == RECORDINGS_SCHEMA.names
+    path = write_table(frame, tmp_path / "m.parquet", schema=RECORDINGS_SCHEMA)
     back = read_table(path)
     assert back["path"].tolist() == ["/a.wav", "/b.wav"] and np.isnan(back["label"].astype(float)[1])
-    with pytest.raises(DataError, match="polarity must be"):
-        manifest_frame([{"path": "/a.wav", "polarity": "happy"}])
+    with pytest.raises(DataError, match=r"1 row\(s\).*polarity 'happy'"):
+        recordings_frame([{"path": "/a.wav", "polarity": "happy"}])
+
+
+def test_recordings_frame_reads_labels_speakers_and_spellings():
+    frame = recordings_frame(
+        pd.DataFrame(
+            {
+                "path": ["/a.wav", "/b.wav", "/c.wav", "/d.wav"],
+                "label": [1, None, "0.0", np.nan],
+                "polarity": [None, "NEG", "", "neutral"],
+                "speaker": ["s1", "s1", "s2", None],
+                "other": [1, 2, 3, 4],
+            },
+            index=[7, 8, 9, 10],
+        )
+    )
+    assert frame["label"].tolist()[:3] == [1, 0, 0] and pd.isna(frame["label"][3])
+    assert frame["polarity"].tolist()[:3] == ["positive", "negative", "negative"]
+    assert pd.isna(frame["polarity"][3])
+    assert frame["group"].tolist()[:3] == ["s1", "s1", "s2"] and "other" not in frame.columns
+    assert frame.index.tolist() == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("label", "polarity", "expected"),
+    [
+        (1, None, 1),
+        ("0", None, 0),
+        (" 1.0 ", "", 1),
+        (np.int8(0), "negative", 0),
+        (pd.NA, "Pos", 1),
+        (None, "+", 1),
+        (float("nan"), "-", 0),
+        ("", "1", 1),
+        (None, "unknown", None),
+        (None, "NaN", None),
+        (None, None, None),
+    ],
+)
+def test_parse_label_spellings(label, polarity, expected):
+    assert parse_label(label=label, polarity=polarity) == expected
+
+
+@pytest.mark.parametrize(
+    ("label", "polarity", "match"),
+    [
+        (2, None, "label 2: expected 1"),
+        ("maybe", None, "label 'maybe'"),
+        ("nan", None, "label 'nan'"),
+        (None, "happy", "polarity 'happy': expected positive/negative"),
+        (1, "negative", "disagree"),
+        ("0", "pos", "disagree"),
+    ],
+)
+def test_parse_label_refuses_and_says_why(label, polarity, match):
+    with pytest.raises(DataError, match=match):
+        parse_label(label=label, polarity=polarity)

@@ -40,10 +40,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "(and optionally gold_sentiment)",
     )
     parser.add_argument(
-        "--manifest-labels",
+        "--manifest",
         type=Path,
-        default=_options.MANIFEST_LABELS,
-        help="the labels ingest wrote with labels.source: manifest",
+        default=_options.INGEST_MANIFEST,
+        help="the per-file table ingest wrote with labels.source: manifest (its gold labels)",
     )
     parser.add_argument("--out", type=Path, default=_options.LABELS_DIR, help="folder for labels.parquet")
     parser.add_argument("--report", type=Path, default=_options.LABELS_REPORT, help="folder for the report")
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace, params: Params) -> int:
     config, report = label_configs(section)
     segments = read_segments(args.segments)
     labels = source_labels(
-        source, segments, manifest_labels=args.manifest_labels, config=config, verbose=args.verbosity >= 0
+        source, segments, manifest=args.manifest, config=config, verbose=args.verbosity >= 0
     )
     path = write_labels(labels, args.out / "labels.parquet")
     metrics = write_label_report(labels, segments, args.report, config=config, report=report)

@@ -4,8 +4,8 @@
     Ingest reads the corpus in the CMU-MOSEI raw layout (and its gold); labelling scores each
     segment's transcript (:func:`weaklabel.labels.labellers.label_segments`).
 ``manifest``
-    Ingest reads a labelled manifest CSV instead and writes its gold labels beside the segments
-    (:func:`weaklabel.sources.manifest_ingest.ingest_manifest`); labelling takes those labels.
+    Ingest reads a labelled manifest CSV instead and writes its per-file table beside the segments
+    (:func:`weaklabel.sources.manifest_ingest.ingest_manifest`); labelling takes its gold labels.
 
 The setting itself is :class:`weaklabel.sources.manifest_ingest.LabelSourceConfig`.
 """
@@ -19,7 +19,7 @@ import pandas as pd
 
 from weaklabel.errors import ParameterError
 from weaklabel.labels.labellers import LabelConfig, label_segments
-from weaklabel.sources.manifest_ingest import LabelSourceConfig, ingest_manifest
+from weaklabel.sources.manifest_ingest import LabelSourceConfig, ingest_manifest, labels_from_manifest
 from weaklabel.sources.mosei import IngestConfig, ingest_corpus, write_ingest
 from weaklabel.tables import read_table
 
@@ -76,7 +76,7 @@ def source_labels(
     source: LabelSourceConfig,
     segments: pd.DataFrame,
     *,
-    manifest_labels: str | Path | None,
+    manifest: str | Path | None,
     config: LabelConfig,
     verbose: bool = False,
 ) -> pd.DataFrame:
@@ -88,9 +88,11 @@ def source_labels(
         ``labels.source``.
     segments
         Segments with ``segment_id`` and ``text``.
-    manifest_labels
-        The labels ingest wrote with ``source`` ``manifest`` (ingest's ``labels.parquet``); only
-        read, and then required, with that source.
+    manifest
+        The per-file recordings table ingest wrote with ``source`` ``manifest`` (ingest's
+        ``manifest.parquet``): its gold labels become the labels
+        (:func:`weaklabel.sources.manifest_ingest.labels_from_manifest`). Only read, and then
+        required, with that source.
     config
         Labelling settings for ``source`` ``text``.
     verbose
@@ -104,15 +106,15 @@ def source_labels(
     Raises
     ------
     ParameterError
-        If ``source`` is ``manifest`` and ``manifest_labels`` is None.
+        If ``source`` is ``manifest`` and ``manifest`` is None.
     DataError
-        If ``manifest_labels`` is needed and its file is missing.
+        If ``manifest`` is needed and its file is missing.
     """
     if source.source == "manifest":
-        if manifest_labels is None:
+        if manifest is None:
             raise ParameterError(
-                "labels.source is manifest but no manifest labels were given: pass ingest's "
-                "labels.parquet (data/ingest/labels.parquet), which ingest writes with that source"
+                "labels.source is manifest but no manifest table was given: pass ingest's "
+                "manifest.parquet (data/ingest/manifest.parquet), which ingest writes with that source"
             )
-        return read_table(manifest_labels)
+        return labels_from_manifest(read_table(manifest))
     return label_segments(segments, config=config, verbose=verbose)

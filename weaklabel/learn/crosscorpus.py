@@ -57,7 +57,7 @@ from weaklabel.learn.evaluate import EvaluateConfig
 from weaklabel.metrics import bootstrap_auc
 from weaklabel.models.egemaps_lr import StandardizedLogistic
 from weaklabel.sources import recordings as manifests
-from weaklabel.sources.manifest_ingest import manifest_tables
+from weaklabel.sources.manifest_ingest import labels_from_manifest, manifest_tables
 from weaklabel.tables import REJECTS_SCHEMA, rejects_frame
 
 log = logging.getLogger(__name__)
@@ -496,7 +496,8 @@ def _run(
     rejects: list[dict[str, str]] = (
         tables.rejects.drop(columns="stage").assign(stage="manifest").to_dict("records")
     )
-    info = tables.manifest.rename(columns={"group": "speaker"})
+    info = tables.recordings.assign(label=labels_from_manifest(tables.recordings)["label"])
+    info = info.rename(columns={"group": "speaker"})
     info["speaker_key"] = info["corpus"] + "/" + info["speaker"]
     labelled = info["label"] != ABSTAIN
     if not labelled.any():

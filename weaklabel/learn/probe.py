@@ -62,7 +62,7 @@ from weaklabel.features.extract import EMBEDDERS, EmbedConfig, Embedder, extract
 from weaklabel.features.identity import check_identity, describe
 from weaklabel.metrics import roc_auc
 from weaklabel.models.bundle import load_model, read_bundle
-from weaklabel.sources.recordings import MANIFEST_COLUMNS, NEGATIVE, POSITIVE
+from weaklabel.sources.recordings import NEGATIVE, POSITIVE, recordings_frame
 from weaklabel.tables import rejects_frame
 
 log = logging.getLogger(__name__)
@@ -572,8 +572,9 @@ def probe(
     ----------
     manifest
         From :mod:`weaklabel.sources.recordings` (columns
-        :data:`weaklabel.sources.recordings.MANIFEST_COLUMNS`;
-        ``path`` required, the others may be missing).
+        :data:`weaklabel.sources.recordings.RECORDINGS_COLUMNS`;
+        ``path`` required, the others may be missing; read with
+        :func:`~weaklabel.sources.recordings.recordings_frame`).
     trained
         The model and its features' description (:func:`load_trained`).
     config
@@ -602,8 +603,8 @@ def probe(
     Raises
     ------
     DataError
-        If the manifest lacks ``path`` or repeats a file, or the embedder does not reproduce the
-        model's features (refused, with what differs).
+        If the manifest lacks ``path``, repeats a file or has a label or polarity that cannot be
+        read, or the embedder does not reproduce the model's features (refused, with what differs).
     ParameterError
         If the model's clip rate differs from the embedder's mel rate, or weights are needed.
     MissingDependencyError
@@ -614,14 +615,13 @@ def probe(
     embed = embed if embed is not None else EmbedConfig()
     if "path" not in manifest.columns:
         raise DataError(f"manifest has columns {list(manifest.columns)}; expected at least 'path'")
-    frame = manifest.reindex(columns=list(MANIFEST_COLUMNS)).reset_index(drop=True)
+    frame = recordings_frame(manifest)
     frame["path"] = [str(Path(p)) for p in frame["path"]]
     if frame["path"].duplicated().any():
         raise DataError(
             f"manifest lists {int(frame['path'].duplicated().sum())} file(s) twice; list each once"
         )
-    frame["language"] = frame["language"].astype("string").fillna("unknown")
-    frame["polarity"] = frame["polarity"].astype("string")
+    frame["language"] = frame["language"].fillna("unknown")
     frame["key"] = [f"probe{i:07d}" for i in range(len(frame))]
 
     if embedder is None:

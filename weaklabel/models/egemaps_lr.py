@@ -1,13 +1,14 @@
 """Logistic regression on z-scored features: the eGeMAPS row of the benchmark.
 
 eGeMAPS functionals mix units (Hz, dB, ratios, rates per second), so they are z-scored with
-statistics of the training rows only (:class:`~weaklabel.models.standardize.Standardizer`) before an
-L2-regularised logistic regression (scikit-learn, ``lbfgs``). Missing values (clips with too
-little audio for openSMILE) become the training mean. The same model serves any feature store;
+statistics of the rows given to ``fit`` (the training rows; scikit-learn's ``StandardScaler``,
+which ignores missing values and gives constant features scale 1) before an L2-regularised
+logistic regression (scikit-learn, ``lbfgs``). Missing values (NaN or inf: clips with too little
+audio for openSMILE) become 0, the training mean. The same model serves any feature store;
 cross-corpus evaluation (:mod:`weaklabel.learn.crosscorpus`) uses it for every backbone.
 
 A saved model is plain JSON (no pickle): ``model.json`` (class, parameters) and ``weights.json``
-(the standardiser's means and scales, the coefficients and the intercept).
+(the scaler's means and scales, the coefficients and the intercept).
 
 Examples
 --------
@@ -31,15 +32,28 @@ import numpy as np
 
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.models.base import MODEL_JSON, Model, check_features, check_training_data
-from weaklabel.models.standardize import Standardizer
 
 log = logging.getLogger(__name__)
 
 #: The file holding a saved model's numbers.
 WEIGHTS_JSON = "weights.json"
-#: Benchmark row name, and the feature store it reads (see :func:`benchmark_entry`).
-MODEL_NAME = "egemaps_lr"
-FEATURE_STORE = "egemaps"
+
+
+def _missing_as_nan(X: np.ndarray) -> np.ndarray:
+    """(n, d) float64 features with every NaN or inf as NaN, the scaler's missing value."""
+    X = np.asarray(X, dtype=np.float64)
+    return np.where(np.isfinite(X), X, np.nan)
+
+
+def _scaler(*, mean: list[float], scale: list[float]) -> Any:
+    """A fitted ``StandardScaler`` with saved statistics (the attributes its ``transform`` reads)."""
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler()
+    scaler.mean_ = np.asarray(mean, dtype=np.float64)
+    scaler.scale_ = np.asarray(scale, dtype=np.float64)
+    scaler.n_features_in_ = int(scaler.mean_.shape[0])
+    return scaler
 
 
 class StandardizedLogistic(Model):
@@ -58,7 +72,7 @@ class StandardizedLogistic(Model):
 
     Attributes
     ----------
-    scaler_ : Standardizer
+    scaler_ : sklearn.preprocessing.StandardScaler
         Fitted on the training rows given to :meth:`fit` (never on validation rows).
     coef_ : numpy.ndarray
         (d,) coefficients on the z-scores.
@@ -120,15 +134,18 @@ class StandardizedLogistic(Model):
             If the data are not (n, d) with binary targets of both classes.
         """
         from sklearn.linear_model import LogisticRegression
+        from sklearn.preprocessing import StandardScaler
 
         self._validate_params()
-        raw = np.asarray(X, dtype=np.float64)
+        raw = _missing_as_nan(X)
         if raw.ndim != 2:
             raise DataError(f"X must be 2-D (rows, features), got shape {raw.shape}")
-        scaler = Standardizer().fit(raw)
-        Z, y, sample_weight = check_training_data(scaler.transform(raw), y, sample_weight)
+        scaler = StandardScaler().fit(raw)
+        Z, y, sample_weight = check_training_data(self._zscores(scaler, raw), y, sample_weight)
         regression = LogisticRegression(
-            C=float(self.C), class_weight=self.class_weight, max_iter=self.max_iter
+            C=float(self.C),
+            class_weight=None if self.class_weight == "none" else self.class_weight,
+            max_iter=self.max_iter,
         )
         regression.fit(Z, y, sample_weight=sample_weight)
         self.scaler_ = scaler
@@ -138,16 +155,21 @@ class StandardizedLogistic(Model):
         self.n_train_ = int(Z.shape[0])
         return self
 
+    @staticmethod
+    def _zscores(scaler: Any, raw: np.ndarray) -> np.ndarray:
+        """(n, d) float32 z-scores of ``_missing_as_nan`` features; missing ones become 0, the mean."""
+        return np.nan_to_num(scaler.transform(raw), nan=0.0).astype(np.float32)
+
     def decision_function(self, X: np.ndarray) -> np.ndarray:
         """Log-odds of the positive class, shape (n,)."""
         self._check_fitted()
-        raw = np.asarray(X, dtype=np.float64)
+        raw = _missing_as_nan(X)
         if raw.ndim != 2 or raw.shape[1] != self.n_features_in_:
             raise DataError(
                 f"X must be (n, {self.n_features_in_}) like the training features, got shape {raw.shape}: "
                 "score it with the feature store the model was trained on"
             )
-        Z = check_features(self.scaler_.transform(raw)).astype(np.float64)
+        Z = check_features(self._zscores(self.scaler_, raw)).astype(np.float64)
         return Z @ self.coef_ + self.intercept_
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -180,7 +202,7 @@ class StandardizedLogistic(Model):
         folder.mkdir(parents=True, exist_ok=True)
         self._write_description(folder)
         weights = {
-            "scaler": self.scaler_.to_dict(),
+            "scaler": {"mean": self.scaler_.mean_.tolist(), "scale": self.scaler_.scale_.tolist()},
             "coef": self.coef_.tolist(),
             "intercept": self.intercept_,
             "n_train": self.n_train_,
@@ -206,27 +228,9 @@ class StandardizedLogistic(Model):
         if not str(description.get("class", "")).endswith(f":{cls.__qualname__}"):
             raise DataError(f"{folder} holds a {description.get('class')}, not a {cls.__name__}")
         model = cls(**description["params"])
-        model.scaler_ = Standardizer.from_dict(weights["scaler"])
+        model.scaler_ = _scaler(mean=weights["scaler"]["mean"], scale=weights["scaler"]["scale"])
         model.coef_ = np.asarray(weights["coef"], dtype=np.float64)
         model.intercept_ = float(weights["intercept"])
         model.n_features_in_ = int(model.coef_.shape[0])
         model.n_train_ = int(weights["n_train"])
         return model
-
-
-def benchmark_entry() -> dict[str, Any] | None:
-    """The eGeMAPS benchmark row, when the ``opensmile`` extra is installed.
-
-    Returns
-    -------
-    dict or None
-        ``{"name": "egemaps_lr", "features": "egemaps", "model": StandardizedLogistic()}`` for the
-        train/evaluate stages to add beside their other models; ``None`` when openSMILE is not
-        installed (the row is then left out, and the report should say so).
-    """
-    from weaklabel.features.egemaps import egemaps_available
-
-    if not egemaps_available():
-        log.info("eGeMAPS row left out of the benchmark: %s", "the opensmile extra is not installed")
-        return None
-    return {"name": MODEL_NAME, "features": FEATURE_STORE, "model": StandardizedLogistic()}

@@ -6,9 +6,11 @@ training rows, so the saved ``.keras`` file is self-contained: raw store feature
 comes out.
 
 Training is seeded (``keras.utils.set_random_seed``) with TensorFlow's deterministic ops switched
-on, so the same data, parameters and seed give the same network up to float round-off. Early
-stopping watches the exact ROC AUC on the validation rows after every epoch and restores the best
-epoch's weights. Class weights ("balanced") and per-sample weights are folded into one sample weight
+on, so the same data, parameters and seed give the same network up to float round-off. One
+``model.fit`` runs the epochs; a callback puts the exact ROC AUC on the validation rows
+(:func:`weaklabel.metrics.roc_auc`) into each epoch's logs as ``val_auc``, and Keras's
+``EarlyStopping`` watches it and restores the best epoch's weights. Class weights ("balanced",
+scikit-learn's ``compute_sample_weight``) and per-sample weights are folded into one sample weight
 normalised to mean 1.
 
 TensorFlow and Keras are imported only inside :meth:`DenseHead.fit` and :meth:`DenseHead.load`.
@@ -39,25 +41,6 @@ CLASS_WEIGHTS = ("balanced", "none")
 
 def _is_int(value: object) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def balanced_weights(y: np.ndarray) -> np.ndarray:
-    """Per-row weights ``n / (2 * n_class)`` that give both classes the same total weight.
-
-    Parameters
-    ----------
-    y
-        Shape (n,), 0 or 1.
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape (n,), float64.
-    """
-    y = np.asarray(y, dtype=np.int64)
-    counts = np.bincount(y, minlength=2).astype(np.float64)
-    per_class = len(y) / (2 * np.maximum(counts, 1))
-    return per_class[y]
 
 
 class DenseHead(Model):
@@ -226,61 +209,66 @@ class DenseHead(Model):
 
         import keras
         import tensorflow as tf
+        from sklearn.utils.class_weight import compute_sample_weight
 
         keras.utils.set_random_seed(int(self.seed))
         tf.config.experimental.enable_op_determinism()
         weights = np.ones(len(y)) if sample_weight is None else sample_weight.copy()
         if (self.class_weight or "none") == "balanced":
-            weights *= balanced_weights(y)
+            weights *= compute_sample_weight("balanced", y)
         weights = (weights / weights.mean()).astype(np.float32)
         model = self._build(keras, X)
 
-        history: list[dict[str, Any]] = []
-        best_auc, best_epoch, best_weights, waited = -np.inf, 0, None, 0
-        bar = tqdm(range(self.epochs), desc="dense head", unit="epoch", disable=not self.verbose, leave=False)
-        for epoch in bar:
-            result = model.fit(
-                X,
-                y.astype(np.float32),
-                sample_weight=weights,
-                batch_size=int(self.batch_size),
-                epochs=epoch + 1,
-                initial_epoch=epoch,
-                shuffle=True,
-                verbose=0,
-            )
-            loss = float(result.history["loss"][-1])
-            val_auc = None
+        bar = tqdm(total=self.epochs, desc="dense head", unit="epoch", disable=not self.verbose, leave=False)
+
+        def end_of_epoch(epoch: int, logs: dict[str, Any]) -> None:
+            loss = float(logs["loss"])
             if not np.isfinite(loss):
                 raise DataError(
                     f"dense head diverged (loss {loss}) at epoch {epoch + 1}: lower learning_rate "
                     f"(now {self.learning_rate}) or check the features for extreme values"
                 )
-            if watch:
-                val_auc = roc_auc(y_val, np.asarray(model(X_val, training=False), dtype=np.float64).ravel())
-            history.append({"epoch": epoch + 1, "loss": round(loss, 6), "val_auc": val_auc})
-            bar.set_postfix(loss=f"{loss:.4f}", val_auc="-" if val_auc is None else f"{val_auc:.3f}")
-            if not watch:
-                continue
-            if val_auc > best_auc:
-                best_auc, best_epoch, best_weights, waited = val_auc, epoch + 1, model.get_weights(), 0
-            else:
-                waited += 1
-                if waited >= self.patience:
-                    log.info(
-                        "early stop after epoch %d: best validation AUC %.4f at epoch %d",
-                        epoch + 1,
-                        best_auc,
-                        best_epoch,
-                    )
-                    break
-        if watch and best_weights is not None:
-            model.set_weights(best_weights)
+            if watch:  # EarlyStopping (next in the list) reads it from the same logs
+                logs["val_auc"] = roc_auc(y_val, np.asarray(model(X_val, training=False), np.float64).ravel())
+            bar.update()
+            bar.set_postfix(loss=f"{loss:.4f}", val_auc=f"{logs['val_auc']:.3f}" if watch else "-")
+
+        stopper = (
+            keras.callbacks.EarlyStopping(
+                monitor="val_auc", mode="max", patience=int(self.patience), restore_best_weights=True
+            )
+            if watch
+            else None
+        )
+        callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=end_of_epoch), stopper]
+        with bar:
+            trained = model.fit(
+                X,
+                y.astype(np.float32),
+                sample_weight=weights,
+                batch_size=int(self.batch_size),
+                epochs=int(self.epochs),
+                shuffle=True,
+                callbacks=[c for c in callbacks if c is not None],
+                verbose=0,
+            ).history
+        val_auc = trained.get("val_auc", [None] * len(trained["loss"]))
+        history = [
+            {"epoch": epoch, "loss": round(float(loss), 6), "val_auc": auc}
+            for epoch, (loss, auc) in enumerate(zip(trained["loss"], val_auc, strict=True), start=1)
+        ]
+        if stopper is not None and stopper.stopped_epoch:
+            log.info(
+                "early stop after epoch %d: best validation AUC %.4f at epoch %d",
+                len(history),
+                stopper.best,
+                stopper.best_epoch + 1,
+            )
         self.model_ = model
         self.n_features_in_ = int(X.shape[1])
         self.history_ = history
-        self.best_epoch_ = best_epoch if watch else len(history)
-        self.best_val_auc_ = float(best_auc) if watch else None
+        self.best_epoch_ = len(history) if stopper is None else stopper.best_epoch + 1
+        self.best_val_auc_ = None if stopper is None else float(stopper.best)
         return self
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:

@@ -1,36 +1,42 @@
-"""Labels from a manifest: gold-labelled audio files through the same clips/features/split/train stages.
+"""Gold-label mode: a recordings manifest through the same clips/features/split/train stages.
 
 ``labels.source`` chooses where labels come from:
 
 ``text``
     Weak labels from transcripts (:mod:`weaklabel.labels.labellers`), the default.
 ``manifest``
-    Gold labels from a manifest CSV: one row per audio file with ``path``, ``label`` (1, 0 or
-    empty), ``group`` (the speaker) and ``corpus`` (:func:`weaklabel.sources.recordings.read_manifest`
-    reads it; :func:`weaklabel.sources.recordings.ravdess_manifest` and
-    :func:`weaklabel.sources.recordings.emodb_manifest` build one from those corpora's file names).
+    Gold labels from a recordings manifest (:mod:`weaklabel.sources.recordings`): one row per audio
+    file with ``path``, ``label`` (1, 0 or empty) or ``polarity``, ``group`` (the speaker; or
+    ``speaker``) and ``corpus``; ``language``, ``emotion`` and ``text`` are optional.
+    :func:`weaklabel.sources.recordings.read_manifest` reads one from a CSV;
+    :func:`weaklabel.sources.recordings.ravdess_manifest` and
+    :func:`weaklabel.sources.recordings.emodb_manifest` build one from those corpora's file names.
 
-:func:`manifest_tables` turns a manifest into the tables the rest of the pipeline reads:
+The ingest stage (:func:`ingest_manifest`) turns the manifest into, with :func:`manifest_tables`:
 
 * a segments table (:data:`weaklabel.sources.mosei.SEGMENTS_SCHEMA`): one segment per file, ``start`` 0,
   ``end`` = ``duration`` = the file's length, ``video`` = the speaker, prefixed by the corpus unless
   it already starts with it (``emodb_03``), so that speakers of different corpora never merge and
   the grouped split keeps every speaker on one side,
   ``segment`` = the file's stem, ``text`` from the manifest when it has one;
-* a labels table (:data:`weaklabel.labels.labellers.LABELS_SCHEMA`): ``label`` from the manifest,
-  confidence 1,
-  no lexicon scores; files without a label (neutral, calm, boredom, surprise...) stay, as
-  :data:`~weaklabel.labels.labellers.ABSTAIN` with reason :data:`UNLABELLED`, as text abstentions do;
-* a table of the manifest's own columns per segment (:data:`MANIFEST_SCHEMA`: corpus, speaker,
-  emotion, language...), which cross-corpus evaluation groups by;
+* the recordings manifest keyed by segment (``manifest.parquet``, :data:`SEGMENT_RECORDINGS_SCHEMA`:
+  ``segment_id`` and the columns of :data:`weaklabel.sources.recordings.RECORDINGS_SCHEMA`), each
+  label read once, by :func:`weaklabel.sources.recordings.parse_label`; cross-corpus evaluation
+  groups by its corpus and speaker columns;
 * rejects (:data:`weaklabel.tables.REJECTS_SCHEMA`, stage ``manifest``) for files that are missing,
-  cannot be decoded, are empty, or appear twice; ``rows in = segments + rejects``.
+  cannot be decoded, are empty, appear twice or carry a label that cannot be read;
+  ``rows in = segments + rejects``.
+
+The label stage makes the labels table (:data:`weaklabel.labels.labellers.LABELS_SCHEMA`) from the
+recordings by segment with :func:`labels_from_manifest`: ``label`` from the manifest, confidence 1,
+no lexicon scores; files without a label (neutral, calm, boredom, surprise...) stay, as
+:data:`~weaklabel.labels.labellers.ABSTAIN` with reason :data:`UNLABELLED`, as text abstentions do.
 
 Examples
 --------
 >>> from weaklabel.sources.recordings import emodb_manifest  # doctest: +SKIP
 >>> tables = manifest_tables(emodb_manifest("data/emodb"))  # doctest: +SKIP
->>> tables.labels["label"].value_counts()  # doctest: +SKIP
+>>> labels_from_manifest(tables.recordings)["label"].value_counts()  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -47,10 +53,17 @@ import pandas as pd
 import pyarrow as pa
 from tqdm.auto import tqdm
 
-from weaklabel.audio.io import audio_info
+from weaklabel.audio.io import AudioInfo, audio_info
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.labels.labellers import ABSTAIN, LABELS_SCHEMA
 from weaklabel.sources.mosei import SEGMENTS_SCHEMA
+from weaklabel.sources.recordings import (
+    RECORDINGS_SCHEMA,
+    parse_label,
+    read_manifest,
+    recordings_frame,
+    rename_aliases,
+)
 from weaklabel.tables import rejects_frame, write_rejects, write_table
 
 log = logging.getLogger(__name__)
@@ -66,24 +79,14 @@ REASONS = {
     "unreadable_audio": "the file's header cannot be decoded",
     "empty_audio": "the file holds no samples",
     "duplicate_path": "the file appears earlier in the manifest",
-    "bad_label": "the label is neither 1, 0 nor empty",
+    "bad_label": "the label or polarity cannot be read (parse_label), or they disagree",
 }
-#: Columns a manifest must have (``group`` may be called ``speaker``).
+#: Columns a manifest must have: ``group`` may be called ``speaker``, ``label`` may be ``polarity``.
 REQUIRED = ("path", "label", "group", "corpus")
 
-#: Per-segment manifest columns, keyed like every other table.
-MANIFEST_SCHEMA = pa.schema(
-    [
-        ("segment_id", pa.string()),
-        ("path", pa.string()),  # the audio file, as resolved
-        ("corpus", pa.string()),
-        ("group", pa.string()),  # the speaker, as the manifest names it
-        ("label", pa.int8()),  # 1, 0 or ABSTAIN
-        ("language", pa.string()),
-        ("polarity", pa.string()),
-        ("emotion", pa.string()),
-    ]
-)
+#: The recordings manifest keyed by segment (``manifest.parquet``): ``segment_id``, then the
+#: recordings columns (``path`` as resolved, ``group`` and ``corpus`` "unknown" where missing).
+SEGMENT_RECORDINGS_SCHEMA = pa.schema([pa.field("segment_id", pa.string()), *RECORDINGS_SCHEMA])
 
 
 @dataclass(frozen=True)
@@ -130,23 +133,20 @@ def split_source(section: dict | None) -> tuple[LabelSourceConfig, dict]:
 
 @dataclass
 class ManifestTables:
-    """The tables a manifest becomes (see the module doc).
+    """The tables a manifest becomes at ingest (see the module doc).
 
     Attributes
     ----------
     segments : pandas.DataFrame
         :data:`weaklabel.sources.mosei.SEGMENTS_SCHEMA` columns, one row per usable file.
-    labels : pandas.DataFrame
-        :data:`weaklabel.labels.labellers.LABELS_SCHEMA` columns, same rows and order.
-    manifest : pandas.DataFrame
-        :data:`MANIFEST_SCHEMA` columns, same rows and order.
+    recordings : pandas.DataFrame
+        :data:`SEGMENT_RECORDINGS_SCHEMA` columns, same rows and order.
     rejects : pandas.DataFrame
         :data:`weaklabel.tables.REJECTS_SCHEMA`; ``len(segments) + len(rejects)`` = manifest rows.
     """
 
     segments: pd.DataFrame
-    labels: pd.DataFrame
-    manifest: pd.DataFrame
+    recordings: pd.DataFrame
     rejects: pd.DataFrame
 
 
@@ -156,78 +156,64 @@ def _key(text: object) -> str:
     return re.sub(r"_{3,}", "__", key) or "x"
 
 
-def normalise_manifest(manifest: pd.DataFrame, *, root: str | Path | None = None) -> pd.DataFrame:
-    """Check a manifest's columns and bring them to one form.
-
-    Parameters
-    ----------
-    manifest
-        Rows with ``path``, ``label``, ``group`` (or ``speaker``) and ``corpus``; optional
-        ``language``, ``polarity``, ``emotion``, ``text``.
-    root
-        Folder relative paths are resolved against (a CSV's own folder); ``None`` leaves them.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Same rows and order; ``path`` as a string path, ``label`` as a nullable object column
-        (1, 0 or None, or the raw value when it is not one of those), optional columns filled with
-        None.
-
-    Raises
-    ------
-    DataError
-        If a required column is missing.
-    """
-    frame = manifest.copy()
-    if "group" not in frame and "speaker" in frame:
-        frame = frame.rename(columns={"speaker": "group"})
-    missing = [c for c in REQUIRED if c not in frame]
+def _rows(manifest: pd.DataFrame, root: str | Path | None) -> list[dict[str, Any]]:
+    """The manifest's rows as dicts: columns checked, paths joined to ``root``, speaker and corpus filled."""
+    frame = rename_aliases(manifest)
+    missing = [c for c in REQUIRED if c not in frame and not (c == "label" and "polarity" in frame)]
     if missing:
         raise DataError(
             f"manifest lacks column(s) {missing} (found {list(frame.columns)}); expected "
-            f"{', '.join(REQUIRED)} (group = speaker): build one with "
+            f"{', '.join(REQUIRED)} (group = speaker, label or polarity): build one with "
             "weaklabel.sources.recordings or add them"
         )
-    for column in ("language", "polarity", "emotion", "text"):
-        if column not in frame:
-            frame[column] = None
-    paths = []
-    for value in frame["path"]:
-        path = Path(str(value)).expanduser()
-        if root is not None and not path.is_absolute():
-            path = Path(root) / path
-        paths.append(str(path))
-    frame["path"] = paths
-    frame["label"] = pd.Series([_label(v) for v in frame["label"]], index=frame.index, dtype=object)
-    frame["group"] = frame["group"].astype(object).where(frame["group"].notna(), "unknown").astype(str)
-    frame["corpus"] = frame["corpus"].astype(object).where(frame["corpus"].notna(), "unknown").astype(str)
-    return frame.reset_index(drop=True)
+    frame = frame.reindex(columns=list(RECORDINGS_SCHEMA.names))
+    for column in ("group", "corpus"):
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), "unknown").astype(str)
+    rows = frame.to_dict("records")
+    for row in rows:
+        path = Path(str(row["path"])).expanduser()
+        row["path"] = str(Path(root) / path if root is not None and not path.is_absolute() else path)
+    return rows
 
 
-def _label(value: object) -> object:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value == "":
-        return None
+def _reject_reason(row: dict[str, Any]) -> tuple[str | None, str, AudioInfo | None]:
+    """Why a manifest row cannot be a segment (None if it can), a detail, and its audio header."""
     try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return value
-    return int(number) if number in (0.0, 1.0) else value
+        parse_label(label=row["label"], polarity=row["polarity"])
+    except DataError as error:
+        return "bad_label", str(error), None
+    if not Path(row["path"]).is_file():
+        return "missing_file", "", None
+    try:
+        info = audio_info(row["path"])
+    except DataError as error:
+        return "unreadable_audio", str(error), None
+    return ("empty_audio" if info.frames == 0 else None), "", info
+
+
+def _label_counts(label: pd.Series) -> dict[str, int]:
+    """Positive, negative and unlabelled counts of a recordings ``label`` column (1, 0, missing)."""
+    return {
+        "positive": int((label == 1).sum()),
+        "negative": int((label == 0).sum()),
+        "unlabelled": int(label.isna().sum()),
+    }
 
 
 def manifest_tables(
     manifest: pd.DataFrame, *, root: str | Path | None = None, verbose: bool = False
 ) -> ManifestTables:
-    """Turn a labelled manifest into segments, labels, manifest-columns and rejects tables.
+    """Turn a labelled recordings manifest into segments, recordings-by-segment and rejects tables.
 
     Only file headers are read (length, rate), never the audio itself.
 
     Parameters
     ----------
     manifest
-        From :func:`weaklabel.sources.recordings.read_manifest` (or a scheme builder): ``path``,
-        ``label`` (1/0/None), ``group`` (speaker), ``corpus``, and optionally ``language``,
-        ``polarity``, ``emotion``, ``text``.
+        From :func:`weaklabel.sources.recordings.read_manifest` (or a scheme builder), or any frame
+        with ``path``, ``label`` and/or ``polarity`` (any spelling
+        :func:`weaklabel.sources.recordings.parse_label` reads), ``group`` (or ``speaker``),
+        ``corpus``, and optionally ``language``, ``emotion``, ``text``.
     root
         Folder relative paths are resolved against; ``None`` leaves them as they are.
     verbose
@@ -236,81 +222,95 @@ def manifest_tables(
     Returns
     -------
     ManifestTables
-        ``segments``, ``labels``, ``manifest`` (same rows, manifest order) and ``rejects``.
+        ``segments``, ``recordings`` (same rows, manifest order) and ``rejects``.
 
     Raises
     ------
     DataError
         If a required column is missing, or no file is usable.
     """
-    frame = normalise_manifest(manifest, root=root)
+    rows = _rows(manifest, root)
     seen: set[str] = set()
     used_ids: set[str] = set()
-    rows, rejects = [], []
-    for row in tqdm(frame.itertuples(index=False), total=len(frame), desc="manifest", disable=not verbose):
-        reason, detail, info = None, "", None
-        resolved = str(Path(row.path).resolve())
-        if resolved in seen:
-            reason = "duplicate_path"
-        elif row.label is not None and row.label not in (0, 1):
-            reason, detail = "bad_label", f"label {row.label!r}; expected 1, 0 or empty"
-        elif not Path(row.path).is_file():
-            reason = "missing_file"
-        else:
-            try:
-                info = audio_info(row.path)
-            except DataError as error:
-                reason, detail = "unreadable_audio", str(error)
-            else:
-                if info.frames == 0:
-                    reason = "empty_audio"
+    kept, rejects = [], []
+    for row in tqdm(rows, desc="manifest", disable=not verbose):
+        resolved = str(Path(row["path"]).resolve())
+        reason, detail, info = ("duplicate_path", "", None) if resolved in seen else _reject_reason(row)
         seen.add(resolved)
         if reason is not None:
-            rejects.append({"source": "manifest", "key": row.path, "reason": reason, "detail": detail})
+            rejects.append({"source": "manifest", "key": row["path"], "reason": reason, "detail": detail})
             continue
-        corpus, group = _key(row.corpus), _key(row.group)
+        corpus, group = _key(row["corpus"]), _key(row["group"])
         video = group if group.startswith(corpus) else f"{corpus}_{group}"
-        segment = _key(Path(row.path).stem)
+        segment = _key(Path(row["path"]).stem)
         segment_id, k = f"{video}___{segment}", 1
         while segment_id in used_ids:  # same stem in two folders of one speaker
             k += 1
             segment_id = f"{video}___{segment}-{k}"
         used_ids.add(segment_id)
-        rows.append((segment_id, video, segment, row, info))
+        kept.append((segment_id, video, segment, row, info))
     rejects_table = rejects_frame(rejects, stage=STAGE)
-    if not rows:
+    if not kept:
         raise DataError(
-            f"none of the manifest's {len(frame)} files is usable "
+            f"none of the manifest's {len(rows)} files is usable "
             f"({rejects_table['reason'].value_counts().to_dict()}); check the paths and the folder"
         )
     if len(rejects_table):
         log.warning(
             "manifest: %d of %d files rejected: %s",
             len(rejects_table),
-            len(frame),
+            len(rows),
             rejects_table["reason"].value_counts().to_dict(),
         )
     segments = pd.DataFrame(
         {
-            "segment_id": [r[0] for r in rows],
-            "video": [r[1] for r in rows],
-            "segment": [r[2] for r in rows],
+            "segment_id": [r[0] for r in kept],
+            "video": [r[1] for r in kept],
+            "segment": [r[2] for r in kept],
             "start": 0.0,
-            "end": [r[4].seconds for r in rows],
-            "duration": [r[4].seconds for r in rows],
-            "text": [None if pd.isna(r[3].text) else str(r[3].text) for r in rows],
-            "audio_path": [r[3].path for r in rows],
-            "sample_rate": pd.array([r[4].sample_rate for r in rows], dtype="Int32"),
-            "audio_seconds": [r[4].seconds for r in rows],
+            "end": [r[4].seconds for r in kept],
+            "duration": [r[4].seconds for r in kept],
+            "text": [None if pd.isna(r[3]["text"]) else str(r[3]["text"]) for r in kept],
+            "audio_path": [r[3]["path"] for r in kept],
+            "sample_rate": pd.array([r[4].sample_rate for r in kept], dtype="Int32"),
+            "audio_seconds": [r[4].seconds for r in kept],
             "gold_sentiment": np.nan,
             "gold_split": None,
         }
     )[SEGMENTS_SCHEMA.names]
-    label = np.array([ABSTAIN if r[3].label is None else int(r[3].label) for r in rows], dtype=np.int8)
+    recordings = recordings_frame([r[3] for r in kept])
+    recordings.insert(0, "segment_id", segments["segment_id"])
+    log.info(
+        "manifest: %d files -> %d segments %s, %d rejected",
+        len(rows),
+        len(segments),
+        _label_counts(recordings["label"]),
+        len(rejects_table),
+    )
+    return ManifestTables(segments=segments, recordings=recordings, rejects=rejects_table)
+
+
+def labels_from_manifest(recordings: pd.DataFrame) -> pd.DataFrame:
+    """The labels table of gold-labelled segments: the label stage in manifest mode.
+
+    Parameters
+    ----------
+    recordings
+        The recordings manifest keyed by segment (:data:`SEGMENT_RECORDINGS_SCHEMA`, ingest's
+        ``manifest.parquet``); ``label`` 1, 0 or missing.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`weaklabel.labels.labellers.LABELS_SCHEMA` columns, same rows and order: ``label`` as
+        given (missing = :data:`~weaklabel.labels.labellers.ABSTAIN`, reason :data:`UNLABELLED`),
+        ``combined`` +1/-1 and ``confidence`` 1 when labelled, no lexicon scores.
+    """
+    label = recordings["label"].astype("Int8").fillna(ABSTAIN).to_numpy(dtype=np.int8)
     labelled = label != ABSTAIN
-    labels = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "segment_id": segments["segment_id"],
+            "segment_id": recordings["segment_id"],
             "textblob": np.nan,
             "vader": np.nan,
             "combined": np.where(labelled, np.where(label == 1, 1.0, -1.0), np.nan),
@@ -319,33 +319,10 @@ def manifest_tables(
             "abstain_reason": pd.array([None if ok else UNLABELLED for ok in labelled], dtype="string"),
         }
     )[LABELS_SCHEMA.names]
-    columns = pd.DataFrame(
-        {
-            "segment_id": segments["segment_id"],
-            "path": segments["audio_path"],
-            "corpus": [str(r[3].corpus) for r in rows],
-            "group": [str(r[3].group) for r in rows],
-            "label": label,
-            **{
-                c: [None if pd.isna(getattr(r[3], c)) else str(getattr(r[3], c)) for r in rows]
-                for c in ("language", "polarity", "emotion")
-            },
-        }
-    )[MANIFEST_SCHEMA.names]
-    log.info(
-        "manifest: %d files -> %d segments (%d positive, %d negative, %d unlabelled), %d rejected",
-        len(frame),
-        len(segments),
-        int((label == 1).sum()),
-        int((label == 0).sum()),
-        int((~labelled).sum()),
-        len(rejects_table),
-    )
-    return ManifestTables(segments=segments, labels=labels, manifest=columns, rejects=rejects_table)
 
 
 def write_manifest_tables(tables: ManifestTables, out: str | Path) -> dict[str, Path]:
-    """Write ``segments.parquet``, ``labels.parquet``, ``manifest.parquet``, ``rejects.parquet`` to ``out``.
+    """Write ``segments.parquet``, ``manifest.parquet`` (the recordings by segment) and ``rejects.parquet``.
 
     Returns
     -------
@@ -355,8 +332,9 @@ def write_manifest_tables(tables: ManifestTables, out: str | Path) -> dict[str, 
     out = Path(out)
     return {
         "segments": write_table(tables.segments, out / "segments.parquet", schema=SEGMENTS_SCHEMA),
-        "labels": write_table(tables.labels, out / "labels.parquet", schema=LABELS_SCHEMA),
-        "manifest": write_table(tables.manifest, out / "manifest.parquet", schema=MANIFEST_SCHEMA),
+        "recordings": write_table(
+            tables.recordings, out / "manifest.parquet", schema=SEGMENT_RECORDINGS_SCHEMA
+        ),
         "rejects": write_rejects(tables.rejects, out / "rejects.parquet"),
     }
 
@@ -366,8 +344,9 @@ def ingest_manifest(
 ) -> dict[str, Any]:
     """The ingest stage for ``labels.source: manifest``: a manifest CSV into the pipeline's tables.
 
-    Writes :func:`write_manifest_tables`' four tables into ``out`` (``labels.parquet`` beside
-    ``segments.parquet``, where the label stage takes it from) and a summary JSON shaped like
+    Writes :func:`write_manifest_tables`' three tables into ``out`` (``manifest.parquet`` beside
+    ``segments.parquet``: the label stage makes the labels from it with
+    :func:`labels_from_manifest`) and a summary JSON shaped like
     :func:`weaklabel.sources.mosei.write_ingest`'s (``lines_read = segments + rejected``).
 
     Parameters
@@ -393,12 +372,9 @@ def ingest_manifest(
     DataError
         If the manifest is missing or malformed, or no file is usable.
     """
-    from weaklabel.sources.recordings import read_manifest
-
     manifest = read_manifest(csv, duplicates="keep")  # repeats become duplicate_path rejects
     tables = manifest_tables(manifest, verbose=verbose)
     write_manifest_tables(tables, out)
-    label = tables.labels["label"]
     summary = {
         "source": "manifest",
         "manifest": str(csv),
@@ -406,11 +382,7 @@ def ingest_manifest(
         "segments": len(tables.segments),
         "rejected": len(tables.rejects),
         "rejects_by_reason": {str(k): int(v) for k, v in tables.rejects["reason"].value_counts().items()},
-        "labels": {
-            "positive": int((label == 1).sum()),
-            "negative": int((label == 0).sum()),
-            "unlabelled": int((label == ABSTAIN).sum()),
-        },
+        "labels": _label_counts(tables.recordings["label"]),
     }
     report = Path(report) if report is not None else Path(out) / "ingest.json"
     report.parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
-"""Manifests of recordings to score: which file, which language, which polarity.
+"""Recordings manifests: which audio file, which language, which polarity.
 
-A manifest is a :class:`pandas.DataFrame` with one row per recording and exactly the columns of
-:data:`MANIFEST_COLUMNS`:
+A recordings manifest (what this project means by "manifest") is a :class:`pandas.DataFrame` with
+one row per recording and exactly the columns :data:`RECORDINGS_COLUMNS`, the names of the one
+schema :data:`RECORDINGS_SCHEMA`:
 
 ``path``
     Absolute path of the recording (string).
@@ -12,7 +13,8 @@ A manifest is a :class:`pandas.DataFrame` with one row per recording and exactly
     ``"positive"``, ``"negative"`` or missing (``<NA>``: unknown, or an emotion without a valence
     such as neutral, calm, boredom or surprise).
 ``label``
-    ``1`` (positive), ``0`` (negative) or missing: ``polarity`` as a nullable ``Int8``.
+    ``1`` (positive), ``0`` (negative) or missing: ``polarity`` as a nullable ``Int8``. Label and
+    polarity, in any of their spellings, are read by one parser, :func:`parse_label`.
 ``group``
     Speaker (or session) id, for grouped splits and per-speaker summaries; may be missing.
 ``corpus``
@@ -24,9 +26,11 @@ A manifest is a :class:`pandas.DataFrame` with one row per recording and exactly
     What is said, when known; may be missing.
 
 Builders: :func:`ravdess_manifest` and :func:`emodb_manifest` read the emotion from those corpora's
-file names; :func:`read_manifest` reads a CSV (``path, language, polarity, text`` and optionally
-``group``, ``emotion``); :func:`folder_manifest` lists a folder (language = parent folder name,
-polarity unknown).
+file names; :func:`read_manifest` reads a CSV (``path`` and optionally ``language``, ``polarity``
+or ``label``, ``group`` or ``speaker``, ``corpus``, ``emotion``, ``text``); :func:`folder_manifest`
+lists a folder (language = parent folder name, polarity unknown). All of them build their frame
+with :func:`recordings_frame`. In gold-label mode the ingest stage keys the same columns by segment
+(:data:`weaklabel.sources.manifest_ingest.SEGMENT_RECORDINGS_SCHEMA`).
 
 Valence of acted emotions (:data:`VALENCE`), as ``../shared/data/README.md`` states it: positive =
 happy; negative = sad, angry, fearful, disgust; neutral, calm, boredom and surprise have no valence
@@ -41,8 +45,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -51,20 +56,8 @@ from weaklabel.errors import DataError, ParameterError
 
 log = logging.getLogger(__name__)
 
-#: Columns of every manifest frame, in order.
-MANIFEST_COLUMNS: tuple[str, ...] = (
-    "path",
-    "language",
-    "polarity",
-    "label",
-    "group",
-    "corpus",
-    "emotion",
-    "text",
-)
-
-#: Arrow schema of a manifest written to Parquet (``weaklabel.tables.write_table``).
-MANIFEST_SCHEMA = pa.schema(
+#: Arrow schema of a recordings manifest written to Parquet: the one definition of its columns.
+RECORDINGS_SCHEMA = pa.schema(
     [
         ("path", pa.string()),
         ("language", pa.string()),
@@ -76,6 +69,12 @@ MANIFEST_SCHEMA = pa.schema(
         ("text", pa.string()),
     ]
 )
+#: Columns of every recordings manifest frame, in order.
+RECORDINGS_COLUMNS: tuple[str, ...] = tuple(RECORDINGS_SCHEMA.names)
+#: Other names a column may have in a manifest; the recordings column wins when both are present.
+COLUMN_ALIASES: dict[str, str] = {"speaker": "group"}
+#: pandas dtypes of a recordings manifest frame: nullable ``Int8`` for ``label``, ``string`` otherwise.
+_DTYPES = {f.name: "Int8" if pa.types.is_integer(f.type) else "string" for f in RECORDINGS_SCHEMA}
 
 POSITIVE = "positive"
 NEGATIVE = "negative"
@@ -144,7 +143,7 @@ EMODB_TEXTS: dict[str, str] = {
 }
 _EMODB_NAME = re.compile(r"^(\d{2})([ab]\d{2})([A-Z])([a-z])$")
 
-#: Spellings :func:`read_manifest` accepts in the ``polarity`` column (case-insensitive).
+#: Spellings :func:`parse_label` accepts in a ``polarity`` value (case-insensitive).
 POLARITY_SPELLINGS: dict[str, str | None] = {
     "positive": POSITIVE,
     "pos": POSITIVE,
@@ -160,50 +159,124 @@ POLARITY_SPELLINGS: dict[str, str | None] = {
     "nan": None,
     "neutral": None,
 }
-
-_MANIFEST_DTYPES = {
-    "path": "string",
-    "language": "string",
-    "polarity": "string",
-    "label": "Int8",
-    "group": "string",
-    "corpus": "string",
-    "emotion": "string",
-    "text": "string",
-}
+#: Polarity of each label (1, 0 or None) and back.
+POLARITIES: dict[int | None, str | None] = {1: POSITIVE, 0: NEGATIVE, None: None}
+_LABELS = {polarity: label for label, polarity in POLARITIES.items()}
 
 
-def manifest_frame(rows: Iterable[dict]) -> pd.DataFrame:
-    """Build a manifest from row dicts, filling ``label`` from ``polarity``.
+def _is_missing(value: object) -> bool:
+    """None, NaN, ``<NA>`` or a blank string."""
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
+
+
+def rename_aliases(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each :data:`COLUMN_ALIASES` column renamed, unless its recordings column exists."""
+    renames = {a: c for a, c in COLUMN_ALIASES.items() if a in frame.columns and c not in frame.columns}
+    return frame.rename(columns=renames)
+
+
+def parse_label(*, label: object = None, polarity: object = None) -> int | None:
+    """The binary label of one recording from its ``label`` and/or ``polarity``, in any spelling.
+
+    The one label parser: :func:`recordings_frame` (and so every builder of this module),
+    :func:`weaklabel.sources.manifest_ingest.manifest_tables` and the probe read labels through it.
 
     Parameters
     ----------
-    rows
-        Dicts with ``path`` and any of the other :data:`MANIFEST_COLUMNS` (missing ones are null;
-        ``label`` is always derived from ``polarity``).
+    label
+        1 or 0, as a number or text (``1``, ``0.0``, ``"1"``), or missing (None, NaN, ``<NA>``,
+        blank).
+    polarity
+        A key of :data:`POLARITY_SPELLINGS`, case-insensitive (positive/pos/+/1, negative/neg/-/0,
+        or empty/unknown/none/nan/neutral for no polarity), or missing.
 
     Returns
     -------
-    pandas.DataFrame
-        Columns :data:`MANIFEST_COLUMNS`; strings as pandas ``string`` (missing = ``<NA>``),
-        ``label`` as nullable ``Int8``.
+    int or None
+        1 (positive), 0 (negative) or None (unknown, or an emotion without a valence).
 
     Raises
     ------
     DataError
-        If a ``polarity`` is neither ``"positive"``, ``"negative"`` nor missing.
+        If ``label`` is not 1, 0 or missing, ``polarity`` is not a known spelling, or both are given
+        and disagree.
+
+    Examples
+    --------
+    >>> parse_label(polarity="Pos"), parse_label(label="0.0"), parse_label(label=1, polarity="+")
+    (1, 0, 1)
+    >>> print(parse_label(polarity="neutral"))
+    None
     """
-    frame = pd.DataFrame(list(rows), columns=[c for c in MANIFEST_COLUMNS if c != "label"])
-    frame = frame.astype({k: v for k, v in _MANIFEST_DTYPES.items() if k != "label"})
-    bad = frame["polarity"].dropna()
-    bad = bad[~bad.isin([POSITIVE, NEGATIVE])]
-    if len(bad):
+    from_label = None
+    if not _is_missing(label):
+        try:
+            number = float(label)
+        except (TypeError, ValueError):
+            number = float("nan")
+        if number not in (0.0, 1.0):
+            raise DataError(f"label {label!r}: expected 1 (positive), 0 (negative) or empty")
+        from_label = int(number)
+    spelled = "" if _is_missing(polarity) else str(polarity).strip().lower()
+    if spelled not in POLARITY_SPELLINGS:
         raise DataError(
-            f"polarity must be {POSITIVE!r}, {NEGATIVE!r} or missing, found {sorted(set(bad))[:5]}"
+            f"polarity {polarity!r}: expected positive/negative (or pos/neg, +/-, 1/0), "
+            "or empty/unknown/neutral/none for no polarity"
         )
-    label = frame["polarity"].map({POSITIVE: 1, NEGATIVE: 0}, na_action="ignore")
-    frame.insert(3, "label", pd.array(label, dtype="Int8"))
-    return frame[list(MANIFEST_COLUMNS)]
+    from_polarity = _LABELS[POLARITY_SPELLINGS[spelled]]
+    if from_label is not None and from_polarity is not None and from_label != from_polarity:
+        raise DataError(
+            f"label {label!r} and polarity {polarity!r} disagree: keep one of the two or make them agree"
+        )
+    return from_polarity if from_label is None else from_label
+
+
+def recordings_frame(
+    rows: Iterable[Mapping[str, Any]] | pd.DataFrame, *, source: str = "manifest"
+) -> pd.DataFrame:
+    """Build a recordings manifest from rows, reading each row's label with :func:`parse_label`.
+
+    Parameters
+    ----------
+    rows
+        Dicts (or a frame) with ``path`` and any of the other :data:`RECORDINGS_COLUMNS`
+        (or their :data:`COLUMN_ALIASES`: ``speaker`` for ``group``). ``label`` and ``polarity`` may
+        use any spelling :func:`parse_label` accepts and come out canonical and agreeing. Missing
+        columns are null; other columns are dropped.
+    source
+        Where the rows come from (a CSV's path), for messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`RECORDINGS_COLUMNS`, rows in order (index 0..n-1); strings as pandas
+        ``string`` (missing = ``<NA>``), ``label`` as nullable ``Int8``.
+
+    Raises
+    ------
+    DataError
+        If a row's label or polarity cannot be read, or they disagree (the message counts those rows
+        and names the first).
+    """
+    frame = rows.reset_index(drop=True) if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    frame = rename_aliases(frame).reindex(columns=list(RECORDINGS_COLUMNS))
+    labels, problems = [], []
+    for number, (label, polarity) in enumerate(zip(frame["label"], frame["polarity"], strict=True), 1):
+        try:
+            labels.append(parse_label(label=label, polarity=polarity))
+        except DataError as error:
+            labels.append(None)
+            problems.append(f"data row {number}: {error}")
+    if problems:
+        raise DataError(
+            f"{source}: {len(problems)} row(s) whose label or polarity cannot be read or disagree "
+            f"(first, {problems[0]}); fix those rows"
+        )
+    frame["label"] = pd.array(labels, dtype="Int8")
+    frame["polarity"] = [POLARITIES[label] for label in labels]
+    return frame.astype(_DTYPES)
 
 
 def _audio_files(folder: str | Path, extensions: Iterable[str]) -> tuple[Path, list[Path]]:
@@ -249,7 +322,7 @@ def folder_manifest(folder: str | Path, *, extensions: Iterable[str] = AUDIO_EXT
     Returns
     -------
     pandas.DataFrame
-        A manifest (:data:`MANIFEST_COLUMNS`), sorted by path, ``corpus`` = ``"folder"``; a file
+        A recordings manifest (:data:`RECORDINGS_COLUMNS`), sorted by path, ``corpus`` = ``"folder"``; a file
         directly in ``folder`` has that folder's name as its language.
 
     Raises
@@ -267,7 +340,7 @@ def folder_manifest(folder: str | Path, *, extensions: Iterable[str] = AUDIO_EXT
     root, files = _audio_files(folder, extensions)
     rows = [{"path": str(p), "language": p.parent.name.lower(), "corpus": "folder"} for p in files]
     _check_nonempty(root, rows, "a folder of recordings, one sub-folder per language")
-    return manifest_frame(rows)
+    return recordings_frame(rows)
 
 
 def _scheme_rows(folder: str | Path, *, corpus: str, language: str, parse, expected: str) -> list[dict]:
@@ -338,7 +411,7 @@ def ravdess_manifest(folder: str | Path, *, language: str = "english") -> pd.Dat
     Returns
     -------
     pandas.DataFrame
-        A manifest (:data:`MANIFEST_COLUMNS`), sorted by path; ``group`` = ``"ravdess_AA"``,
+        A recordings manifest (:data:`RECORDINGS_COLUMNS`), sorted by path; ``group`` = ``"ravdess_AA"``,
         ``corpus`` = ``"ravdess"``. Files that do not follow the scheme are kept with emotion and
         polarity missing (and a warning).
 
@@ -353,7 +426,7 @@ def ravdess_manifest(folder: str | Path, *, language: str = "english") -> pd.Dat
     >>> m.loc[0, ["emotion", "polarity", "group"]].tolist()  # doctest: +SKIP
     ['neutral', <NA>, 'ravdess_01']
     """
-    return manifest_frame(
+    return recordings_frame(
         _scheme_rows(
             folder, corpus="ravdess", language=language, parse=_parse_ravdess, expected="MM-CC-EE-II-SS-RR-AA"
         )
@@ -377,7 +450,7 @@ def emodb_manifest(folder: str | Path, *, language: str = "german") -> pd.DataFr
     Returns
     -------
     pandas.DataFrame
-        A manifest (:data:`MANIFEST_COLUMNS`), sorted by path; ``group`` = ``"emodb_SS"``,
+        A recordings manifest (:data:`RECORDINGS_COLUMNS`), sorted by path; ``group`` = ``"emodb_SS"``,
         ``corpus`` = ``"emodb"``. Files that do not follow the scheme are kept with emotion and
         polarity missing (and a warning).
 
@@ -386,7 +459,7 @@ def emodb_manifest(folder: str | Path, *, language: str = "german") -> pd.DataFr
     DataError
         If ``folder`` is missing or holds no audio file.
     """
-    return manifest_frame(
+    return recordings_frame(
         _scheme_rows(folder, corpus="emodb", language=language, parse=_parse_emodb, expected="SSTTTEV")
     )
 
@@ -410,7 +483,7 @@ def read_manifest(
         - ``polarity``: positive/negative, pos/neg, +/-, 1/0, or empty/unknown/neutral/none for
           no polarity;
         - ``label``: 1, 0 or empty, an alternative to ``polarity`` (when both are given they must
-          agree);
+          agree); both read by :func:`parse_label`;
         - ``group`` (or ``speaker``), ``corpus`` (default ``"manifest"``), ``emotion``, ``text``.
 
         Other columns are ignored.
@@ -423,13 +496,13 @@ def read_manifest(
     Returns
     -------
     pandas.DataFrame
-        A manifest (:data:`MANIFEST_COLUMNS`) in file order.
+        A recordings manifest (:data:`RECORDINGS_COLUMNS`) in file order.
 
     Raises
     ------
     DataError
-        If the CSV is missing, has no ``path`` column, lists a path twice, has an unknown polarity
-        spelling or a label other than 1/0/empty, or a label that contradicts its polarity. Paths
+        If the CSV is missing, has no ``path`` column, lists a path twice, or has a row whose label
+        or polarity :func:`parse_label` cannot read or whose label contradicts its polarity. Paths
         that do not exist are *not* an error (a consumer rejects them).
 
     Examples
@@ -444,8 +517,6 @@ def read_manifest(
         raise DataError(f"manifest {csv} not found; pass an existing CSV with a path column")
     table = pd.read_csv(csv, dtype=str, keep_default_na=False, encoding="utf-8")
     table.columns = [str(c).strip().lower() for c in table.columns]
-    if "group" not in table.columns and "speaker" in table.columns:
-        table = table.rename(columns={"speaker": "group"})
     if "path" not in table.columns:
         raise DataError(
             f"manifest {csv} has columns {list(table.columns)}; expected at least 'path' "
@@ -463,61 +534,12 @@ def read_manifest(
             f"(e.g. {paths[int(duplicated.idxmax())]}); list each recording once"
         )
 
-    def column(name: str) -> list[str | None]:
-        values = table[name] if name in table.columns else [""] * len(table)
-        return [str(v).strip() or None for v in values]
-
-    polarity = _polarity(table, csv, column)
-    rows = [
-        {
-            "path": str(path),
-            "language": (language or path.parent.name).lower(),
-            "polarity": pol,
-            "group": group,
-            "corpus": corpus or "manifest",
-            "emotion": emotion,
-            "text": text,
-        }
-        for path, language, pol, group, corpus, emotion, text in zip(
-            paths,
-            column("language"),
-            polarity,
-            column("group"),
-            column("corpus"),
-            column("emotion"),
-            column("text"),
-            strict=True,
-        )
-    ]
-    return manifest_frame(rows)
-
-
-def _polarity(table: pd.DataFrame, csv: Path, column) -> list[str | None]:
-    """Polarity per row from the ``polarity`` and/or ``label`` columns of a manifest CSV."""
-    spelled = [(v or "").lower() for v in column("polarity")]
-    unknown = sorted(set(spelled) - set(POLARITY_SPELLINGS))
-    if unknown:
-        raise DataError(
-            f"{csv}: column polarity holds {unknown[:5]}; expected positive/negative (or pos/neg, +/-, 1/0) "
-            "or empty/unknown/neutral for no polarity: fix those rows"
-        )
-    polarity = [POLARITY_SPELLINGS[v] for v in spelled]
-    if "label" not in table.columns:
-        return polarity
-    labels = [(v or "").replace(".0", "") for v in column("label")]
-    bad = sorted(set(labels) - {"1", "0", ""})
-    if bad:
-        raise DataError(f"{csv}: column label holds {bad[:5]}; expected 1 (positive), 0 (negative) or empty")
-    from_label = [{"1": POSITIVE, "0": NEGATIVE}.get(v) for v in labels]
-    if "polarity" not in table.columns:
-        return from_label
-    clash = [i for i, (p, q) in enumerate(zip(polarity, from_label, strict=True)) if q and p and p != q]
-    if clash:
-        raise DataError(
-            f"{csv}: label and polarity disagree on {len(clash)} row(s) (first: data row {clash[0] + 1}); "
-            "keep one of the two columns or make them agree"
-        )
-    return [p or q for p, q in zip(polarity, from_label, strict=True)]
+    cells = table.map(str.strip).replace("", None)
+    cells["path"] = [str(path) for path in paths]
+    parents = pd.Series([path.parent.name for path in paths], index=cells.index, dtype=object)
+    cells["language"] = (cells["language"].fillna(parents) if "language" in cells else parents).str.lower()
+    cells["corpus"] = cells["corpus"].fillna("manifest") if "corpus" in cells else "manifest"
+    return recordings_frame(cells, source=str(csv))
 
 
 def build_manifest(
@@ -537,7 +559,7 @@ def build_manifest(
     Returns
     -------
     pandas.DataFrame
-        A manifest (:data:`MANIFEST_COLUMNS`); :func:`folder_manifest` when neither ``csv`` nor
+        A recordings manifest (:data:`RECORDINGS_COLUMNS`); :func:`folder_manifest` when neither ``csv`` nor
         ``scheme`` is given.
 
     Raises
