@@ -29,3 +29,24 @@ def tone(seconds: float, *, sample_rate: int = 16_000, freq: float = 220.0, chan
     t = np.arange(int(round(seconds * sample_rate))) / sample_rate
     wave = (0.5 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
     return wave if channels == 1 else np.repeat(wave[:, None], channels, axis=1)
+
+
+def noisy_tone(
+    seconds: float,
+    rng: np.random.Generator,
+    *,
+    sample_rate: int = 16_000,
+    freq: float = 220.0,
+    phase: float = 0.0,
+    level: float = 0.05,
+) -> np.ndarray:
+    """A 0.3-amplitude sine plus Gaussian noise of std ``level``, (n,) float32.
+
+    Its first and last samples are 0.05 and -0.05, non-zero, so that trimming zeros (as the
+    embedders do to find the real audio) keeps every sample.
+    """
+    n = int(round(seconds * sample_rate))
+    t = np.arange(n) / sample_rate
+    wave = 0.3 * np.sin(2 * np.pi * freq * t + phase) + level * rng.normal(size=n)
+    wave[0], wave[-1] = 0.05, -0.05
+    return wave.astype(np.float32)
