@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -50,3 +55,17 @@ def noisy_tone(
     wave = 0.3 * np.sin(2 * np.pi * freq * t + phase) + level * rng.normal(size=n)
     wave[0], wave[-1] = 0.05, -0.05
     return wave.astype(np.float32)
+
+
+def opened_or_skip(
+    available: bool, reason: str, make: Callable[[], AbstractContextManager[T]]
+) -> Iterator[T]:
+    """For a fixture: ``make()`` entered for as long as the tests use it, or a skip saying ``reason``.
+
+    An embedder of an optional extra (opensmile, ai-edge-litert) is made once per module and closed
+    after its last test: ``yield from opened_or_skip(...)`` in a fixture.
+    """
+    if not available:
+        pytest.skip(reason)
+    with make() as opened:
+        yield opened

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from tests.conftest import noisy_tone
+from tests.conftest import noisy_tone, opened_or_skip
 from weaklabel.audio.clips import ClipConfig, fix_length
 from weaklabel.errors import DataError, MissingDependencyError, ParameterError
 from weaklabel.features import egemaps as eg
@@ -19,10 +19,8 @@ from weaklabel.models.base import load_saved
 from weaklabel.models.egemaps_lr import StandardizedLogistic
 
 RATE = 16_000
-needs_opensmile = pytest.mark.skipif(
-    not eg.egemaps_available(),
-    reason="the opensmile extra is not installed (pip install weaklabel[opensmile]): eGeMAPS cannot run",
-)
+NO_OPENSMILE = "the opensmile extra is not installed (pip install weaklabel[opensmile]): eGeMAPS cannot run"
+needs_opensmile = pytest.mark.skipif(not eg.egemaps_available(), reason=NO_OPENSMILE)
 
 
 def noise(seconds: float, rng: np.random.Generator) -> np.ndarray:
@@ -32,10 +30,7 @@ def noise(seconds: float, rng: np.random.Generator) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def embedder():
-    if not eg.egemaps_available():
-        pytest.skip("the opensmile extra is not installed (pip install weaklabel[opensmile])")
-    with eg.EgemapsEmbedder(workers=1) as embed:
-        yield embed
+    yield from opened_or_skip(eg.egemaps_available(), NO_OPENSMILE, lambda: eg.EgemapsEmbedder(workers=1))
 
 
 # ------------------------------------------------------------------------------ missing extra

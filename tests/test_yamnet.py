@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import REPO, noisy_tone
+from tests.conftest import REPO, noisy_tone, opened_or_skip
 from weaklabel.audio.clips import fix_length
 from weaklabel.errors import DataError, MissingDependencyError, ParameterError
 from weaklabel.features import yamnet as ym
@@ -22,9 +22,8 @@ CLIP = 7 * RATE
 #: The shared copy of the model, independent of the packaged one, when present.
 SHARED_MODEL = REPO.parent / "shared" / "models" / "yamnet.tflite"
 
-needs_litert = pytest.mark.skipif(
-    not ym.yamnet_available(), reason="ai-edge-litert is not installed: YAMNet cannot run"
-)
+NO_LITERT = "ai-edge-litert is not installed: YAMNet cannot run"
+needs_litert = pytest.mark.skipif(not ym.yamnet_available(), reason=NO_LITERT)
 
 
 def padded_batch(signals: list[np.ndarray], pad_left: list[int]) -> dict[str, np.ndarray]:
@@ -43,10 +42,7 @@ def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def embedder():
-    if not ym.yamnet_available():
-        pytest.skip("ai-edge-litert is not installed: YAMNet cannot run")
-    with ym.YAMNetEmbedder(threads=2) as embedder:
-        yield embedder
+    yield from opened_or_skip(ym.yamnet_available(), NO_LITERT, lambda: ym.YAMNetEmbedder(threads=2))
 
 
 # ---------------------------------------------------------------- the shipped file
