@@ -1,8 +1,9 @@
 """What both shells, the ``weaklabel`` command and the DVC stage scripts, do to their process.
 
 Only a shell calls this module, never the library: it configures logging, quiets TensorFlow through
-the environment, and turns a :class:`~weaklabel.errors.WeakLabelError` into one line and an exit
-code. Keeping it here gives the two shells one behaviour without either importing the other.
+the environment, hands parsed paths to the library (:func:`paths`), and turns a
+:class:`~weaklabel.errors.WeakLabelError` into one line and an exit code. Keeping it here gives the
+two shells one behaviour without either importing the other.
 """
 
 from __future__ import annotations
