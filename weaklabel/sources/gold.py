@@ -181,6 +181,12 @@ def _validate(gold: pd.DataFrame, *, source: str) -> tuple[pd.DataFrame, pd.Data
     return gold[~bad].reset_index(drop=True), rejects_frame(rows, stage="ingest")
 
 
+def _describe_h5(item) -> str:
+    """``float32 (n, 7)`` for a dataset, ``a Group`` for anything else."""
+    shape = getattr(item, "shape", None)
+    return f"{item.dtype} {shape}" if shape is not None else f"a {type(item).__name__}"
+
+
 def _video_problem(data, video: str) -> str | None:
     """Why ``data[video]`` of a .csd is not a usable video group, or None (h5py objects, not read)."""
     import h5py
@@ -189,12 +195,7 @@ def _video_problem(data, video: str) -> str | None:
     if not isinstance(group, h5py.Group):
         return f"{video!r} is a {type(group).__name__}, expected a group holding features and intervals"
     found = {name: group.get(name) for name in ("features", "intervals")}
-    kinds = {
-        name: f"a {type(item).__name__}"
-        if not isinstance(item, h5py.Dataset)
-        else f"{item.dtype} {item.shape}"
-        for name, item in found.items()
-    }
+    kinds = {name: "missing" if item is None else _describe_h5(item) for name, item in found.items()}
     features, intervals = found["features"], found["intervals"]
     usable = (
         isinstance(features, h5py.Dataset)
