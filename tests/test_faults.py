@@ -316,6 +316,14 @@ def label_segments(ids: list[str | None]) -> Make:
     return make
 
 
+def label_csv(content: bytes) -> Make:
+    def make(folder: Path) -> list[str]:
+        (folder / "segments.csv").write_bytes(content)
+        return ["label", "segments.csv"]
+
+    return make
+
+
 LENGTH = ["clips"]
 SEG = segments
 
@@ -476,6 +484,8 @@ FAULTS: list[Fault] = [
     Fault("label-empty-id", label_segments(["v___1", "", "v___3"]),
           error=r"1 empty segment_id\(s\) \(rows \[1\]\)"),
     Fault("label-null-id", label_segments(["v___1", None]), error=r"1 empty segment_id\(s\)"),
+    Fault("label-csv-not-utf8", label_csv(b"segment_id,text\nv___1,caf\xe9 \xff\n"),
+          error=r"segments file segments\.csv is not a readable UTF-8 CSV"),
 ]  # fmt: skip
 
 
