@@ -1,7 +1,7 @@
 """DVC stage ``features``: the feature stores of every clip (params ``mel``, ``embed``).
 
-The output folder persists between runs (so an interrupted run resumes); a store left from an
-earlier ``embed.backbone`` is removed, so that later stages never read features of another run.
+The output folder persists between runs (so an interrupted run resumes); the store of a backbone
+no longer in ``embed.backbones`` is removed, so that later stages never read features of another run.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ def main(argv: list[str] | None = None) -> None:
     summary = extract_features(read_table(args.clips), args.out, config=config, mel=mel)
     for stale in sorted(args.out.glob("*/meta.json")):
         if stale.parent.name not in summary.stores:
-            log.info("removing the store %s of an earlier embed.backbone", stale.parent)
+            log.info("removing the store %s: its backbone is no longer in embed.backbones", stale.parent)
             shutil.rmtree(stale.parent)
-    if "vgg16" in summary.meta:
-        log.info("backbone: %s", describe(summary.meta["vgg16"]))
+    for name, meta in summary.meta.items():
+        log.info("%s: %s; flagged clips %s", name, describe(meta), summary.clip_status.get(name, "none"))
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(summary.to_dict(), indent=2, sort_keys=True))
     log.info("features: %d clips, %d kept, %d rejected", summary.clips, summary.kept, summary.rejected)

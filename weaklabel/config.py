@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -31,7 +32,8 @@ def from_mapping(cls: type[ConfigT], mapping: Mapping[str, Any] | None, *, secti
     Raises
     ------
     ParameterError
-        If ``mapping`` names a key that ``cls`` does not have.
+        If ``mapping`` names a key that ``cls`` does not take (its fields, and init-only
+        ``InitVar`` settings such as a removed key whose ``__post_init__`` says what replaced it).
 
     Examples
     --------
@@ -42,12 +44,13 @@ def from_mapping(cls: type[ConfigT], mapping: Mapping[str, Any] | None, *, secti
     0.1
     """
     mapping = dict(mapping or {})
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(mapping) - known)
+    # init-only keys too: a removed setting kept as an InitVar says what to write instead
+    unknown = sorted(set(mapping) - set(inspect.signature(cls).parameters))
     if unknown:
         prefix = f"{section}." if section else ""
+        known = sorted(f.name for f in dataclasses.fields(cls))
         raise ParameterError(
             f"unknown parameter(s) {', '.join(prefix + k for k in unknown)}; "
-            f"expected some of {', '.join(prefix + k for k in sorted(known))}"
+            f"expected some of {', '.join(prefix + k for k in known)}"
         )
     return cls(**mapping)

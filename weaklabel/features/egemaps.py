@@ -196,6 +196,8 @@ class EgemapsEmbedder:
 
     name = "egemaps"
     dim = EGEMAPS_DIM
+    #: Codes of the per-row ``status`` other than :data:`OK` (counted per store by the extraction run).
+    status_codes = (TOO_SHORT,)
 
     def __init__(
         self, *, workers: int | None = None, sample_rate: int = SAMPLE_RATE, chunksize: int = 4
