@@ -411,8 +411,6 @@ class VGG16Embedder:
             raise ParameterError(
                 f"embed.layer must be a VGG16 conv or pool layer ({', '.join(LAYERS)}), got {layer!r}"
             )
-        if precision not in PRECISIONS:
-            raise ParameterError(f"embed.precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         if batch_size < 1:
             raise ParameterError(f"embed.batch_size must be >= 1, got {batch_size}")
         mel = mel if mel is not None else MelConfig()
@@ -423,7 +421,7 @@ class VGG16Embedder:
                 f"{mel.n_mels}; raise mel.n_mels or cut at an earlier layer"
             )
         self.layer, self.batch_size, self.seed = layer, batch_size, seed
-        self.precision_requested, self.precision = precision, resolve_precision(precision)
+        self.precision_requested, self.precision = precision, resolve_precision(precision)  # checks it
         self.mel_config = mel
         self.dim = LAYERS[layer]
         self.weights_source = resolve_weights(weights, seed=seed, cache_dir=cache_dir)
