@@ -275,12 +275,7 @@ def resolve_precision(precision: str = "auto") -> str:
     Raises
     ------
     ParameterError
-        If ``precision`` is not one of :data:`PRECISIONS`.
-
-    Examples
-    --------
-    >>> resolve_precision("float32")
-    'float32'
+        If ``precision`` is not one of :data:`PRECISIONS` (the message lists them).
     """
     if precision not in PRECISIONS:
         raise ParameterError(f"embed.precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
