@@ -1,7 +1,7 @@
 """DVC stage ``features``: the feature stores of every clip (params ``mel``, ``embed``).
 
-The output folder persists between runs (so an interrupted run resumes); a store left from an
-earlier ``embed.backbone`` is removed, so that later stages never read features of another run.
+The output folder persists between runs (so an interrupted run resumes); the store of a backbone
+no longer in ``embed.backbones`` is removed, so that later stages never read features of another run.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ def main(argv: list[str] | None = None) -> None:
     config = params.section("embed", EmbedConfig)
     summary = extract_features(read_table(args.clips), args.out, config=config, mel=mel)
     remove_stale_stores(args.out, keep=summary.stores)
-    if "vgg16" in summary.meta:
-        log.info("backbone: %s", describe(summary.meta["vgg16"]))
+    for name, meta in summary.meta.items():
+        log.info("%s: %s; flagged clips %s", name, describe(meta), summary.clip_status.get(name, "none"))
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(summary.to_dict(), indent=2, sort_keys=True))
     log.info("features: %d clips, %d kept, %d rejected", summary.clips, summary.kept, summary.rejected)

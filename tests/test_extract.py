@@ -167,29 +167,103 @@ def test_config_and_table_checks(tmp_path, clips):
     assert isinstance(only, MelMeanEmbedder)
 
 
-def test_backbone_names_the_embedders():
-    assert EmbedConfig().features == ("vgg16", "mel_mean")
-    assert EmbedConfig(backbone="egemaps").features == ("egemaps", "mel_mean")
-    assert EmbedConfig(backbone="both").features == ("vgg16", "mel_mean", "egemaps")
-    assert EmbedConfig(backbone="vgg16", features=["mel_mean", "vgg16"]).features == ("mel_mean", "vgg16")
-    with pytest.raises(ParameterError, match="embed.backbone"):
-        EmbedConfig(backbone="resnet")
-    with pytest.raises(ParameterError, match="give one of the two"):
-        EmbedConfig(backbone="egemaps", features=["vgg16"])
+def test_backbones_name_the_stores_and_the_mel_always_comes_along():
+    assert EmbedConfig().backbones == extract.DEFAULT_BACKBONES == ("vgg16", "yamnet", "egemaps")
+    assert EmbedConfig().embedder_names == ("vgg16", "yamnet", "egemaps", "mel_mean")
+    assert EmbedConfig(backbones=["egemaps"]).embedder_names == ("egemaps", "mel_mean")
+    assert EmbedConfig(backbones=["mel_mean", "vgg16"]).embedder_names == ("mel_mean", "vgg16")
+    exact = EmbedConfig(backbones=["vgg16"], features=["yamnet"])
+    assert exact.embedder_names == ("yamnet",)  # features: exactly these, for library callers
+    # derived, not stored: a replaced config derives its embedders anew
+    assert dataclasses.replace(EmbedConfig(), backbones=("vgg16",)).embedder_names == ("vgg16", "mel_mean")
+    assert dataclasses.replace(exact, batch_size=2).embedder_names == ("yamnet",)
+    for bad in (["resnet"], [], ["vgg16", "vgg16"]):
+        with pytest.raises(ParameterError, match="embed.backbones must list distinct embedders"):
+            EmbedConfig(backbones=bad)
+    with pytest.raises(
+        ParameterError, match=r"must be a list of embedder names, got 'vgg16'; e.g. \[vgg16\]"
+    ):
+        EmbedConfig(backbones="vgg16")
+    with pytest.raises(ParameterError, match="embed.yamnet_pooling"):
+        EmbedConfig(yamnet_pooling="max")
+    with pytest.raises(ParameterError, match="embed.precision must be one of auto"):
+        EmbedConfig(precision="float16")
 
 
-def test_both_leaves_out_a_missing_optional_embedder(monkeypatch):
+@pytest.mark.parametrize(
+    ("old", "instead"),
+    [
+        ("both", "backbones: [vgg16, egemaps]"),
+        ("vgg16", "backbones: [vgg16]"),
+        ("egemaps", "backbones: [egemaps]"),
+        ("resnet", "backbones: [...] with names out of egemaps, yamnet, vgg16"),
+    ],
+)
+def test_the_removed_backbone_param_says_what_to_write_instead(tmp_path, old, instead):
+    from weaklabel.params import load_params
+
+    path = tmp_path / "params.yaml"
+    path.write_text(f"embed:\n  backbone: {old}\n  weights: random\n")
+    with pytest.raises(ParameterError) as error:
+        load_params(path).section("embed", EmbedConfig)
+    message = str(error.value)
+    assert f"instead of `backbone: {old}` write `{instead}`" in message
+    assert "embed.backbones" in message and "[vgg16, yamnet, egemaps]" in message
+    with pytest.raises(ParameterError, match="embed.backbone was replaced"):
+        EmbedConfig(backbone=old)
+
+
+def stand_ins(monkeypatch, missing: set[str]):
+    """Cheap embedders under every name, and the OPTIONAL packages of ``missing`` not installed."""
     from weaklabel.errors import MissingDependencyError
 
-    def missing(config, mel):
-        raise MissingDependencyError("no opensmile here")
+    def factory(name):
+        def build(config, mel):
+            if name in missing:
+                raise MissingDependencyError(f"no package for {name} here")
+            embedder = MelMeanEmbedder(mel=mel)
+            embedder.name = name
+            return embedder
 
-    monkeypatch.setitem(extract.EMBEDDERS, "egemaps", missing)
-    monkeypatch.setitem(extract.EMBEDDERS, "vgg16", lambda config, mel: MelMeanEmbedder(mel=mel))
-    built = make_embedders(EmbedConfig(backbone="both"))
-    assert len(built) == 2  # the stand-in for vgg16 and mel_mean; egemaps left out
-    with pytest.raises(MissingDependencyError, match="no opensmile"):
-        make_embedders(EmbedConfig(backbone="egemaps"))
+        return build
+
+    for name in extract.EMBEDDERS:
+        monkeypatch.setitem(extract.EMBEDDERS, name, factory(name))
+    for name in extract.OPTIONAL:
+        status = f"the {name} package is not installed" if name in missing else None
+        monkeypatch.setitem(extract.OPTIONAL, name, lambda status=status: status)
+
+
+def test_default_backbones_leave_out_a_missing_optional_one_with_a_warning(monkeypatch, caplog):
+    stand_ins(monkeypatch, missing={"egemaps", "yamnet"})
+    with caplog.at_level("WARNING", logger="weaklabel.features.extract"):
+        built = make_embedders(EmbedConfig())
+    assert [e.name for e in built] == ["vgg16", "mel_mean"]
+    assert "backbone egemaps left out: the egemaps package is not installed" in caplog.text
+    assert "backbone yamnet left out" in caplog.text
+    reordered = EmbedConfig(backbones=("egemaps", "vgg16", "yamnet"))  # the default list, in any order
+    assert [e.name for e in make_embedders(reordered)] == ["vgg16", "mel_mean"]
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        EmbedConfig(backbones=("vgg16", "egemaps")),
+        EmbedConfig(backbones=("yamnet",)),
+        EmbedConfig(features=("vgg16", "yamnet", "egemaps", "mel_mean")),
+    ],
+)
+def test_an_optional_backbone_asked_for_explicitly_fails_loudly(monkeypatch, config):
+    from weaklabel.errors import MissingDependencyError
+
+    stand_ins(monkeypatch, missing={"egemaps", "yamnet"})
+    with pytest.raises(MissingDependencyError, match="no package for"):
+        make_embedders(config)
+
+
+def test_installed_keeps_what_can_be_built(monkeypatch):
+    stand_ins(monkeypatch, missing={"yamnet"})
+    assert extract.installed(["yamnet", "vgg16", "egemaps", "mel_mean"]) == ["vgg16", "egemaps", "mel_mean"]
 
 
 def test_batches_say_where_the_real_audio_lies(tmp_path, clips):
@@ -280,7 +354,7 @@ def test_cli_features_end_to_end(tmp_path, clips):
     clips_path = tmp_path / "clips.parquet"
     clips.to_parquet(clips_path)
     params = tmp_path / "params.yaml"
-    params.write_text("embed:\n  weights: auto\n  batch_size: 4\n  shard_size: 8\n")
+    params.write_text("embed:\n  backbones: [vgg16]\n  weights: auto\n  batch_size: 4\n  shard_size: 8\n")
     out = tmp_path / "features"
     argv = ["features", str(clips_path), "--out", str(out), "--params", str(params), "--weights", "random"]
     argv += ["--report", str(tmp_path / "summary.json")]

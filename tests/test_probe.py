@@ -1,6 +1,7 @@
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ from weaklabel.features.egemaps import egemaps_available
 from weaklabel.features.extract import EmbedConfig, extract_features
 from weaklabel.features.mel_mean import MelMeanEmbedder
 from weaklabel.features.store import read_store
+from weaklabel.features.yamnet import yamnet_available
 from weaklabel.learn.probe import (
     PROBE_SCHEMA,
     ProbeConfig,
@@ -269,6 +271,59 @@ def test_egemaps_model_probes_through_the_same_path(folder, models):
     result = probe(manifest, lr, embed=EmbedConfig(workers=1), root=folder, verbose=False)
     assert len(result.scores) == 10 and result.info["features"] == "egemaps"
     assert result.summary["positive_higher"].tolist() == [True, True]  # high voices trained positive
+
+
+@pytest.mark.skipif(not yamnet_available(), reason="ai-edge-litert is not installed: no YAMNet model")
+def test_yamnet_model_is_rebuilt_from_its_store_and_another_pooling_refused(folder, tmp_path):
+    """A model fitted on YAMNet features probes through the same path; the probe's YAMNet is rebuilt
+    from the store's meta (pooling, the packaged model by its sha256) and refused when it differs."""
+    from sklearn.linear_model import LogisticRegression
+
+    from weaklabel.features.yamnet import YAMNET_SHA256, YAMNetEmbedder
+
+    rows = []
+    for k in range(12):
+        path = tmp_path / "train" / f"{k}.wav"
+        path.parent.mkdir(exist_ok=True)
+        sf.write(path, voice(1.5, high=k % 2 == 0, seed=k), RATE)
+        rows.append((f"t___{k}", str(path), 0.0, 1.5))
+    segments = pd.DataFrame(rows, columns=["segment_id", "audio_path", "start", "duration"])
+    window = ClipConfig(length_s=2.0, window="centre")
+    config = EmbedConfig(features=("yamnet",), yamnet_pooling="mean+std", workers=1)
+    run = extract_features(segments, tmp_path / "features", clips=window, config=config, verbose=False)
+    X = run.features("yamnet").to_numpy()
+    model = LogisticRegression(C=1.0).fit(X, np.arange(12) % 2 == 0)
+    trained = TrainedModel("yamnet_lr", model, run.meta["yamnet"], 2 * RATE, RATE)
+
+    manifest = with_polarity(folder_manifest(folder))
+    result = probe(
+        manifest, trained, embed=EmbedConfig(workers=1), root=folder, work_dir=tmp_path / "w", verbose=False
+    )
+    assert (
+        len(result.scores) == 10
+        and result.info["features"] == "yamnet"
+        and result.info["embedder_dim"] == 2048
+    )
+    assert "YAMNet" in result.info["backbone"] and "RANDOM" not in result.info["backbone"]
+    assert result.summary["positive_higher"].tolist() == [True, True]  # high voices were fitted positive
+    _, _, meta = read_store(tmp_path / "w" / "yamnet")
+    assert meta["pooling"] == "mean+std" and meta["weights_sha256"] == YAMNET_SHA256
+
+    rebuilt = embedder_for(trained.features, embed=EmbedConfig(workers=1))
+    assert isinstance(rebuilt, YAMNetEmbedder) and rebuilt.pooling == "mean+std" and rebuilt.threads == 1
+    with YAMNetEmbedder(pooling="mean", threads=1) as other:
+        with pytest.raises(DataError, match='pooling: trained on "mean\\+std", found "mean"'):
+            check_embedder(other, trained.features, model="yamnet_lr")
+        with pytest.raises(DataError, match="the probe's embedder do not reproduce"):
+            probe(manifest, trained, embedder=other, verbose=False)
+
+    foreign = {**trained.features, "weights_sha256": "ab" * 32, "weights_fingerprint": "ab" * 32}
+    with pytest.raises(ParameterError, match="not the yamnet.tflite weaklabel ships.*probe.weights"):
+        embedder_for(foreign)
+    copy = tmp_path / "copy.tflite"
+    copy.write_bytes(Path(rebuilt.weights_path).read_bytes())
+    with pytest.raises(DataError, match="weights_fingerprint"):  # the given file is not the model's
+        embedder_for(foreign, config=ProbeConfig(weights=str(copy)))
 
 
 def test_inspect_file_reasons(tmp_path):

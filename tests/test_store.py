@@ -75,3 +75,19 @@ def test_list_stores_and_remove_the_stale_ones(tmp_path):
     assert remove_stale_stores(tmp_path, keep={"vgg16": "x", "mel_mean": "y"}) == [tmp_path / "egemaps"]
     assert list_stores(tmp_path) == {n: tmp_path / n for n in ("mel_mean", "notes", "vgg16")}
     assert (tmp_path / "rejects.parquet").exists()
+
+
+def test_flagged_clip_counts_are_kept_per_shard(tmp_path, rng):
+    features = rng.normal(size=(7, 4)).astype(np.float32)
+    writer = open_store(tmp_path, ids=IDS, meta={"backbone": "x"}, shard_size=3)
+    assert not writer.has_status() and writer.status_counts() == {}
+    writer.write_shard(0, features[:3], status={"short": 2})
+    writer.write_shard(1, features[3:6], status={})
+    again = open_store(tmp_path, ids=IDS, meta={"backbone": "x"}, shard_size=3)  # resumed
+    assert again.has_status() and again.status_counts() == {"short": 2}  # over the shards on disk
+    again.write_shard(2, features[6:], status={"short": 1, "odd": 1})
+    assert again.status_counts() == {"short": 3, "odd": 1}
+    (tmp_path / "shard-00001.status.json").unlink()  # a shard written before counts were kept
+    assert again.status_counts() is None
+    open_store(tmp_path, ids=IDS, meta={"backbone": "y"}, shard_size=3)  # other settings: start over
+    assert not list(tmp_path.glob("shard-*"))

@@ -174,3 +174,41 @@ def test_bfloat16_agrees_with_float32(embedder, audio):
     a, b = embedder({"audio": audio})["embedding"], fast({"audio": audio})["embedding"]
     cosine = (a * b).sum(axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
     assert b.dtype == np.float32 and np.all(cosine >= 0.999), cosine
+
+
+@pytest.mark.parametrize(
+    ("flags", "gpu", "resolved"),
+    [
+        ({"avx2", "fma"}, False, "float32"),  # this kind of machine: bfloat16 would be emulated, slower
+        ({"avx2", "avx512f", "avx512_bf16"}, False, "bfloat16"),
+        ({"avx2", "amx_bf16", "amx_tile"}, False, "bfloat16"),
+        ({"fp", "asimd", "bf16"}, False, "bfloat16"),  # Arm
+        (set(), True, "bfloat16"),  # TensorFlow would run it on a GPU
+    ],
+)
+def test_precision_auto_resolves_per_machine(monkeypatch, flags, gpu, resolved):
+    monkeypatch.setattr(vgg16, "cpu_flags", lambda: frozenset(flags))
+    monkeypatch.setattr(vgg16, "gpu_visible", lambda: gpu)
+    assert vgg16.resolve_precision("auto") == resolved
+    assert (
+        vgg16.resolve_precision("float32") == "float32" and vgg16.resolve_precision("bfloat16") == "bfloat16"
+    )
+    with pytest.raises(ParameterError, match="embed.precision must be one of auto, float32, bfloat16"):
+        vgg16.resolve_precision("float16")
+
+
+def test_cpu_flags_read_this_machine():
+    flags = vgg16.cpu_flags()
+    assert isinstance(flags, frozenset) and (not flags or all(isinstance(f, str) and f for f in flags))
+
+
+def test_the_store_records_the_resolved_precision_and_compares_it(monkeypatch, embedder):
+    monkeypatch.setattr(vgg16, "cpu_flags", lambda: frozenset({"avx2"}))
+    monkeypatch.setattr(vgg16, "gpu_visible", lambda: False)
+    auto = VGG16Embedder(weights="random", batch_size=2, seed=0)  # precision="auto", the default
+    assert auto.precision == "float32" and auto.meta["precision"] == "float32"
+    assert auto.meta["precision_requested"] == "auto" and embedder.meta["precision_requested"] == "auto"
+    asked = {**auto.meta, "precision_requested": "float32"}  # asked differently, same numbers: accepted
+    check_identity(asked, auto.meta)
+    with pytest.raises(DataError, match='precision: trained on "bfloat16", found "float32"'):
+        check_identity({**auto.meta, "precision": "bfloat16"}, auto.meta)  # e.g. a model from a bf16 machine

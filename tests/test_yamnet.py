@@ -316,3 +316,67 @@ def test_extraction_loop_fills_a_store_from_the_unpadded_audio(tmp_path: Path, e
         for row in clips.itertuples(index=False)
     ]
     np.testing.assert_array_equal(features, embedder.embed_signals(bare)[0])
+
+
+@needs_litert
+def test_the_features_path_builds_yamnet_from_params_and_reports_short_clips(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """``embed.backbones: [yamnet]`` through the one extraction path and the features stage: the
+    embedder's own bytes, the mel alongside, and the clips under one window counted in the report,
+    resumed shards included; a store of a backbone no longer listed is removed."""
+    import json
+
+    import pandas as pd
+    import soundfile as sf
+
+    from pipelines import features as stage
+    from weaklabel.audio.clips import ClipConfig, load_clip, plan_clips
+    from weaklabel.features.extract import EmbedConfig, extract_features
+    from weaklabel.features.store import read_store
+
+    rng = np.random.default_rng(5)
+    path = tmp_path / "talk.wav"
+    sf.write(path, noisy_tone(30.0, rng), RATE)
+    durations = [0.5, 3.0, 0.9, 9.0]  # a short clip in each shard of two
+    segments = pd.DataFrame(
+        {
+            "segment_id": [f"talk___{k}" for k in range(4)],
+            "audio_path": str(path),
+            "start": [0.0, 2.0, 6.0, 12.0],
+            "duration": durations,
+        }
+    )
+    clips = plan_clips(segments, ClipConfig(length_s=7.0))
+    config = EmbedConfig(backbones=("yamnet",), batch_size=2, shard_size=2, workers=2)
+    first = extract_features(clips, tmp_path / "features", config=config, max_shards=1, verbose=False)
+    assert not first.complete and first.clip_status == {"yamnet": {"short_padded": 1}}
+    summary = extract_features(clips, tmp_path / "features", config=config, verbose=False)
+    assert summary.complete and summary.shards_computed == 1  # resumed at the second shard
+    assert summary.clip_status == {"yamnet": {"short_padded": 2}}  # over every shard on disk
+    assert set(summary.stores) == {"yamnet", "mel_mean"}
+    assert summary.meta["yamnet"]["pooling"] == "mean" and summary.meta["yamnet"]["precision"] == "float32"
+
+    audio = np.stack([load_clip(row) for row in clips.itertuples(index=False)])
+    batch = {
+        "audio": audio,
+        "pad_left": clips["pad_left"].to_numpy(),
+        "audio_samples": np.minimum(np.round(clips["read_seconds"] * RATE), CLIP - clips["pad_left"]).astype(
+            int
+        ),
+    }
+    with ym.YAMNetEmbedder(threads=1) as direct:
+        out = direct(batch)
+    assert list(out["status"]) == [ym.SHORT, ym.OK, ym.SHORT, ym.OK]
+    np.testing.assert_array_equal(summary.features("yamnet").to_numpy(), out["embedding"])  # byte-identical
+
+    clips.to_parquet(tmp_path / "clips.parquet")
+    (tmp_path / "params.yaml").write_text("embed:\n  backbones: [yamnet]\n  shard_size: 2\n  workers: 1\n")
+    (tmp_path / "feats" / "vgg16").mkdir(parents=True)
+    (tmp_path / "feats" / "vgg16" / "meta.json").write_text("{}")  # an earlier run's backbone
+    monkeypatch.chdir(tmp_path)
+    stage.main(["--in", "clips.parquet", "--out", "feats", "--report", "features.json"])
+    report = json.loads((tmp_path / "features.json").read_text())
+    assert report["clip_status"] == {"yamnet": {"short_padded": 2}} and report["kept"] == 4
+    assert sorted(p.name for p in (tmp_path / "feats").iterdir() if p.is_dir()) == ["mel_mean", "yamnet"]
+    np.testing.assert_array_equal(read_store(tmp_path / "feats" / "yamnet")[1], out["embedding"])

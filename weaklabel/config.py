@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 import math
 import types
 import typing
@@ -168,8 +169,10 @@ def from_mapping(cls: type[ConfigT], mapping: Mapping[str, Any] | None, *, secti
     Raises
     ------
     ParameterError
-        If ``mapping`` is not a mapping, names a key that ``cls`` does not have, holds a value of
-        the wrong type (:func:`check_value`), or a value ``cls`` refuses.
+        If ``mapping`` is not a mapping, names a key that ``cls`` does not take (its fields, and
+        init-only ``InitVar`` settings such as a removed key whose ``__post_init__`` says what
+        replaced it), holds a value of the wrong type (:func:`check_value`), or a value ``cls``
+        refuses.
 
     Examples
     --------
@@ -186,7 +189,8 @@ def from_mapping(cls: type[ConfigT], mapping: Mapping[str, Any] | None, *, secti
         )
     mapping = dict(mapping or {})
     known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(mapping) - known, key=str)
+    # init-only keys too: a removed setting kept as an InitVar says what to write instead
+    unknown = sorted(set(mapping) - set(inspect.signature(cls).parameters), key=str)
     if unknown:
         raise ParameterError(
             f"unknown parameter(s) {', '.join(prefix + str(k) for k in unknown)}; "
@@ -194,7 +198,7 @@ def from_mapping(cls: type[ConfigT], mapping: Mapping[str, Any] | None, *, secti
         )
     hints = _hints(cls)
     values = {
-        name: check_value(hints[name], value, key=prefix + name) if name in hints else value
+        name: check_value(hints[name], value, key=prefix + name) if name in known and name in hints else value
         for name, value in mapping.items()
     }
     try:

@@ -1,4 +1,4 @@
-"""``weaklabel features [CLIPS]``: the feature stores (log-mel, VGG16, eGeMAPS) of every planned clip."""
+"""``weaklabel features [CLIPS]``: the feature stores (VGG16, YAMNet, eGeMAPS, mel) of every planned clip."""
 
 from __future__ import annotations
 
@@ -22,11 +22,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """Add the ``features`` arguments."""
     parser.description = (
         "Read every clip planned in CLIPS, compute its log-mel spectrogram once, and write one "
-        "feature store per embedder under OUT (vgg16/, mel_mean/, egemaps/ as embed.backbone says: "
-        "meta.json, shard-*.npy, index.parquet) plus OUT/rejects.parquet for clips that cannot be "
-        "read (params 'mel' and 'embed'). Resumable: run it again after an interruption and it "
-        "continues at the next unfinished shard. A store left in OUT by an earlier embed.backbone "
-        "is removed."
+        "feature store per backbone under OUT (vgg16/, yamnet/, egemaps/ as embed.backbones lists, "
+        "and mel_mean/: meta.json, shard-*.npy, index.parquet) plus OUT/rejects.parquet for clips "
+        "that cannot be read (params 'mel' and 'embed'). Resumable: run it again after an "
+        "interruption and it continues at the next unfinished shard. A store left in OUT by a "
+        "backbone no longer in embed.backbones is removed."
     )
     parser.add_argument(
         "clips", nargs="?", type=Path, default=_options.CLIPS, metavar="CLIPS", help="clips table"
@@ -55,8 +55,8 @@ def run(args: argparse.Namespace, params: Params) -> int:
     log.info("embedding %d clips of %s into %s with %s", len(clips), args.clips, args.out, config)
     summary = extract_features(clips, args.out, config=config, mel=mel, max_shards=args.max_shards)
     remove_stale_stores(args.out, keep=summary.stores)
-    if "vgg16" in summary.meta:
-        log.info("backbone: %s", describe(summary.meta["vgg16"]))
+    for name, meta in summary.meta.items():
+        log.info("%s: %s; flagged clips %s", name, describe(meta), summary.clip_status.get(name, "none"))
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(summary.to_dict(), indent=2, sort_keys=True))
     state = "complete" if summary.complete else "UNFINISHED: run again to continue"

@@ -9,21 +9,26 @@ seeded, ``centre``, ``full`` un-padded) plans the clips (:func:`weaklabel.audio.
 What it returns (:class:`ExtractSummary`) gives each backbone's features as a frame indexed by
 ``segment_id`` (:meth:`ExtractSummary.features`), their metas, the plan and the rejects.
 
-One pass over the clips fills all stores (``vgg16`` and ``mel_mean`` by default) and computes
-each clip's log-mel once. A pool of producer threads reads the clips (:func:`weaklabel.audio.clips.load_clip`,
-only the planned slice of each file) and computes the log-mels of whole batches while the main
-thread runs the model on the previous batch, so decoding and mel cost little model time. Every
-batch also says where each clip's real audio lies (``pad_left``, ``audio_samples``), so an embedder
-that must not see the padding (eGeMAPS) reads the un-padded audio. Features are written shard by
-shard (:mod:`weaklabel.features.store`): memory stays bounded whatever the corpus size, and an
+One pass over the clips fills all stores (``vgg16``, ``yamnet``, ``egemaps`` and ``mel_mean`` by
+default) and computes each clip's log-mel once. A pool of producer threads reads the clips
+(:func:`weaklabel.audio.clips.load_clip`, only the planned slice of each file) and computes the
+log-mels of whole batches while the main thread runs the model on the previous batch, so decoding
+and mel cost little model time. Every batch also says where each clip's real audio lies
+(``pad_left``, ``audio_samples``), so an embedder that must not see the padding (eGeMAPS, YAMNet)
+reads the un-padded audio. An embedder may flag clips (a per-row ``status``, e.g. YAMNet's
+``short_padded`` for a clip under one 0.975 s window): the counts are kept with each shard and
+reported per store (:attr:`ExtractSummary.clip_status`). Features are written shard by shard
+(:mod:`weaklabel.features.store`): memory stays bounded whatever the corpus size, and an
 interrupted run resumes at the next unfinished shard.
 
 The loop knows nothing about any backbone: an embedder is any callable class over a batch
-(:class:`Embedder`), and :data:`EMBEDDERS` maps the names in ``embed.features`` to factories. A new
-backbone is one module implementing :class:`Embedder` and one line in :data:`EMBEDDERS`; the
+(:class:`Embedder`), and :data:`EMBEDDERS` maps the names in ``embed.backbones`` to factories. A
+new backbone is one module implementing :class:`Embedder` and one line in :data:`EMBEDDERS`; the
 features stage, the probe and cross-corpus evaluation then offer it unchanged.
-``embed.backbone`` (:data:`BACKBONES`) names the usual sets: ``vgg16``, ``egemaps`` or ``both``,
-each with the time-averaged mel the baselines read.
+``embed.backbones`` lists the backbones to run (default :data:`DEFAULT_BACKBONES`: ``vgg16``,
+``yamnet``, ``egemaps``); the time-averaged mel the baselines read always comes along. Backbones
+whose package is optional (:data:`OPTIONAL`) and not installed are left out with a warning when
+they come from the default list, and fail when a list of one's own names them.
 
 Clips that cannot be read are not errors: they go to ``rejects.parquet`` beside the stores, with a
 reason code (:data:`REASONS`), and ``clips = kept + rejected``.
@@ -37,10 +42,10 @@ import json
 import logging
 import sys
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
+from dataclasses import InitVar, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -51,7 +56,7 @@ from tqdm.auto import tqdm
 from weaklabel.audio.clips import BAD_WINDOW, CLIPS_SCHEMA, ClipConfig, clip_problem, load_clip, plan_clips
 from weaklabel.audio.io import audio_info
 from weaklabel.audio.mel import MelConfig, log_mel_batch
-from weaklabel.errors import DataError, MissingDependencyError, ParameterError
+from weaklabel.errors import DataError, ParameterError
 from weaklabel.features.store import StoreWriter, open_store, read_store
 from weaklabel.tables import read_table, rejects_frame, write_rejects
 
@@ -84,6 +89,10 @@ class Embedder(Protocol):
     mel_config : MelConfig or None
         Optional: when it equals the run's mel parameters, batches carry a precomputed
         ``"mel"`` (n, n_mels, frames) so that it is computed once for all embedders.
+    status_codes : tuple of str
+        Optional: the codes the per-row ``"status"`` it returns may hold besides ``""`` (e.g.
+        YAMNet's ``short_padded``); the run counts the clips given each, zeros included
+        (:attr:`ExtractSummary.clip_status`).
     """
 
     name: str
@@ -91,8 +100,33 @@ class Embedder(Protocol):
     meta: dict[str, Any]
 
     def __call__(self, batch: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """``{"audio": (n, samples)[, "mel": ...]} -> {"embedding": (n, dim) float32}``."""
+        """``{"audio": (n, samples)[, "mel": ...]} -> {"embedding": (n, dim) float32[, "status": (n,)]}``."""
         ...
+
+
+#: The backbones of a default run (params ``embed.backbones``), the order stores are filled in.
+#: With exactly these (in any order), an :data:`OPTIONAL` one whose package is missing is left out
+#: with a warning; the time-averaged mel (:data:`ALWAYS`) comes along.
+DEFAULT_BACKBONES: tuple[str, ...] = ("vgg16", "yamnet", "egemaps")
+#: The embedder every ``backbones`` list brings along: the mel baselines (``dense_mel``...) read it.
+ALWAYS = "mel_mean"
+#: The removed ``embed.backbone`` values -> the ``embed.backbones`` list that replaces each.
+_BACKBONE_LISTS = {"vgg16": ["vgg16"], "egemaps": ["egemaps"], "both": ["vgg16", "egemaps"]}
+
+
+def _backbone_removed(value: object) -> ParameterError:
+    """The error for a params file that still says ``embed.backbone``: what to write instead."""
+    listed = _BACKBONE_LISTS.get(str(value))
+    instead = (
+        f"backbones: [{', '.join(listed)}]"
+        if listed
+        else f"backbones: [...] with names out of {', '.join(n for n in EMBEDDERS if n != ALWAYS)}"
+    )
+    return ParameterError(
+        f"embed.backbone was replaced by the list embed.backbones: instead of `backbone: {value}` write "
+        f"`{instead}` in the embed section of params.yaml (the time-averaged mel always comes along; "
+        f"the default, [{', '.join(DEFAULT_BACKBONES)}], adds the AudioSet-pretrained YAMNet)"
+    )
 
 
 @dataclass(frozen=True)
@@ -101,63 +135,109 @@ class EmbedConfig:
 
     Attributes
     ----------
-    backbone
-        Which embedders to run (:data:`BACKBONES`): ``vgg16`` (VGG16 and the time-averaged mel),
-        ``egemaps`` (openSMILE eGeMAPS and the mel) or ``both``. With ``both``, eGeMAPS is left
-        out with a warning when the ``opensmile`` extra is not installed.
+    backbones
+        Backbones to embed with, names of :data:`EMBEDDERS`, each filling ``<out>/<name>/``:
+        ``vgg16`` (log-mel images through VGG16), ``yamnet`` (AudioSet-pretrained YAMNet on the
+        un-padded audio), ``egemaps`` (openSMILE eGeMAPS functionals); the time-averaged mel
+        (``mel_mean``) always comes along. Default :data:`DEFAULT_BACKBONES`. With exactly the
+        default backbones, an :data:`OPTIONAL` one whose package is not installed (``egemaps``
+        without the ``opensmile`` extra, ``yamnet`` without ``ai-edge-litert``) is left out with a
+        warning; any other list that names it fails, saying how to install it.
     weights
         VGG16 weights: ``auto`` (ImageNet when available, else random with a warning),
         ``imagenet``, ``random`` (smoke tests only) or the path of a ``.h5`` file.
     layer
         VGG16 layer, globally average-pooled: ``block5_pool`` (512-d) or ``block3_conv3`` (256-d).
     precision
-        ``float32`` or ``bfloat16`` (mixed precision).
+        VGG16 compute precision: ``auto`` (default: ``bfloat16`` where the CPU has native bfloat16
+        instructions or TensorFlow sees a GPU, else ``float32``; the store records the resolved
+        one), ``float32`` or ``bfloat16`` (Keras mixed precision). YAMNet and eGeMAPS run float32.
+    yamnet_pooling
+        YAMNet clip vector from its 0.48 s frame embeddings: ``mean`` (1024-d) or ``mean+std``
+        (2048-d).
+    yamnet_weights
+        A copy of YAMNet's ``yamnet.tflite`` (its sha256 is checked); ``""`` for the packaged file.
     batch_size
         Clips per model call (the last batch of a shard is zero-padded).
     shard_size
         Clips per store shard: the unit of memory and of resumption.
     workers
-        Producer threads that read clips and compute mels while the model runs.
+        Producer threads that read clips and compute mels while the model runs; also the
+        eGeMAPS worker processes and the YAMNet interpreters (one thread each).
     seed
         Seed of random weights.
     features
-        Embedders to run, names of :data:`EMBEDDERS`, each filling ``<out>/<name>/``; ``None``
-        (the default) takes them from ``backbone``. Given explicitly, it must agree with
-        ``backbone`` when that is given too.
+        For library callers that need an exact set (cross-corpus evaluation, the probe): the
+        embedders to run, names of :data:`EMBEDDERS`, nothing added and nothing left out;
+        ``None`` (the default) runs ``backbones`` and :data:`ALWAYS`.
+    backbone
+        Removed: any value raises a :class:`~weaklabel.errors.ParameterError` that says which
+        ``backbones`` list to write instead.
     """
 
-    backbone: str | None = None
+    backbones: tuple[str, ...] = DEFAULT_BACKBONES
     weights: str = "auto"
     layer: str = "block5_pool"
-    precision: str = "float32"
+    precision: str = "auto"
+    yamnet_pooling: str = "mean"
+    yamnet_weights: str = ""
     batch_size: int = 16
     shard_size: int = 512
     workers: int = 2
     seed: int = 0
     features: tuple[str, ...] | None = None
+    backbone: InitVar[str | None] = None
 
-    def __post_init__(self) -> None:
-        if self.backbone is not None and self.backbone not in BACKBONES:
-            raise ParameterError(
-                f"embed.backbone must be one of {', '.join(BACKBONES)}, got {self.backbone!r}"
-            )
-        implied = BACKBONES[self.backbone or DEFAULT_BACKBONE]
-        features = implied if self.features is None else tuple(self.features)
-        if self.backbone is not None and self.features is not None and set(features) != set(implied):
-            raise ParameterError(
-                f"embed.backbone {self.backbone!r} means features {list(implied)}, but embed.features "
-                f"says {list(features)}: give one of the two"
-            )
-        object.__setattr__(self, "features", features)
+    def __post_init__(self, backbone: str | None) -> None:
+        if backbone is not None:
+            raise _backbone_removed(backbone)
+        object.__setattr__(self, "backbones", _names("embed.backbones", self.backbones))
+        if self.features is not None:
+            object.__setattr__(self, "features", _names("embed.features", self.features))
         for name in ("batch_size", "shard_size", "workers"):
             if int(getattr(self, name)) < 1:
                 raise ParameterError(f"embed.{name} must be >= 1, got {getattr(self, name)}")
-        unknown = [name for name in self.features if name not in EMBEDDERS]
-        if not self.features or unknown or len(set(self.features)) != len(self.features):
+        from weaklabel.features.vgg16 import PRECISIONS  # light: TensorFlow loads with a model only
+        from weaklabel.features.yamnet import POOLINGS
+
+        if self.precision not in PRECISIONS:
             raise ParameterError(
-                f"embed.features must list distinct embedders out of {', '.join(EMBEDDERS)}, "
-                f"got {list(self.features)}"
+                f"embed.precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"
             )
+        if self.yamnet_pooling not in POOLINGS:
+            raise ParameterError(
+                f"embed.yamnet_pooling must be one of {', '.join(POOLINGS)}, got {self.yamnet_pooling!r}"
+            )
+
+    @property
+    def embedder_names(self) -> tuple[str, ...]:
+        """The embedders a run builds: ``features`` when given, else ``backbones`` and :data:`ALWAYS`."""
+        if self.features is not None:
+            return self.features
+        return self.backbones if ALWAYS in self.backbones else (*self.backbones, ALWAYS)
+
+    @property
+    def optional_may_be_missing(self) -> bool:
+        """Whether an :data:`OPTIONAL` embedder without its package is left out (with a warning).
+
+        True for the default backbones (in any order), as params.yaml ships them; a list of one's
+        own, or ``features``, means every name in it was asked for.
+        """
+        return self.features is None and set(self.backbones) == set(DEFAULT_BACKBONES)
+
+
+def _names(key: str, names: object) -> tuple[str, ...]:
+    """``names`` as a tuple of distinct embedder names, or a ParameterError naming ``key``."""
+    if isinstance(names, str) or not isinstance(names, Sequence):
+        example = f"[{names}]" if isinstance(names, str) else f"[{', '.join(DEFAULT_BACKBONES)}]"
+        raise ParameterError(f"{key} must be a list of embedder names, got {names!r}; e.g. {example}")
+    names = tuple(names)
+    unknown = [name for name in names if name not in EMBEDDERS]
+    if not names or unknown or len(set(names)) != len(names):
+        raise ParameterError(
+            f"{key} must list distinct embedders out of {', '.join(EMBEDDERS)}, got {list(names)}"
+        )
+    return names
 
 
 def _vgg16(config: EmbedConfig, mel: MelConfig) -> Embedder:
@@ -173,6 +253,17 @@ def _vgg16(config: EmbedConfig, mel: MelConfig) -> Embedder:
     )
 
 
+def _yamnet(config: EmbedConfig, mel: MelConfig) -> Embedder:
+    from weaklabel.features.yamnet import YAMNetEmbedder
+
+    return YAMNetEmbedder(
+        weights=config.yamnet_weights or None,
+        pooling=config.yamnet_pooling,
+        threads=config.workers,
+        sample_rate=mel.sample_rate,
+    )
+
+
 def _mel_mean(config: EmbedConfig, mel: MelConfig) -> Embedder:
     from weaklabel.features.mel_mean import MelMeanEmbedder
 
@@ -185,46 +276,77 @@ def _egemaps(config: EmbedConfig, mel: MelConfig) -> Embedder:
     return EgemapsEmbedder(workers=config.workers, sample_rate=mel.sample_rate)
 
 
+def _opensmile_missing() -> str | None:
+    from weaklabel.features.egemaps import INSTALL_HINT, egemaps_available
+
+    return None if egemaps_available() else f"the opensmile package is not installed; {INSTALL_HINT}"
+
+
+def _litert_missing() -> str | None:
+    from weaklabel.features.yamnet import LITERT_REQUIREMENT, yamnet_available
+
+    return (
+        None
+        if yamnet_available()
+        else f"the LiteRT interpreter is not installed; `pip install '{LITERT_REQUIREMENT}'`"
+    )
+
+
 #: Embedder name -> factory ``(EmbedConfig, MelConfig) -> Embedder``; add new backbones here. The
 #: order is the order reports list backbones in (e.g. the rows of the cross-corpus table).
 EMBEDDERS: dict[str, Callable[[EmbedConfig, MelConfig], Embedder]] = {
     "egemaps": _egemaps,
+    "yamnet": _yamnet,
     "vgg16": _vgg16,
     "mel_mean": _mel_mean,
 }
-#: ``embed.backbone`` -> the embedders it runs; the mel baselines always come along.
-BACKBONES: dict[str, tuple[str, ...]] = {
-    "vgg16": ("vgg16", "mel_mean"),
-    "egemaps": ("egemaps", "mel_mean"),
-    "both": ("vgg16", "mel_mean", "egemaps"),
-}
-DEFAULT_BACKBONE = "vgg16"
-#: Embedders that ``backbone: both`` leaves out (with a warning) when their optional extra is missing.
-OPTIONAL = ("egemaps",)
+#: Embedders that need a package weaklabel may run without -> what is missing (``None`` when
+#: installed). The default backbones leave such an embedder out with a warning; named in a list of
+#: one's own, it fails.
+OPTIONAL: dict[str, Callable[[], str | None]] = {"egemaps": _opensmile_missing, "yamnet": _litert_missing}
+
+
+def installed(names: Sequence[str]) -> list[str]:
+    """``names`` without the :data:`OPTIONAL` embedders whose package is missing, each with a warning.
+
+    Parameters
+    ----------
+    names
+        Embedder names (of :data:`EMBEDDERS`).
+
+    Returns
+    -------
+    list of str
+        The names whose packages are installed, in order.
+    """
+    kept = []
+    for name in names:
+        missing = OPTIONAL[name]() if name in OPTIONAL else None
+        if missing:
+            log.warning("backbone %s left out: %s", name, missing)
+        else:
+            kept.append(name)
+    return kept
 
 
 def make_embedders(config: EmbedConfig | None = None, *, mel: MelConfig | None = None) -> list[Embedder]:
-    """Build the embedders named in ``config.features``.
+    """Build the embedders of ``config.embedder_names`` (``config.backbones`` and the averaged mel).
 
-    With ``backbone: both``, an :data:`OPTIONAL` embedder whose extra is not installed is left out
-    with a warning (the VGG16 run still happens); asked for alone, it fails.
+    With the default backbones, an :data:`OPTIONAL` embedder whose package is not installed is
+    left out with a warning (the other backbones still run); named in a list of one's own, or in
+    ``config.features``, it fails.
 
     Raises
     ------
     MissingDependencyError
-        If an embedder's model or weights cannot be had (e.g. ImageNet weights offline).
+        If an embedder's package, model or weights cannot be had (e.g. ImageNet weights offline),
+        saying how to get them.
     """
     config = config if config is not None else EmbedConfig()
     mel = mel if mel is not None else MelConfig()
-    embedders = []
-    for name in config.features:
-        try:
-            embedders.append(EMBEDDERS[name](config, mel))
-        except MissingDependencyError as error:
-            if config.backbone != "both" or name not in OPTIONAL:
-                raise
-            log.warning("embed.backbone both: %s left out: %s", name, error)
-    return embedders
+    names = config.embedder_names
+    names = installed(names) if config.optional_may_be_missing else names
+    return [EMBEDDERS[name](config, mel) for name in names]
 
 
 @dataclass
@@ -245,6 +367,11 @@ class ExtractSummary:
     complete
         Whether every store is finished (``index.parquet`` written); ``False`` after a run stopped
         by ``max_shards``.
+    clip_status
+        Embedder name -> status code -> clips of its store flagged so (e.g. ``{"yamnet":
+        {"short_padded": 3}}``: clips under one YAMNet window, zero-padded to one), over every
+        shard on disk, resumed ones included; for the embedders that flag clips (``status_codes``
+        or a ``"status"`` output). ``None`` for a store whose shards predate these counts.
     shards, shards_computed, clips_computed
         Shards per store, shards computed in this run, clips embedded in this run.
     seconds, clips_per_s
@@ -267,6 +394,7 @@ class ExtractSummary:
     stores: dict[str, str]
     meta: dict[str, dict[str, Any]]
     complete: bool
+    clip_status: dict[str, dict[str, int] | None]
     shards: int
     shards_computed: int
     clips_computed: int
@@ -306,7 +434,7 @@ class ExtractSummary:
         if name not in self.stores:
             raise ParameterError(
                 f"this run made no {name!r} features; it made {', '.join(self.stores) or 'none'}: "
-                "name the embedder in embed.features (or pass it in embedders)"
+                "name the backbone in embed.backbones (or pass it in embedders)"
             )
         ids, X, _ = read_store(self.stores[name])
         return pd.DataFrame(X, index=pd.Index(ids, name="segment_id"))
@@ -458,6 +586,7 @@ class _Pass:
         )
         window: deque[tuple[tuple[int, int, int], Future]] = deque()
         parts: dict[str, list[np.ndarray]] = {e.name: [] for e in self.embedders}
+        flags: dict[str, Counter[str] | None] = {e.name: _no_flags(e) for e in self.embedders}
         shards = clips = 0
         with ThreadPoolExecutor(self.config.workers, thread_name_prefix="weaklabel-embed") as pool:
             prefetch = 2 * self.config.workers
@@ -479,18 +608,36 @@ class _Pass:
                 for embedder, use_mel in zip(self.embedders, self.use_mel, strict=True):
                     if shard in need[embedder.name]:
                         given = batch if use_mel else {k: v for k, v in batch.items() if k != "mel"}
-                        parts[embedder.name].append(np.asarray(embedder(given)["embedding"], np.float32))
+                        out = embedder(given)
+                        parts[embedder.name].append(np.asarray(out["embedding"], np.float32))
+                        if "status" in out:
+                            counts = flags[embedder.name] or Counter()
+                            flags[embedder.name] = counts
+                            counts.update(str(code) for code in out["status"] if code)
                 clips += hi - lo
                 self.bar.update(hi - lo)
                 if hi == min((shard + 1) * size, n):
                     for embedder in self.embedders:
-                        if shard in need[embedder.name]:
-                            self.writers[embedder.name].write_shard(
-                                shard, np.concatenate(parts[embedder.name])
-                            )
-                        parts[embedder.name] = []
+                        name = embedder.name
+                        if shard in need[name]:
+                            status = None if flags[name] is None else dict(flags[name])
+                            self.writers[name].write_shard(shard, np.concatenate(parts[name]), status=status)
+                        parts[name], flags[name] = [], _no_flags(embedder)
                     shards += 1
         return shards, clips, []
+
+
+def _no_flags(embedder: Embedder) -> Counter[str] | None:
+    """An empty count of a shard's flagged clips; ``None`` for an embedder that flags none."""
+    return Counter() if getattr(embedder, "status_codes", None) else None
+
+
+def _clip_status(embedder: Embedder, writer: StoreWriter) -> dict[str, int] | None:
+    """Status code -> clips of the store flagged so, zeros for the embedder's declared codes."""
+    counts = writer.status_counts()
+    if counts is None:
+        return None
+    return {**dict.fromkeys(getattr(embedder, "status_codes", ()), 0), **counts}
 
 
 def extract_features(
@@ -521,13 +668,14 @@ def extract_features(
         seed and window policy (``random``, ``centre``, ``full``); ``None`` when ``recordings``
         is already a clips table.
     config
-        Batch, shard and producer settings, and the embedders to build (``config.features``)
-        when ``embedders`` is not given. ``None`` for the defaults.
+        Batch, shard and producer settings, and the embedders to build
+        (``config.embedder_names``: ``backbones`` and the averaged mel) when ``embedders`` is not
+        given. ``None`` for the defaults.
     mel
         Mel parameters: the log-mel computed once per clip for every embedder whose
         ``mel_config`` equals them. ``None`` for the defaults.
     embedders
-        Ready embedders (see :class:`Embedder`); ``None`` builds ``config.features``.
+        Ready embedders (see :class:`Embedder`); ``None`` builds ``config.embedder_names``.
     max_shards
         Compute at most this many shards, then stop with the stores unfinished (a later call
         resumes); ``None`` for all.
@@ -556,7 +704,7 @@ def extract_features(
     --------
     The features stage, on the clips stage's plan:
 
-    >>> config = EmbedConfig(weights="random")
+    >>> config = EmbedConfig(backbones=("vgg16", "yamnet"), weights="random")
     >>> summary = extract_features(clips_table, "data/features", config=config)  # doctest: +SKIP
     >>> summary.features("vgg16").shape  # doctest: +SKIP
     (600, 512)
@@ -564,7 +712,7 @@ def extract_features(
     Whole recordings, every sample seen, eGeMAPS and the averaged mel:
 
     >>> files = pd.DataFrame({"segment_id": ["a"], "audio_path": ["a.wav"], "start": 0.0, "duration": [3.2]})
-    >>> config, whole = EmbedConfig(features=("egemaps", "mel_mean")), ClipConfig(window="full")
+    >>> config, whole = EmbedConfig(backbones=("egemaps",)), ClipConfig(window="full")
     >>> summary = extract_features(files, "work", clips=whole, config=config)  # doctest: +SKIP
     """
     started = time.perf_counter()
@@ -664,6 +812,11 @@ def _extract(
         stores={name: str(out_root / name) for name in names},
         meta=json.loads(json.dumps(metas)),
         complete=complete,
+        clip_status={
+            e.name: _clip_status(e, writers[e.name])
+            for e in embedders
+            if getattr(e, "status_codes", None) or writers[e.name].has_status()
+        },
         shards=next(iter(writers.values())).n_shards if writers else 0,
         shards_computed=shards_done,
         clips_computed=clips_done,

@@ -4,14 +4,15 @@ Every embedder records a ``meta`` (written to its store's ``meta.json``, copied 
 models' ``bundle.json``). Its keys fall in two kinds:
 
 - **identity**: what the numbers *are* (embedder, layer, pooling, precision, dimension, mel
-  parameters, the fingerprint of the actual weight arrays, the feature set and its version...).
+  parameters, the fingerprint of the actual weight arrays, the feature set and its version...;
+  the precision is the one the features were computed in, ``auto`` resolved).
   Two stores with the same identity hold interchangeable features; a model refuses features of
   another identity (:func:`check_identity`).
 - **provenance** (:data:`PROVENANCE_KEYS`): where they came from (the clip plan, the shard size,
-  which weights were asked for, the weights file's name and hash). These are reported, never
-  compared: ``weights: auto`` that resolved to the same weights, or the ImageNet file under
-  another name, gives the same features, and the weights *fingerprint* (an identity key) catches
-  any real difference in the arrays.
+  which weights and precision were asked for, the weights file's name and hash). These are
+  reported, never compared: ``weights: auto`` that resolved to the same weights, or the ImageNet
+  file under another name, gives the same features, and the weights *fingerprint* (an identity
+  key) catches any real difference in the arrays.
 
 :func:`describe` is the one line that names a backbone and its weights, used by every log and
 report (loudly when the weights are random).
@@ -35,6 +36,7 @@ PROVENANCE_KEYS = frozenset(
         "weights_file",
         "weights_sha256",
         "weights_imagenet",
+        "precision_requested",
         "licence",
     }
 )

@@ -5,6 +5,8 @@ Layout of a store folder::
     meta.json             what made the features (backbone, weights and their hash, params, dim)
     shard-00000.npy       float32 (rows, dim), one file per shard
     shard-00000.ids.npy   the segment ids of those rows, same order
+    shard-00000.status.json  clips of the shard an embedder flagged, per code (e.g. YAMNet's
+                          {"short_padded": 2}); only for embedders that flag clips
     index.parquet         segment_id, shard, row: written last, when every shard is done
 
 Memory stays bounded: a writer holds one shard at a time. A run is resumable: shards already on
@@ -36,6 +38,10 @@ INDEX_SCHEMA = pa.schema([("segment_id", pa.string()), ("shard", pa.int32()), ("
 
 def _shard_stem(root: Path, shard: int) -> Path:
     return root / f"shard-{shard:05d}"
+
+
+def _status_path(stem: Path) -> Path:
+    return stem.with_name(stem.name + ".status.json")
 
 
 def _save_atomic(path: Path, array: np.ndarray) -> None:
@@ -84,8 +90,18 @@ class StoreWriter:
         """Shards still to compute (all of them on a fresh store)."""
         return [k for k in range(self.n_shards) if not self.is_done(k)]
 
-    def write_shard(self, shard: int, features: np.ndarray) -> None:
+    def write_shard(self, shard: int, features: np.ndarray, *, status: dict[str, int] | None = None) -> None:
         """Write the (rows, dim) features of ``shard`` atomically.
+
+        Parameters
+        ----------
+        shard
+            Shard number.
+        features
+            Shape (rows of the shard, dim).
+        status
+            Status code -> clips of the shard the embedder flagged so (``{}`` for none flagged);
+            ``None`` for an embedder that flags no clips.
 
         Raises
         ------
@@ -97,8 +113,29 @@ class StoreWriter:
         if features.ndim != 2 or features.shape[0] != len(ids):
             raise DataError(f"shard {shard} needs ({len(ids)}, dim) features, got shape {features.shape}")
         stem = _shard_stem(self.root, shard)
+        if status is not None:  # before the features: a shard on disk has its counts
+            tmp = _status_path(stem).with_suffix(".tmp")
+            tmp.write_text(json.dumps({str(k): int(v) for k, v in sorted(status.items())}))
+            os.replace(tmp, _status_path(stem))
         _save_atomic(stem.with_suffix(".npy"), features)
         _save_atomic(stem.with_name(stem.name + ".ids.npy"), np.array(ids, dtype=str))
+
+    def has_status(self) -> bool:
+        """Whether any shard on disk has flagged-clip counts (see :meth:`write_shard`)."""
+        return any(_status_path(_shard_stem(self.root, k)).exists() for k in range(self.n_shards))
+
+    def status_counts(self) -> dict[str, int] | None:
+        """Status code -> flagged clips over the finished shards; ``None`` when one lacks its counts."""
+        total: dict[str, int] = {}
+        for shard in range(self.n_shards):
+            if not self.is_done(shard):
+                continue
+            path = _status_path(_shard_stem(self.root, shard))
+            if not path.exists():
+                return None
+            for code, count in json.loads(path.read_text()).items():
+                total[code] = total.get(code, 0) + int(count)
+        return total
 
     def finish(self) -> Path:
         """Write ``index.parquet`` once every shard is done; returns the store folder.

@@ -65,7 +65,10 @@ LAYERS: dict[str, int] = {
 }
 #: Weight settings other than a file path.
 WEIGHT_KEYWORDS = ("imagenet", "random", "auto")
-PRECISIONS = ("float32", "bfloat16")
+#: ``precision`` settings: ``auto`` resolves per machine (:func:`resolve_precision`).
+PRECISIONS = ("auto", "float32", "bfloat16")
+#: CPU flags (``/proc/cpuinfo``) of native bfloat16 arithmetic: x86 AVX512-BF16 and AMX, Arm BF16.
+BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16", "bf16"})
 
 
 @dataclass(frozen=True)
@@ -234,6 +237,53 @@ def resolve_weights(
     return WeightsSource("file", "file", path, sha, md5 == IMAGENET_MD5)
 
 
+def cpu_flags() -> frozenset[str]:
+    """The first CPU's feature flags (``flags`` on x86, ``Features`` on Arm); empty where unreadable."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:  # not Linux
+        return frozenset()
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("flags", "Features"):
+            return frozenset(value.split())
+    return frozenset()
+
+
+def gpu_visible() -> bool:
+    """Whether TensorFlow sees a GPU (it would run the model there)."""
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def resolve_precision(precision: str = "auto") -> str:
+    """The compute precision a ``precision`` setting means on this machine.
+
+    Parameters
+    ----------
+    precision
+        ``"auto"``, ``"float32"`` or ``"bfloat16"``.
+
+    Returns
+    -------
+    str
+        ``"float32"`` or ``"bfloat16"``: ``auto`` is ``bfloat16`` where the CPU has native bfloat16
+        instructions (:data:`BF16_FLAGS`) or TensorFlow sees a GPU, else ``float32`` (emulated
+        bfloat16 is slower than float32 on a CPU without them).
+
+    Raises
+    ------
+    ParameterError
+        If ``precision`` is not one of :data:`PRECISIONS` (the message lists them).
+    """
+    if precision not in PRECISIONS:
+        raise ParameterError(f"embed.precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision != "auto":
+        return precision
+    return "bfloat16" if BF16_FLAGS & cpu_flags() or gpu_visible() else "float32"
+
+
 def weights_fingerprint(model: Any) -> str:
     """Sha256 of a Keras model's weight arrays (layer names, shapes and float32 values).
 
@@ -288,8 +338,9 @@ class VGG16Embedder:
         ``VGG16(include_top=False, pooling="avg")``) or ``"block3_conv3"`` (256-d, where the
         original study cut), or any key of :data:`LAYERS`.
     precision
-        ``"float32"`` or ``"bfloat16"`` (Keras mixed precision: bfloat16 compute, float32
-        weights; fast on CPUs with AMX/AVX512-BF16).
+        ``"auto"`` (default: ``"bfloat16"`` on a CPU with native bfloat16 or a GPU, else
+        ``"float32"``; see :func:`resolve_precision`), ``"float32"`` or ``"bfloat16"`` (Keras
+        mixed precision: bfloat16 compute, float32 weights; fast on CPUs with AMX/AVX512-BF16).
     batch_size
         Clips per model call: every call sees exactly this many (the last batch is zero-padded),
         so the compiled function is traced once per clip length.
@@ -308,7 +359,10 @@ class VGG16Embedder:
         Embedding size (channels of ``layer``).
     meta : dict
         What made the embeddings: weights kind, file and sha256, fingerprint of the weight arrays,
-        layer, pooling, precision, mel parameters, image mapping, dim.
+        layer, pooling, precision (the resolved one; ``precision_requested`` says what was asked),
+        mel parameters, image mapping, dim.
+    precision : str
+        The compute precision, ``"float32"`` or ``"bfloat16"`` (``"auto"`` resolved).
     mel_config : MelConfig
         Mel parameters; a batch may carry ``"mel"`` computed with them.
     model : keras.Model
@@ -342,7 +396,7 @@ class VGG16Embedder:
         *,
         weights: str = "auto",
         layer: str = "block5_pool",
-        precision: str = "float32",
+        precision: str = "auto",
         batch_size: int = 16,
         seed: int = 0,
         mel: MelConfig | None = None,
@@ -352,8 +406,6 @@ class VGG16Embedder:
             raise ParameterError(
                 f"embed.layer must be a VGG16 conv or pool layer ({', '.join(LAYERS)}), got {layer!r}"
             )
-        if precision not in PRECISIONS:
-            raise ParameterError(f"embed.precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         if batch_size < 1:
             raise ParameterError(f"embed.batch_size must be >= 1, got {batch_size}")
         mel = mel if mel is not None else MelConfig()
@@ -363,7 +415,8 @@ class VGG16Embedder:
                 f"VGG16 cut at {layer} needs images >= {self.min_frames} pixels high, but mel.n_mels is "
                 f"{mel.n_mels}; raise mel.n_mels or cut at an earlier layer"
             )
-        self.layer, self.precision, self.batch_size, self.seed = layer, precision, batch_size, seed
+        self.layer, self.batch_size, self.seed = layer, batch_size, seed
+        self.precision_requested, self.precision = precision, resolve_precision(precision)  # checks it
         self.mel_config = mel
         self.dim = LAYERS[layer]
         self.weights_source = resolve_weights(weights, seed=seed, cache_dir=cache_dir)
@@ -423,6 +476,7 @@ class VGG16Embedder:
             "weights_imagenet": source.imagenet,
             "weights_fingerprint": self._fingerprint,
             "precision": self.precision,
+            "precision_requested": self.precision_requested,
             "mel": self.mel_config.to_dict(),
             "image": (
                 "log-mel dB [-top_db, 0] -> 0..255, 3 identical channels, "

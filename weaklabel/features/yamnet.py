@@ -294,6 +294,8 @@ class YAMNetEmbedder(PooledEmbedder):
     ----------
     name : str
         ``"yamnet"``, the store's folder name.
+    status_codes : tuple of str
+        ``(SHORT,)``: the flag of a clip zero-padded to one window, which the features report counts.
     dim : int
         1024 or 2048 (``pooling``).
     meta : dict
@@ -318,6 +320,8 @@ class YAMNetEmbedder(PooledEmbedder):
     """
 
     name = "yamnet"
+    #: Codes of the per-row ``status`` other than :data:`OK` (counted per store by the extraction run).
+    status_codes = (SHORT,)
 
     def __init__(
         self,

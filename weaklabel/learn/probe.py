@@ -134,8 +134,9 @@ class ProbeConfig:
     min_seconds
         Recordings shorter than this are rejected as ``too_short``.
     weights
-        Backbone weights for a model trained on a weights *file*: the path of that file.
-        ``""`` rebuilds the weights the model bundle names (ImageNet, or seeded random); any
+        Backbone weights for a model trained on a weights *file*: the path of that file (a VGG16
+        ``.h5``, or a YAMNet model other than the packaged ``yamnet.tflite``). ``""`` rebuilds
+        the weights the model bundle names (ImageNet, seeded random, the packaged YAMNet); any
         weights are checked against the bundle's fingerprint, and a mismatch is refused.
     """
 
@@ -279,6 +280,44 @@ def _random_seed(meta: Mapping[str, Any]) -> int:
         ) from error
 
 
+def _vgg16_settings(meta: Mapping[str, Any], config: ProbeConfig) -> dict[str, Any]:
+    """The ``embed`` settings that rebuild a VGG16 store's backbone: layer, precision, weights."""
+    settings = {key: meta[key] for key in ("layer", "precision") if key in meta}
+    kind = meta.get("weights")
+    if config.weights:
+        settings["weights"] = config.weights
+    elif kind == "random":
+        settings.update(weights="random", seed=_random_seed(meta))
+    elif kind == "imagenet":
+        settings["weights"] = "imagenet"
+    elif kind == "file":
+        raise ParameterError(
+            f"the model's backbone weights came from the file {meta.get('weights_file')!r} (sha256 "
+            f"{str(meta.get('weights_sha256'))[:16]}..): pass its path (probe.weights, or --weights)"
+        )
+    return settings
+
+
+def _yamnet_settings(meta: Mapping[str, Any], config: ProbeConfig) -> dict[str, Any]:
+    """The ``embed`` settings that rebuild a YAMNet store's embedder: pooling, and the model file.
+
+    The model file is the packaged one when its sha256 is the store's, else ``config.weights``.
+    """
+    from weaklabel.features.yamnet import YAMNET_SHA256
+
+    sha = str(meta.get("weights_sha256") or "")
+    settings = {"yamnet_pooling": meta.get("pooling", "mean")}
+    if sha == YAMNET_SHA256:
+        return settings
+    if not config.weights:
+        raise ParameterError(
+            f"the model's YAMNet features came from the model file {meta.get('weights_file')!r} with sha256 "
+            f"{sha[:16]}.., not the yamnet.tflite weaklabel ships ({YAMNET_SHA256[:16]}..): pass the path of "
+            "that file (probe.weights, or --weights)"
+        )
+    return {**settings, "yamnet_weights": config.weights}
+
+
 def embedder_for(
     meta: Mapping[str, Any],
     *,
@@ -291,10 +330,12 @@ def embedder_for(
     Parameters
     ----------
     meta
-        The store's meta as the model bundle records it (``embedder``, ``mel``, and for VGG16
-        ``layer``, ``precision``, ``weights``, ``weights_sha256``, ``weights_fingerprint``).
+        The store's meta as the model bundle records it (``embedder``, ``mel``; for VGG16
+        ``layer``, ``precision``, ``weights``, ``weights_sha256``, ``weights_fingerprint``; for
+        YAMNet ``pooling`` and ``weights_sha256``).
     config
-        ``weights``: a file path, for a model trained on a weights file.
+        ``weights``: a file path, for a model trained on a weights file (VGG16), or on a YAMNet
+        model file other than the packaged one.
     embed
         ``batch_size`` (the batch the backbone is built for) and ``workers`` (e.g. eGeMAPS
         processes); every setting that shapes the features comes from ``meta``.
@@ -314,7 +355,8 @@ def embedder_for(
     ParameterError
         If the model was trained on a weights file and ``config.weights`` does not name one.
     MissingDependencyError
-        If the weights cannot be had (ImageNet weights offline: the message names the file).
+        If the weights cannot be had (ImageNet weights offline: the message names the file), or
+        the embedder's package is not installed (opensmile, ai-edge-litert).
     """
     config = config if config is not None else ProbeConfig()
     embed = embed if embed is not None else EmbedConfig()
@@ -326,22 +368,10 @@ def embedder_for(
         )
     mel = MelConfig(**meta["mel"]) if isinstance(meta.get("mel"), Mapping) else MelConfig()
     settings: dict[str, Any] = {"batch_size": embed.batch_size, "workers": embed.workers, "features": (name,)}
-    if "layer" in meta:
-        settings["layer"] = meta["layer"]
-    if "precision" in meta:
-        settings["precision"] = meta["precision"]
-    kind = meta.get("weights")
-    if config.weights:
-        settings["weights"] = config.weights
-    elif kind == "random":
-        settings.update(weights="random", seed=_random_seed(meta))
-    elif kind == "imagenet":
-        settings["weights"] = "imagenet"
-    elif kind == "file":
-        raise ParameterError(
-            f"the model's backbone weights came from the file {meta.get('weights_file')!r} (sha256 "
-            f"{str(meta.get('weights_sha256'))[:16]}..): pass its path (probe.weights, or --weights)"
-        )
+    if name == "vgg16":
+        settings.update(_vgg16_settings(meta, config))
+    elif name == "yamnet":
+        settings.update(_yamnet_settings(meta, config))
     embedder = EMBEDDERS[name](EmbedConfig(**settings), mel)
     check_embedder(embedder, meta, model=model)
     return embedder
