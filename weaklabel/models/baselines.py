@@ -15,15 +15,14 @@ This module imports scikit-learn, never TensorFlow.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from weaklabel.errors import DataError, ParameterError
-from weaklabel.models.base import MODEL_JSON, Model, check_features, check_training_data
+from weaklabel.errors import ParameterError
+from weaklabel.models.base import Model
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +35,11 @@ def _is_int(value: object) -> bool:
 
 
 class SklearnModel(Model):
-    """Shared ``fit``/``predict_proba``/``save``/``load`` of the scikit-learn baselines.
+    """The scikit-learn baselines: a fitted estimator, saved with joblib.
 
-    Subclasses implement ``_make_estimator(n_samples)``; a pipeline's last step receives the
-    sample weights.
+    Subclasses implement ``_make_estimator(n_samples)`` (which validates their parameters); a
+    pipeline's last step receives the sample weights. The saved ``model.joblib`` is a pickle: load
+    folders from trusted sources only.
 
     Attributes
     ----------
@@ -51,134 +51,43 @@ class SklearnModel(Model):
         Training rows.
     """
 
+    saved_files = (JOBLIB_FILE,)
+
     def _make_estimator(self, n_samples: int) -> Any:
         raise NotImplementedError
 
-    def fit(
+    def _fit(
         self,
         X: np.ndarray,
         y: np.ndarray,
         *,
-        X_val: np.ndarray | None = None,
-        y_val: np.ndarray | None = None,
-        sample_weight: np.ndarray | None = None,
-    ) -> SklearnModel:
-        """Fit the estimator.
-
-        Parameters
-        ----------
-        X
-            Shape (n, d), finite.
-        y
-            Shape (n,), 0 or 1, both classes present.
-        X_val, y_val
-            Unused (these baselines have no early stopping); accepted for the common interface.
-        sample_weight
-            Shape (n,), >= 0; ignored (with a log line) by models that cannot weight rows.
-
-        Returns
-        -------
-        SklearnModel
-            ``self``, fitted.
-
-        Raises
-        ------
-        ParameterError
-            If a parameter is invalid.
-        DataError
-            If the data are malformed.
-        """
-        X, y, sample_weight = check_training_data(X, y, sample_weight)
+        X_val: np.ndarray | None,
+        y_val: np.ndarray | None,
+        sample_weight: np.ndarray | None,
+        groups: np.ndarray | None,
+    ) -> None:
         estimator = self._make_estimator(len(X))
         fit_params: dict[str, Any] = {}
         if sample_weight is not None:
-            if self.supports_sample_weight:
-                step = estimator.steps[-1][0] + "__" if hasattr(estimator, "steps") else ""
-                fit_params[f"{step}sample_weight"] = sample_weight
-            else:
-                log.info("%s cannot weight rows: sample_weight ignored", type(self).__name__)
+            step = estimator.steps[-1][0] + "__" if hasattr(estimator, "steps") else ""
+            fit_params[f"{step}sample_weight"] = sample_weight
         estimator.fit(X, y, **fit_params)
         self.estimator_ = estimator
-        self.n_features_in_ = int(X.shape[1])
-        self.n_train_ = len(X)
-        return self
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Class probabilities.
-
-        Parameters
-        ----------
-        X
-            Shape (n, d) with the ``d`` of ``fit``.
-
-        Returns
-        -------
-        numpy.ndarray
-            Shape (n, 2), float64: P(negative), P(positive).
-
-        Raises
-        ------
-        ParameterError
-            If the model is not fitted.
-        DataError
-            If ``X`` is malformed.
-        """
-        self._check_fitted()
-        X = check_features(X, n_features=self.n_features_in_)
-        if len(X) == 0:
-            return np.zeros((0, 2))
+    def _predict_proba(self, X: np.ndarray) -> np.ndarray:
         proba = np.asarray(self.estimator_.predict_proba(X), dtype=np.float64)
         classes = list(self.estimator_.classes_)
         return proba[:, [classes.index(0), classes.index(1)]]
 
-    def fitted_info(self) -> dict[str, Any]:
-        """Columns and rows seen in ``fit``."""
-        return {"n_features_in": self.n_features_in_, "n_train": self.n_train_}
-
-    def save(self, folder: str | Path) -> Path:
-        """Save to ``folder``: ``model.joblib`` (the estimator) and ``model.json``.
-
-        Returns
-        -------
-        Path
-            The folder.
-
-        Raises
-        ------
-        ParameterError
-            If the model is not fitted.
-        """
+    def _save(self, folder: Path) -> None:
         import joblib
 
-        self._check_fitted()
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         joblib.dump(self.estimator_, folder / JOBLIB_FILE)
-        self._write_description(folder)
-        return folder
 
-    @classmethod
-    def load(cls, folder: str | Path) -> SklearnModel:
-        """Load a model saved by :meth:`save` (the folder must come from a trusted source: joblib unpickles).
-
-        Raises
-        ------
-        DataError
-            If the files are missing.
-        """
+    def _restore(self, folder: Path, fitted: dict[str, Any]) -> None:
         import joblib
 
-        folder = Path(folder)
-        if not (folder / JOBLIB_FILE).exists() or not (folder / MODEL_JSON).exists():
-            raise DataError(
-                f"{folder} holds no saved {cls.__name__} ({JOBLIB_FILE}, {MODEL_JSON}); run train first"
-            )
-        description = json.loads((folder / MODEL_JSON).read_text())
-        model = cls(**description["params"])
-        model.estimator_ = joblib.load(folder / JOBLIB_FILE)
-        model.n_features_in_ = int(description["fitted"]["n_features_in"])
-        model.n_train_ = int(description["fitted"]["n_train"])
-        return model
+        self.estimator_ = joblib.load(folder / JOBLIB_FILE)
 
 
 class RandomForestModel(SklearnModel):
