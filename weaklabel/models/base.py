@@ -16,6 +16,7 @@ import importlib
 import inspect
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,32 @@ log = logging.getLogger(__name__)
 
 #: The description file of a saved model folder.
 MODEL_JSON = "model.json"
+
+#: Class decorator of every model: the annotated class attributes (with their defaults) become the
+#: keyword-only ``__init__`` parameters, stored unchanged under the same names (scikit-learn's
+#: convention, without writing the ``__init__``); models compare by identity.
+parameters = dataclass(kw_only=True, eq=False, repr=False)
+
+
+def is_int(value: object) -> bool:
+    """Whether ``value`` is an integer (not a bool)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def is_number(value: object) -> bool:
+    """Whether ``value`` is a real number (not a bool; YAML reads ``1e-4`` as text)."""
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+
+
+def require(ok: bool, name: str, value: object, expected: str) -> None:
+    """Raise a ParameterError saying ``name must be <expected>, got <value>`` unless ``ok``.
+
+    Examples
+    --------
+    >>> require(True, "folds", 5, "an integer >= 2")
+    """
+    if not ok:
+        raise ParameterError(f"{name} must be {expected}, got {value!r}")
 
 
 def check_features(
@@ -169,16 +196,43 @@ def check_validation(
     return X_val, y_val
 
 
+@dataclass(frozen=True)
+class FitData:
+    """The checked inputs of :meth:`Model.fit`, handed to a model's ``_fit`` hook.
+
+    Attributes
+    ----------
+    X
+        Shape (n, d), float32 (NaN only for a model that :attr:`Model.allows_missing`).
+    y
+        Shape (n,), int64, 0 or 1, both classes present.
+    sample_weight
+        Shape (n,), float64, or None (always None for a model that cannot weight rows).
+    groups
+        Shape (n,): the speaker of each row, or None.
+    X_val, y_val
+        Validation rows with both classes, for a model that :attr:`Model.uses_validation`; else None.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    sample_weight: np.ndarray | None = None
+    groups: np.ndarray | None = None
+    X_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+
+
 class Model:
     """The common interface: ``fit``, ``predict_proba``, ``save``, ``load``, as a template.
 
     The public methods check their inputs and state here, once, and call the subclass's private
-    hooks: ``_validate_params()``, ``_fit(X, y, *, X_val, y_val, sample_weight, groups)``,
+    hooks: ``_validate_params()``, ``_fit(data)`` (a :class:`FitData`),
     ``_predict_proba(X)`` (an (n, 2) array), ``_save(folder)`` and ``_restore(folder, fitted)``
     (what ``load`` needs besides the parameters), and ``fitted_info()`` for what ``fit`` learnt.
-    Subclasses take their parameters as keyword arguments of ``__init__`` and store them
-    unchanged under the same names; fitted attributes end in ``_`` (``n_features_in_`` and
-    ``n_train_`` are set here).
+    Subclasses declare their parameters as annotated class attributes under :data:`parameters`
+    (keyword-only ``__init__`` arguments, stored unchanged, validated in ``fit`` with
+    :func:`require`); fitted attributes end in ``_`` (``n_features_in_`` and ``n_train_`` are set
+    here).
     """
 
     #: Whether ``fit`` honours ``sample_weight`` (a model that cannot ignores it and says so).
@@ -253,7 +307,7 @@ class Model:
             X_val, y_val = check_validation(X_val, y_val, n_features=X.shape[1])
         else:
             X_val = y_val = None
-        self._fit(X, y, X_val=X_val, y_val=y_val, sample_weight=sample_weight, groups=groups)
+        self._fit(FitData(X, y, sample_weight=sample_weight, groups=groups, X_val=X_val, y_val=y_val))
         self.n_features_in_ = int(X.shape[1])
         self.n_train_ = len(X)
         return self
@@ -337,16 +391,8 @@ class Model:
     def _validate_params(self) -> None:
         """Raise ParameterError on an invalid parameter (called first by ``fit``)."""
 
-    def _fit(
-        self,
-        X: np.ndarray,
-        y: np.ndarray,
-        *,
-        X_val: np.ndarray | None,
-        y_val: np.ndarray | None,
-        sample_weight: np.ndarray | None,
-        groups: np.ndarray | None,
-    ) -> None:
+    def _fit(self, data: FitData) -> None:
+        """Fit on checked inputs, setting the fitted attributes of the subclass."""
         raise NotImplementedError
 
     def _predict_proba(self, X: np.ndarray) -> np.ndarray:

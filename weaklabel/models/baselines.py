@@ -21,17 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from weaklabel.errors import ParameterError
-from weaklabel.models.base import Model
+from weaklabel.models.base import FitData, Model, is_int, is_number, parameters, require
 
 log = logging.getLogger(__name__)
 
 #: File name of the pickled scikit-learn estimator inside a saved model folder.
 JOBLIB_FILE = "model.joblib"
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 class SklearnModel(Model):
@@ -56,22 +51,13 @@ class SklearnModel(Model):
     def _make_estimator(self, n_samples: int) -> Any:
         raise NotImplementedError
 
-    def _fit(
-        self,
-        X: np.ndarray,
-        y: np.ndarray,
-        *,
-        X_val: np.ndarray | None,
-        y_val: np.ndarray | None,
-        sample_weight: np.ndarray | None,
-        groups: np.ndarray | None,
-    ) -> None:
-        estimator = self._make_estimator(len(X))
+    def _fit(self, data: FitData) -> None:
+        estimator = self._make_estimator(len(data.X))
         fit_params: dict[str, Any] = {}
-        if sample_weight is not None:
+        if data.sample_weight is not None:
             step = estimator.steps[-1][0] + "__" if hasattr(estimator, "steps") else ""
-            fit_params[f"{step}sample_weight"] = sample_weight
-        estimator.fit(X, y, **fit_params)
+            fit_params[f"{step}sample_weight"] = data.sample_weight
+        estimator.fit(data.X, data.y, **fit_params)
         self.estimator_ = estimator
 
     def _predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -90,6 +76,7 @@ class SklearnModel(Model):
         self.estimator_ = joblib.load(folder / JOBLIB_FILE)
 
 
+@parameters
 class RandomForestModel(SklearnModel):
     """Random forest; the score is the share of trees voting positive (``predict_proba``).
 
@@ -111,36 +98,27 @@ class RandomForestModel(SklearnModel):
         Seed of the bootstrap samples and feature draws.
     """
 
-    def __init__(
-        self,
-        *,
-        n_estimators: int = 500,
-        max_depth: int | None = None,
-        min_samples_leaf: int = 2,
-        max_features: str | float | int = "sqrt",
-        class_weight: str | None = "balanced",
-        n_jobs: int = 1,
-        seed: int = 0,
-    ) -> None:
-        self.n_estimators = n_estimators
-        self.max_depth = max_depth
-        self.min_samples_leaf = min_samples_leaf
-        self.max_features = max_features
-        self.class_weight = class_weight
-        self.n_jobs = n_jobs
-        self.seed = seed
+    n_estimators: int = 500
+    max_depth: int | None = None
+    min_samples_leaf: int = 2
+    max_features: str | float | int = "sqrt"
+    class_weight: str | None = "balanced"
+    n_jobs: int = 1
+    seed: int = 0
 
     def _make_estimator(self, n_samples: int) -> Any:
         from sklearn.ensemble import RandomForestClassifier
 
-        if not _is_int(self.n_estimators) or self.n_estimators < 1:
-            raise ParameterError(f"n_estimators must be an integer >= 1, got {self.n_estimators!r}")
-        if not _is_int(self.min_samples_leaf) or self.min_samples_leaf < 1:
-            raise ParameterError(f"min_samples_leaf must be an integer >= 1, got {self.min_samples_leaf!r}")
-        if self.class_weight not in ("balanced", "balanced_subsample", None):
-            raise ParameterError(
-                f"class_weight must be balanced, balanced_subsample or null, got {self.class_weight!r}"
-            )
+        for name in ("n_estimators", "min_samples_leaf"):
+            value = getattr(self, name)
+            require(is_int(value) and value >= 1, name, value, "an integer >= 1")
+        choices = ("balanced", "balanced_subsample", None)
+        require(
+            self.class_weight in choices,
+            "class_weight",
+            self.class_weight,
+            "balanced, balanced_subsample or null",
+        )
         return RandomForestClassifier(
             n_estimators=int(self.n_estimators),
             max_depth=self.max_depth,
@@ -152,6 +130,7 @@ class RandomForestModel(SklearnModel):
         )
 
 
+@parameters
 class KNNModel(SklearnModel):
     """k nearest neighbours on standardised features; the score is the (weighted) positive share.
 
@@ -171,22 +150,22 @@ class KNNModel(SklearnModel):
 
     supports_sample_weight = False
 
-    def __init__(
-        self, *, n_neighbors: int = 25, weights: str = "distance", metric: str = "euclidean"
-    ) -> None:
-        self.n_neighbors = n_neighbors
-        self.weights = weights
-        self.metric = metric
+    n_neighbors: int = 25
+    weights: str = "distance"
+    metric: str = "euclidean"
 
     def _make_estimator(self, n_samples: int) -> Any:
         from sklearn.neighbors import KNeighborsClassifier
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
-        if not _is_int(self.n_neighbors) or self.n_neighbors < 1:
-            raise ParameterError(f"n_neighbors must be an integer >= 1, got {self.n_neighbors!r}")
-        if self.weights not in ("uniform", "distance"):
-            raise ParameterError(f"weights must be uniform or distance, got {self.weights!r}")
+        require(
+            is_int(self.n_neighbors) and self.n_neighbors >= 1,
+            "n_neighbors",
+            self.n_neighbors,
+            "an integer >= 1",
+        )
+        require(self.weights in ("uniform", "distance"), "weights", self.weights, "uniform or distance")
         k = min(int(self.n_neighbors), n_samples)
         if k < self.n_neighbors:
             log.warning("KNN: n_neighbors=%d > %d training rows; using %d", self.n_neighbors, n_samples, k)
@@ -195,6 +174,7 @@ class KNNModel(SklearnModel):
         )
 
 
+@parameters
 class DurationModel(SklearnModel):
     """Logistic regression on one column: the clip's speech duration before padding, in seconds.
 
@@ -209,27 +189,24 @@ class DurationModel(SklearnModel):
         ``"balanced"`` or None.
     """
 
-    def __init__(self, *, C: float = 1.0, class_weight: str | None = "balanced") -> None:
-        self.C = C
-        self.class_weight = class_weight
+    C: float = 1.0
+    class_weight: str | None = "balanced"
 
     def _make_estimator(self, n_samples: int) -> Any:
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
-        if not self.C > 0:
-            raise ParameterError(f"C must be > 0, got {self.C}")
-        if self.class_weight not in ("balanced", None):
-            raise ParameterError(f"class_weight must be balanced or null, got {self.class_weight!r}")
+        require(is_number(self.C) and self.C > 0, "C", self.C, "a number > 0")
+        require(
+            self.class_weight in ("balanced", None), "class_weight", self.class_weight, "balanced or null"
+        )
         return make_pipeline(StandardScaler(), LogisticRegression(C=self.C, class_weight=self.class_weight))
 
 
+@parameters
 class PriorModel(SklearnModel):
     """Predicts the training share of positives for every row: the floor, AUC 0.5 by construction."""
-
-    def __init__(self) -> None:
-        pass
 
     def _make_estimator(self, n_samples: int) -> Any:
         from sklearn.dummy import DummyClassifier

@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from weaklabel.errors import DataError, ParameterError
+from weaklabel.errors import DataError
 from weaklabel.metrics import roc_auc
-from weaklabel.models.base import Model
+from weaklabel.models.base import FitData, Model, is_int, is_number, parameters, require
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +38,7 @@ KERAS_FILE = "model.keras"
 CLASS_WEIGHTS = ("balanced", "none")
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
+@parameters
 class DenseHead(Model):
     """Dense network, sigmoid output, trained with binary cross-entropy and Adam.
 
@@ -91,60 +88,38 @@ class DenseHead(Model):
     uses_validation = True
     saved_files = (KERAS_FILE,)
 
-    def __init__(
-        self,
-        *,
-        hidden: Sequence[int] = (256, 64),
-        dropout: float = 0.3,
-        learning_rate: float = 1e-3,
-        l2: float = 1e-4,
-        epochs: int = 60,
-        batch_size: int = 32,
-        patience: int = 10,
-        class_weight: str | None = "balanced",
-        seed: int = 0,
-        verbose: bool = False,
-    ) -> None:
-        self.hidden = hidden
-        self.dropout = dropout
-        self.learning_rate = learning_rate
-        self.l2 = l2
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.patience = patience
-        self.class_weight = class_weight
-        self.seed = seed
-        self.verbose = verbose
+    hidden: Sequence[int] = (256, 64)
+    dropout: float = 0.3
+    learning_rate: float = 1e-3
+    l2: float = 1e-4
+    epochs: int = 60
+    batch_size: int = 32
+    patience: int = 10
+    class_weight: str | None = "balanced"
+    seed: int = 0
+    verbose: bool = False
 
     def _validate_params(self) -> None:
-        hidden = list(self.hidden) if isinstance(self.hidden, (list, tuple)) else None
-        if hidden is None or not all(_is_int(h) and h >= 1 for h in hidden):
-            raise ParameterError(
-                f"hidden must be a list of layer sizes >= 1, e.g. [256, 64]; got {self.hidden!r}"
-            )
+        hidden = self.hidden
+        sizes = isinstance(hidden, (list, tuple)) and all(is_int(h) and h >= 1 for h in hidden)
+        require(sizes, "hidden", hidden, "a list of layer sizes >= 1, e.g. [256, 64]")
         for name in ("dropout", "learning_rate", "l2"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-                raise ParameterError(
-                    f"{name} must be a number, got {value!r} "
-                    "(in YAML write 0.0001, not 1e-4, which YAML reads as text)"
-                )
-        if not 0 <= self.dropout < 1:
-            raise ParameterError(f"dropout must lie in [0, 1), got {self.dropout}")
-        if not self.learning_rate > 0:
-            raise ParameterError(f"learning_rate must be > 0, got {self.learning_rate}")
-        if not self.l2 >= 0:
-            raise ParameterError(f"l2 must be >= 0, got {self.l2}")
+            require(
+                is_number(value),
+                name,
+                value,
+                "a number (in YAML write 0.0001, not 1e-4, which YAML reads as text)",
+            )
+        require(0 <= self.dropout < 1, "dropout", self.dropout, "in [0, 1)")
+        require(self.learning_rate > 0, "learning_rate", self.learning_rate, "> 0")
+        require(self.l2 >= 0, "l2", self.l2, ">= 0")
         for name in ("epochs", "batch_size", "patience"):
             value = getattr(self, name)
-            if not _is_int(value) or value < 1:
-                raise ParameterError(f"{name} must be an integer >= 1, got {value!r}")
-        if (self.class_weight or "none") not in CLASS_WEIGHTS:
-            raise ParameterError(
-                f"class_weight must be one of {CLASS_WEIGHTS} or null, got {self.class_weight!r}"
-            )
-        if not _is_int(self.seed):
-            raise ParameterError(f"seed must be an integer, got {self.seed!r}")
+            require(is_int(value) and value >= 1, name, value, "an integer >= 1")
+        choices = f"one of {CLASS_WEIGHTS} or null"
+        require((self.class_weight or "none") in CLASS_WEIGHTS, "class_weight", self.class_weight, choices)
+        require(is_int(self.seed), "seed", self.seed, "an integer")
 
     def _build(self, keras: Any, X: np.ndarray) -> Any:
         mean = X.mean(axis=0, dtype=np.float64)
@@ -167,25 +142,16 @@ class DenseHead(Model):
         model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="binary_crossentropy")
         return model
 
-    def _fit(
-        self,
-        X: np.ndarray,
-        y: np.ndarray,
-        *,
-        X_val: np.ndarray | None,
-        y_val: np.ndarray | None,
-        sample_weight: np.ndarray | None,
-        groups: np.ndarray | None,
-    ) -> None:
+    def _fit(self, data: FitData) -> None:
         import keras
         import tensorflow as tf
         from sklearn.utils.class_weight import compute_sample_weight
 
+        X, y, X_val, y_val = data.X, data.y, data.X_val, data.y_val
         watch = X_val is not None
-
         keras.utils.set_random_seed(int(self.seed))
         tf.config.experimental.enable_op_determinism()
-        weights = np.ones(len(y)) if sample_weight is None else sample_weight.copy()
+        weights = np.ones(len(y)) if data.sample_weight is None else data.sample_weight.copy()
         if (self.class_weight or "none") == "balanced":
             weights *= compute_sample_weight("balanced", y)
         weights = (weights / weights.mean()).astype(np.float32)

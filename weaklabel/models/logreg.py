@@ -44,8 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from weaklabel.errors import ParameterError
-from weaklabel.models.base import Model, check_features
+from weaklabel.models.base import FitData, Model, check_features, is_int, is_number, parameters, require
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +52,6 @@ log = logging.getLogger(__name__)
 WEIGHTS_JSON = "weights.json"
 #: The default grid of ``C`` (inverse L2 strength), weakest regularisation last.
 DEFAULT_CS = (0.0001, 0.001, 0.01, 0.1, 1.0, 10.0)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
 
 
 def _scaler(*, mean: Sequence[float], scale: Sequence[float]) -> Any:
@@ -124,6 +119,7 @@ def inner_folds(
     return splits, f"{len(splits)} folds grouped by {what}{detail}"
 
 
+@parameters
 class LogisticModel(Model):
     """Z-scoring (training statistics) then L2 logistic regression, ``C`` chosen by grouped inner CV.
 
@@ -173,56 +169,36 @@ class LogisticModel(Model):
     allows_missing = True
     saved_files = (WEIGHTS_JSON,)
 
-    def __init__(
-        self,
-        *,
-        Cs: Sequence[float] = DEFAULT_CS,
-        folds: int = 5,
-        fallback_C: float = 0.01,
-        class_weight: str | None = "balanced",
-        max_iter: int = 2000,
-    ) -> None:
-        self.Cs = Cs
-        self.folds = folds
-        self.fallback_C = fallback_C
-        self.class_weight = class_weight
-        self.max_iter = max_iter
+    Cs: Sequence[float] = DEFAULT_CS
+    folds: int = 5
+    fallback_C: float = 0.01
+    class_weight: str | None = "balanced"
+    max_iter: int = 2000
 
     def _validate_params(self) -> None:
-        grid = list(self.Cs) if isinstance(self.Cs, (list, tuple)) else None
-        if not grid or not all(_is_number(c) and c > 0 for c in grid):
-            raise ParameterError(
-                f"Cs must be a non-empty list of numbers > 0, e.g. [0.001, 0.01, 0.1, 1.0]; got {self.Cs!r} "
-                "(in YAML write 0.0001, not 1e-4, which YAML reads as text)"
-            )
-        if not _is_number(self.fallback_C) or not self.fallback_C > 0:
-            raise ParameterError(f"fallback_C must be a number > 0, got {self.fallback_C!r}")
-        if isinstance(self.folds, bool) or not isinstance(self.folds, int) or self.folds < 2:
-            raise ParameterError(f"folds must be an integer >= 2, got {self.folds!r}")
-        if self.class_weight not in ("balanced", "none", None):
-            raise ParameterError(f"class_weight must be 'balanced' or 'none', got {self.class_weight!r}")
-        if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, int) or self.max_iter < 1:
-            raise ParameterError(f"max_iter must be an integer >= 1, got {self.max_iter!r}")
+        grid = isinstance(self.Cs, (list, tuple)) and len(self.Cs) > 0
+        grid = grid and all(is_number(c) and c > 0 for c in self.Cs)
+        expected = "a non-empty list of numbers > 0, e.g. [0.001, 0.01, 0.1, 1.0] (YAML: 0.0001, not 1e-4)"
+        require(grid, "Cs", self.Cs, expected)
+        require(
+            is_number(self.fallback_C) and self.fallback_C > 0, "fallback_C", self.fallback_C, "a number > 0"
+        )
+        require(is_int(self.folds) and self.folds >= 2, "folds", self.folds, "an integer >= 2")
+        choices = ("balanced", "none", None)
+        require(self.class_weight in choices, "class_weight", self.class_weight, "'balanced' or 'none'")
+        require(is_int(self.max_iter) and self.max_iter >= 1, "max_iter", self.max_iter, "an integer >= 1")
 
-    def _fit(
-        self,
-        X: np.ndarray,
-        y: np.ndarray,
-        *,
-        X_val: np.ndarray | None,
-        y_val: np.ndarray | None,
-        sample_weight: np.ndarray | None,
-        groups: np.ndarray | None,
-    ) -> None:
+    def _fit(self, data: FitData) -> None:
         from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
         from sklearn.preprocessing import StandardScaler
 
-        raw = X.astype(np.float64)
+        y = data.y
+        raw = data.X.astype(np.float64)
         scaler = StandardScaler().fit(raw)
         Z = self._zscores(scaler, raw)
         class_weight = None if self.class_weight == "none" else self.class_weight
         grid = [float(c) for c in self.Cs]
-        splits, how = inner_folds(y, groups, folds=self.folds) if len(grid) > 1 else ([], "grid of one")
+        splits, how = inner_folds(y, data.groups, folds=self.folds) if len(grid) > 1 else ([], "grid of one")
         if splits:
             search = LogisticRegressionCV(
                 Cs=grid,
@@ -232,7 +208,7 @@ class LogisticModel(Model):
                 class_weight=class_weight,
                 max_iter=self.max_iter,
                 use_legacy_attributes=False,
-            ).fit(Z, y, sample_weight=sample_weight)
+            ).fit(Z, y, sample_weight=data.sample_weight)
             coef, intercept, C = search.coef_, search.intercept_, float(search.C_)
             self.cv_auc_ = [round(float(a), 6) for a in np.asarray(search.scores_).mean(axis=0).ravel()]
             self.C_selection_ = f"inner CV: {how}"
@@ -241,7 +217,7 @@ class LogisticModel(Model):
             if len(grid) > 1:
                 log.warning("logistic regression: %s; using fallback_C = %g", how, C)
             regression = LogisticRegression(C=C, class_weight=class_weight, max_iter=self.max_iter)
-            regression.fit(Z, y, sample_weight=sample_weight)
+            regression.fit(Z, y, sample_weight=data.sample_weight)
             coef, intercept = regression.coef_, regression.intercept_
             self.cv_auc_ = None
             self.C_selection_ = how if len(grid) == 1 else f"fallback: {how}"
