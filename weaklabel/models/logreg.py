@@ -16,9 +16,10 @@ and no speaker is ever on both sides of an inner fold (:func:`inner_folds`:
 ``StratifiedGroupKFold``, at most ``folds`` folds, fewer when there are fewer speakers). Then the
 regression is refitted on all training rows with the chosen ``C``. Where no inner
 cross-validation is possible (fewer than two speakers, or fewer than two folds holding both
-classes on both sides) ``fallback_C`` is used and the model says so (``C_selection_``); a grid of
-one value is used as given. The chosen ``C`` and the inner AUC of every grid value are recorded
-(:meth:`LogisticModel.fitted_info`, in ``model.json`` and the models' ``bundle.json``).
+classes on both sides) ``fallback_C`` is used and the model says so (``C_selection_``
+``"fallback"``, with the reason); a grid of one value is used as given (``"fixed"``). The chosen
+``C`` and the inner AUC of every grid value are recorded (:meth:`LogisticModel.fitted_info`, in
+``model.json`` and the models' ``bundle.json``).
 
 A saved model is plain JSON, nothing that executes code on load: ``model.json`` (class, parameters,
 chosen C) and ``weights.json`` (the scaler's means and scales, the coefficients, the intercept).
@@ -157,7 +158,13 @@ class LogisticModel(Model):
     C_ : float
         The ``C`` the final fit used.
     C_selection_ : str
-        How it was chosen: ``"inner CV: ..."``, ``"grid of one"`` or ``"fallback: ..."``.
+        How it was chosen: ``"inner_cv"`` (the best mean inner AUC), ``"fixed"`` (a grid of one
+        value) or ``"fallback"`` (no inner CV possible: ``fallback_C``).
+    C_note_ : str
+        How, in words: ``"inner CV: 5 folds grouped by speaker (30 speakers)"``, ``"fallback: 1
+        speaker: no inner CV"``, ``"fixed: one value in Cs"``.
+    inner_folds_ : int
+        Folds of the inner CV (0 without).
     cv_auc_ : list of float or None
         Mean inner ROC AUC of each value of ``Cs`` (in the order given); None without inner CV.
     n_features_in_ : int
@@ -198,7 +205,10 @@ class LogisticModel(Model):
         Z = self._zscores(scaler, raw)
         class_weight = None if self.class_weight == "none" else self.class_weight
         grid = [float(c) for c in self.Cs]
-        splits, how = inner_folds(y, data.groups, folds=self.folds) if len(grid) > 1 else ([], "grid of one")
+        splits, how = (
+            ([], "one value in Cs") if len(grid) == 1 else inner_folds(y, data.groups, folds=self.folds)
+        )
+        self.inner_folds_ = len(splits)
         if splits:
             search = LogisticRegressionCV(
                 Cs=grid,
@@ -211,7 +221,8 @@ class LogisticModel(Model):
             ).fit(Z, y, sample_weight=data.sample_weight)
             coef, intercept, C = search.coef_, search.intercept_, float(search.C_)
             self.cv_auc_ = [round(float(a), 6) for a in np.asarray(search.scores_).mean(axis=0).ravel()]
-            self.C_selection_ = f"inner CV: {how}"
+            self.C_selection_ = "inner_cv"
+            how = f"inner CV: {how}"
         else:
             C = grid[0] if len(grid) == 1 else float(self.fallback_C)
             if len(grid) > 1:
@@ -220,12 +231,14 @@ class LogisticModel(Model):
             regression.fit(Z, y, sample_weight=data.sample_weight)
             coef, intercept = regression.coef_, regression.intercept_
             self.cv_auc_ = None
-            self.C_selection_ = how if len(grid) == 1 else f"fallback: {how}"
+            self.C_selection_ = "fixed" if len(grid) == 1 else "fallback"
+            how = f"{self.C_selection_}: {how}"
         self.scaler_ = scaler
         self.coef_ = np.asarray(coef, dtype=np.float64).ravel()
         self.intercept_ = float(np.ravel(intercept)[0])
         self.C_ = C
-        log.info("logistic regression: C = %g (%s)", C, self.C_selection_)
+        self.C_note_ = how
+        log.info("logistic regression: C = %g (%s)", C, how)
 
     @staticmethod
     def _zscores(scaler: Any, raw: np.ndarray) -> np.ndarray:
@@ -251,6 +264,9 @@ class LogisticModel(Model):
             **super().fitted_info(),
             "C": self.C_,
             "C_selection": self.C_selection_,
+            "C_note": self.C_note_,
+            "inner_folds": self.inner_folds_,
+            "Cs": [float(c) for c in self.Cs],
             "cv_auc": self.cv_auc_,
         }
 
@@ -269,4 +285,6 @@ class LogisticModel(Model):
         self.intercept_ = float(weights["intercept"])
         self.C_ = float(fitted["C"])
         self.C_selection_ = str(fitted["C_selection"])
+        self.C_note_ = str(fitted["C_note"])
+        self.inner_folds_ = int(fitted["inner_folds"])
         self.cv_auc_ = fitted.get("cv_auc")
