@@ -131,15 +131,15 @@ def score_models(models_dir: str | Path, dataset: Dataset, *, names: list[str] |
     for name in names:
         entry = bundle["models"][name]
         source = entry.get("features")
-        parts = source.split(PLUS) if source else []
-        absent = [part for part in parts if part not in dataset.features]
+        reads = source.split(PLUS) if source else []
+        absent = [part for part in reads if part not in dataset.features]
         if absent:
             raise DataError(
                 f"model {name!r} reads {', '.join(absent)} features, which were not loaded (have "
                 f"{sorted(dataset.features)}); pass --store {absent[0]}=PATH"
             )
         identities = entry.get("feature_identity") or {}
-        for store in (part for part in parts if part != DURATION):
+        for store in (part for part in reads if part != DURATION):
             check_identity(
                 identities.get(store, {}), dataset.metas[store], model=name, source=f"the {store} store"
             )

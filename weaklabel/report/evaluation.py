@@ -388,14 +388,14 @@ def verdict(metrics: Mapping[str, Any]) -> list[str]:
     elif repeat_note and repeats["text_in_train"] > 0.1 * max(repeats.get("clips", 1), 1):
         out.append(repeat_note)
 
-    if "gold_non0" in metrics.get("auc", {}) or "gold_has0" in metrics.get("auc", {}):
-        for model in _backbone_models(models) or audio[:1]:
-            parts = [
-                f"{mode} {fmt_auc(_est(metrics, f'gold_{mode}', 'test', model))}"
-                for mode in ("non0", "has0")
-                if f"gold_{mode}" in metrics["auc"]
-            ]
-            out.append(f"Against gold sentiment, {display_name(model)} scores on test: {'; '.join(parts)}.")
+    modes = [mode for mode in ("non0", "has0") if f"gold_{mode}" in metrics.get("auc", {})]
+    if modes:
+        scores = [
+            f"{display_name(model)} "
+            + ", ".join(f"{mode} {fmt_auc(_est(metrics, f'gold_{mode}', 'test', model))}" for mode in modes)
+            for model in _backbone_models(models) or audio[:1]
+        ]
+        out.append(f"Against gold sentiment on test: {'; '.join(scores)}.")
     out += _study_findings(test)
 
     sizes = [(e.get("n", 0), e.get("n_groups", 0)) for e in test.values() if e]
@@ -528,11 +528,12 @@ def _backbone_blocks(metrics: Mapping[str, Any]) -> list[Block]:
     keys = ["embedder", "layer", "pooling", "dim", "weights", "weights_file", "weights_sha256", "precision"]
     keys = [k for k in keys if any(k in identity for identity in features.values())]
     rows = [[store] + [_cell(identity.get(k)) for k in keys] for store, identity in features.items()]
-    lines = [
-        f"`{store}` ({weights_kind(meta)} weights): {describe(meta)}"
-        + (" (frozen; only the models on top are trained)" if weights_kind(meta) != "none" else "")
-        for store, meta in features.items()
-    ]
+    words = {
+        "pretrained": "pretrained, frozen",
+        "random": "RANDOM weights, frozen",
+        "none": "no learned weights",
+    }
+    lines = [f"`{store}` ({words[weights_kind(meta)]}): {describe(meta)}" for store, meta in features.items()]
     blocks: list[Block] = [("ul", lines), ("table", (["store", *keys], rows))]
     if "egemaps" in features:
         blocks.append(("p", "openSMILE (eGeMAPS) is licensed for research and non-commercial use only."))
