@@ -327,8 +327,13 @@ def test_real_emodb_and_ravdess(shared_data, tmp_path):
     assert (
         len(scored) == 6 and scored["auc"].between(0, 1).all() and scored["duration_auc"].between(0, 1).all()
     )
-    # 2-speaker test sets: intervals resample files and are wide; the report must say both
-    assert (scored["ci_unit"] == "file").all() and ((scored["ci_high"] - scored["ci_low"]) > 0.1).all()
+    # 2-speaker test sets: intervals resample files and are wide (but for a perfect ranking of RAVDESS's
+    # 2 positives, where every resample gives 1.0: too narrow); the report must say both
+    ranked = scored[scored["auc"] < 1]
+    assert (scored["ci_unit"] == "file").all() and ((ranked["ci_high"] - ranked["ci_low"]) > 0.1).all()
+    # C: trained on RAVDESS alone (1 speaker) no inner CV is possible; on EmoDB's 2 speakers, 2 folds
+    assert table.loc[("loco", "emodb", "egemaps"), "C_selection"] == "fallback: 1 speaker: no inner CV"
+    assert table.loc[("loco", "ravdess", "egemaps"), "C_selection"].startswith("inner CV: 2 folds grouped")
     paths = write_crosscorpus(result, tmp_path / "report")
     assert "too narrow" in paths["markdown"].read_text()
 

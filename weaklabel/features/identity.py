@@ -138,11 +138,12 @@ def weights_kind(meta: Mapping[str, Any]) -> str:
     Parameters
     ----------
     meta
-        A store's ``meta.json`` (or an embedder's ``meta``).
+        What made the features: its ``weights`` (``"audioset"``, ``"imagenet"``, ``"file"``,
+        ``"random"``, or a note on hand-crafted features) and ``weights_imagenet``.
 
     Returns
     -------
-    str
+    kind : str
         One of :data:`WEIGHT_KINDS`: ``random`` for a network with untrained weights;
         ``pretrained`` for learnt weights (ImageNet, AudioSet, a weights file); ``none`` for
         features without learnt weights (eGeMAPS, averaged mels).
