@@ -39,12 +39,6 @@ def params() -> Params:
     return load_params(PARAMS)
 
 
-def stores(features: Path) -> dict[str, Path]:
-    """Feature store name -> folder, for every sub-folder of the features stage's output ``features``."""
-    children = sorted(features.iterdir()) if features.is_dir() else []
-    return {child.name: child for child in children if child.is_dir()}
-
-
 def run(main: Callable[[], int | None]) -> None:
     """Run a stage's ``main`` as the process: exit 0, or 2 with one line on a WeakLabelError."""
     sys.exit(shell.run(main, prog=f"pipelines.{Path(sys.argv[0]).stem}"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines import _stage
+from weaklabel import shell
+from weaklabel.features.store import list_stores
 from weaklabel.learn.evaluate import EvaluateConfig, evaluate_from_paths
 
 
@@ -25,15 +27,9 @@ def main(argv: list[str] | None = None) -> None:
     config = _stage.params().section("evaluate", EvaluateConfig)
 
     paths = evaluate_from_paths(
-        models=args.models,
-        labels=args.labels,
-        split=args.split,
-        clips=args.clips,
-        segments=args.segments,
-        stores=_stage.stores(args.features),
-        out=args.out,
+        **shell.paths(args, "models", "labels", "split", "clips", "segments", "demo", "out"),
+        stores=list_stores(args.features),
         config=config,
-        demo=args.demo,
     )
     log.info("wrote %s", ", ".join(str(p) for p in paths.values()))
 

@@ -7,13 +7,13 @@ earlier ``embed.backbone`` is removed, so that later stages never read features 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from pipelines import _stage
 from weaklabel.audio.mel import MelConfig
 from weaklabel.features.extract import EmbedConfig, extract_features
 from weaklabel.features.identity import describe
+from weaklabel.features.store import remove_stale_stores
 from weaklabel.tables import read_table
 
 
@@ -29,10 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     mel = params.section("mel", MelConfig)
     config = params.section("embed", EmbedConfig)
     summary = extract_features(read_table(args.clips), args.out, config=config, mel=mel)
-    for stale in sorted(args.out.glob("*/meta.json")):
-        if stale.parent.name not in summary.stores:
-            log.info("removing the store %s of an earlier embed.backbone", stale.parent)
-            shutil.rmtree(stale.parent)
+    remove_stale_stores(args.out, keep=summary.stores)
     if "vgg16" in summary.meta:
         log.info("backbone: %s", describe(summary.meta["vgg16"]))
     args.report.parent.mkdir(parents=True, exist_ok=True)

@@ -20,8 +20,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     log = _stage.start("probe", args)
 
-    config = _stage.params().section("probe", ProbeConfig)
-    embed = _stage.params().section("embed", EmbedConfig)
+    params = _stage.params()
+    config = params.section("probe", ProbeConfig)
+    embed = params.section("embed", EmbedConfig)
     manifest = build_manifest(args.folder, csv=args.manifest)
     trained = load_trained(args.models, config.model or None)
     result = probe(manifest, trained, config=config, embed=embed, root=args.folder)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines import _stage
+from weaklabel import shell
+from weaklabel.features.store import list_stores
 from weaklabel.learn.train import TrainConfig, train_from_paths
 
 
@@ -22,11 +24,8 @@ def main(argv: list[str] | None = None) -> None:
     config = _stage.params().section("train", TrainConfig)
 
     manifest = train_from_paths(
-        labels=args.labels,
-        split=args.split,
-        clips=args.clips,
-        stores=_stage.stores(args.features),
-        out=args.out,
+        **shell.paths(args, "labels", "split", "clips", "out"),
+        stores=list_stores(args.features),
         config=config,
     )
     log.info("trained %s; rows: %s", ", ".join(manifest["models"]), manifest["rows"])

@@ -11,32 +11,24 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
+from tests.conftest import noisy_tone, opened_or_skip
 from weaklabel.audio.clips import ClipConfig, fix_length
 from weaklabel.errors import MissingDependencyError, ParameterError
 from weaklabel.features import egemaps as eg
 
 RATE = 16_000
-needs_opensmile = pytest.mark.skipif(
-    not eg.egemaps_available(),
-    reason="the opensmile extra is not installed (pip install weaklabel[opensmile]): eGeMAPS cannot run",
-)
+NO_OPENSMILE = "the opensmile extra is not installed (pip install weaklabel[opensmile]): eGeMAPS cannot run"
+needs_opensmile = pytest.mark.skipif(not eg.egemaps_available(), reason=NO_OPENSMILE)
 
 
-def noise(seconds: float, rng: np.random.Generator, *, level: float = 0.1) -> np.ndarray:
-    """Band-limited noise with a pitch-like tone, non-zero at both ends (so zero-trimming is exact)."""
-    n = int(seconds * RATE)
-    t = np.arange(n) / RATE
-    wave = 0.3 * np.sin(2 * np.pi * 180 * t + 0.3) + level * rng.normal(size=n)
-    wave[0], wave[-1] = 0.05, -0.05
-    return wave.astype(np.float32)
+def noise(seconds: float, rng: np.random.Generator) -> np.ndarray:
+    """Noise with a pitch-like 180 Hz tone, non-zero at both ends (so zero-trimming is exact)."""
+    return noisy_tone(seconds, rng, sample_rate=RATE, freq=180.0, phase=0.3, level=0.1)
 
 
 @pytest.fixture(scope="module")
 def embedder():
-    if not eg.egemaps_available():
-        pytest.skip("the opensmile extra is not installed (pip install weaklabel[opensmile])")
-    with eg.EgemapsEmbedder(workers=1) as embed:
-        yield embed
+    yield from opened_or_skip(eg.egemaps_available(), NO_OPENSMILE, lambda: eg.EgemapsEmbedder(workers=1))
 
 
 # ------------------------------------------------------------------------------ missing extra

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from weaklabel.errors import DataError, ParameterError
-from weaklabel.features.store import open_store, read_meta, read_store
+from weaklabel.features.store import list_stores, open_store, read_meta, read_store, remove_stale_stores
 
 IDS = [f"v___{i}" for i in range(7)]
 
@@ -63,3 +63,15 @@ def test_shape_and_id_checks(tmp_path):
         open_store(tmp_path, ids=IDS, meta={}, shard_size=0)
     with pytest.raises(DataError, match="features stage"):
         read_meta(tmp_path / "nothing")
+
+
+def test_list_stores_and_remove_the_stale_ones(tmp_path):
+    assert list_stores(tmp_path / "missing") == {}
+    for name in ("vgg16", "mel_mean", "egemaps"):
+        open_store(tmp_path / name, ids=IDS, meta={"backbone": name}, shard_size=3)
+    (tmp_path / "notes").mkdir()  # a folder without meta.json: listed, never removed
+    (tmp_path / "rejects.parquet").write_bytes(b"")
+    assert list(list_stores(tmp_path)) == ["egemaps", "mel_mean", "notes", "vgg16"]
+    assert remove_stale_stores(tmp_path, keep={"vgg16": "x", "mel_mean": "y"}) == [tmp_path / "egemaps"]
+    assert list_stores(tmp_path) == {n: tmp_path / n for n in ("mel_mean", "notes", "vgg16")}
+    assert (tmp_path / "rejects.parquet").exists()

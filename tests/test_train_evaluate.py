@@ -350,15 +350,14 @@ def fake_metrics(test: dict[str, tuple[float, float, float]], *, strength=None, 
     }
 
 
+def control_metrics(test: dict[str, tuple[float, float, float]], *, weights="imagenet") -> dict:
+    """Metrics of the negative control (no simulated affect), with the class prior exactly at chance."""
+    return fake_metrics({**test, "prior": (0.5, 0.5, 0.5)}, strength=0.0, weights=weights)
+
+
 def test_verdict_negative_control_passes_near_chance():
-    metrics = fake_metrics(
-        {
-            HEAD: (0.52, 0.45, 0.59),
-            KNN: (0.49, 0.42, 0.56),
-            "duration": (0.51, 0.44, 0.58),
-            "prior": (0.5, 0.5, 0.5),
-        },
-        strength=0.0,
+    metrics = control_metrics(
+        {HEAD: (0.52, 0.45, 0.59), KNN: (0.49, 0.42, 0.56), "duration": (0.51, 0.44, 0.58)}
     )
     text = " ".join(verdict(metrics))
     assert "negative control" in text and "All 2 audio models sit within 0.05 of 0.5, as they should" in text
@@ -368,14 +367,8 @@ def test_verdict_negative_control_passes_near_chance():
 
 
 def test_verdict_negative_control_fails_and_duration_is_named():
-    metrics = fake_metrics(
-        {
-            HEAD: (0.70, 0.64, 0.76),
-            KNN: (0.58, 0.52, 0.64),
-            "duration": (0.68, 0.62, 0.74),
-            "prior": (0.5, 0.5, 0.5),
-        },
-        strength=0.0,
+    metrics = control_metrics(
+        {HEAD: (0.70, 0.64, 0.76), KNN: (0.58, 0.52, 0.64), "duration": (0.68, 0.62, 0.74)},
         weights="random",
     )
     lines = verdict(metrics)
@@ -611,14 +604,8 @@ def test_train_refuses_a_train_split_without_usable_rows(setup, tmp_path):
 
 
 def test_verdict_negative_control_below_chance_names_a_flipped_duration():
-    metrics = fake_metrics(
-        {
-            HEAD: (0.47, 0.34, 0.56),
-            MEL: (0.37, 0.25, 0.46),
-            "duration": (0.35, 0.26, 0.44),
-            "prior": (0.5, 0.5, 0.5),
-        },
-        strength=0.0,
+    metrics = control_metrics(
+        {HEAD: (0.47, 0.34, 0.56), MEL: (0.37, 0.25, 0.46), "duration": (0.35, 0.26, 0.44)},
         weights="random",
     )
     text = " ".join(verdict(metrics))

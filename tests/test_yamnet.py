@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, noisy_tone, opened_or_skip
 from weaklabel.audio.clips import fix_length
 from weaklabel.errors import DataError, MissingDependencyError, ParameterError
 from weaklabel.features import yamnet as ym
@@ -22,18 +22,8 @@ CLIP = 7 * RATE
 #: The shared copy of the model, independent of the packaged one, when present.
 SHARED_MODEL = REPO.parent / "shared" / "models" / "yamnet.tflite"
 
-needs_litert = pytest.mark.skipif(
-    not ym.yamnet_available(), reason="ai-edge-litert is not installed: YAMNet cannot run"
-)
-
-
-def noise(seconds: float, rng: np.random.Generator) -> np.ndarray:
-    """A tone with noise, non-zero at both ends."""
-    n = int(round(seconds * RATE))
-    t = np.arange(n) / RATE
-    wave = 0.3 * np.sin(2 * np.pi * 220 * t) + 0.05 * rng.normal(size=n)
-    wave[0], wave[-1] = 0.05, -0.05
-    return wave.astype(np.float32)
+NO_LITERT = "ai-edge-litert is not installed: YAMNet cannot run"
+needs_litert = pytest.mark.skipif(not ym.yamnet_available(), reason=NO_LITERT)
 
 
 def padded_batch(signals: list[np.ndarray], pad_left: list[int]) -> dict[str, np.ndarray]:
@@ -52,10 +42,7 @@ def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def embedder():
-    if not ym.yamnet_available():
-        pytest.skip("ai-edge-litert is not installed: YAMNet cannot run")
-    with ym.YAMNetEmbedder(threads=2) as embedder:
-        yield embedder
+    yield from opened_or_skip(ym.yamnet_available(), NO_LITERT, lambda: ym.YAMNetEmbedder(threads=2))
 
 
 # ---------------------------------------------------------------- the shipped file
@@ -188,7 +175,7 @@ def test_embedding_equals_the_reference_tensor(embedder, real_signals: list[np.n
 # ------------------------------------------------------------------- behaviour
 @needs_litert
 def test_padding_invariance(embedder, rng: np.random.Generator) -> None:
-    audio = noise(3.3, rng)
+    audio = noisy_tone(3.3, rng)
     out = embedder(padded_batch([audio] * 3, [0, 12_345, CLIP - audio.size]))
     assert np.array_equal(out["embedding"][0], out["embedding"][1])
     assert np.array_equal(out["embedding"][0], out["embedding"][2])
@@ -198,21 +185,21 @@ def test_padding_invariance(embedder, rng: np.random.Generator) -> None:
 
 @needs_litert
 def test_short_clip_is_padded_to_one_window_and_counted(rng: np.random.Generator) -> None:
-    audio = noise(0.5, rng)
+    audio = noisy_tone(0.5, rng)
     with ym.YAMNetEmbedder(threads=1) as embedder:
-        out = embedder(padded_batch([audio, noise(2.0, rng)], [40_000, 0]))
+        out = embedder(padded_batch([audio, noisy_tone(2.0, rng)], [40_000, 0]))
         assert list(out["status"]) == [ym.SHORT, ym.OK] and list(out["frames"]) == [1, 3]
         assert (embedder.short_clips, embedder.clips_seen, embedder.frames_seen) == (1, 2, 4)
         window = np.zeros(ym.WINDOW, np.float32)
         window[: audio.size] = audio
         assert np.array_equal(out["embedding"][0], embedder.embed_frames(window[None])[0])
-        embedder(padded_batch([noise(ym.WINDOW / RATE, rng)], [0]))  # exactly one window: not short
+        embedder(padded_batch([noisy_tone(ym.WINDOW / RATE, rng)], [0]))  # exactly one window: not short
         assert embedder.short_clips == 1 and embedder.clips_seen == 3
 
 
 @needs_litert
 def test_mean_std_doubles_the_dim(embedder, rng: np.random.Generator) -> None:
-    signals = [noise(4.0, rng), noise(0.6, rng)]
+    signals = [noisy_tone(4.0, rng), noisy_tone(0.6, rng)]
     with ym.YAMNetEmbedder(pooling="mean+std", threads=1) as both:
         assert both.dim == 2048 and both.meta["dim"] == 2048 and both.meta["pooling"] == "mean+std"
         out = both(padded_batch(signals, [0, 0]))["embedding"]
@@ -226,7 +213,7 @@ def test_mean_std_doubles_the_dim(embedder, rng: np.random.Generator) -> None:
 
 @needs_litert
 def test_deterministic_across_calls_and_threads(embedder, rng: np.random.Generator) -> None:
-    batch = padded_batch([noise(6.5, rng), noise(1.2, rng), noise(7.0, rng)], [0, 3_000, 0])
+    batch = padded_batch([noisy_tone(6.5, rng), noisy_tone(1.2, rng), noisy_tone(7.0, rng)], [0, 3_000, 0])
     first = embedder(batch)["embedding"]
     assert np.array_equal(first, embedder(batch)["embedding"])
     with ym.YAMNetEmbedder(threads=1) as serial:
@@ -235,7 +222,7 @@ def test_deterministic_across_calls_and_threads(embedder, rng: np.random.Generat
 
 @needs_litert
 def test_batch_keys_and_zero_trimming(embedder, rng: np.random.Generator) -> None:
-    audio = noise(2.5, rng)
+    audio = noisy_tone(2.5, rng)
     batch = padded_batch([audio], [5_000])
     out = embedder({"audio": batch["audio"], "segment_id": np.array(["v___1"])})  # no positions: trim zeros
     assert list(out["segment_id"]) == ["v___1"] and set(out) == {
@@ -273,7 +260,7 @@ def test_meta_identity_and_description(embedder) -> None:
 
 @needs_litert
 def test_pickles_without_its_threads(embedder, rng: np.random.Generator) -> None:
-    batch = padded_batch([noise(2.0, rng)], [0])
+    batch = padded_batch([noisy_tone(2.0, rng)], [0])
     clone = pickle.loads(pickle.dumps(embedder))
     try:
         assert np.array_equal(clone(batch)["embedding"], embedder(batch)["embedding"])
@@ -305,7 +292,7 @@ def test_extraction_loop_fills_a_store_from_the_unpadded_audio(tmp_path: Path, e
 
     rng = np.random.default_rng(3)
     path = tmp_path / "talk.wav"
-    sf.write(path, noise(20.0, rng), RATE)
+    sf.write(path, noisy_tone(20.0, rng), RATE)
     starts, durations = [0.0, 2.0, 5.5, 12.0], [0.5, 3.0, 9.0, 7.0]  # short, padded, cropped, exact
     segments = pd.DataFrame(
         {

@@ -1,16 +1,19 @@
 """What both shells, the ``weaklabel`` command and the DVC stage scripts, do to their process.
 
 Only a shell calls this module, never the library: it configures logging, quiets TensorFlow through
-the environment, and turns a :class:`~weaklabel.errors.WeakLabelError` into one line and an exit
-code. Keeping it here gives the two shells one behaviour without either importing the other.
+the environment, hands parsed paths to the library (:func:`paths`), and turns a
+:class:`~weaklabel.errors.WeakLabelError` into one line and an exit code. Keeping it here gives the
+two shells one behaviour without either importing the other.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from weaklabel.errors import WeakLabelError
 
@@ -37,6 +40,27 @@ def configure(verbosity: int = 0) -> None:
     if verbosity < 1:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # C++ INFO and WARNING: the CPU banner, absl
         logging.getLogger("absl").setLevel(logging.ERROR)  # absl's Python logger, which Keras warns through
+
+
+def paths(args: argparse.Namespace, *names: str) -> dict[str, Any]:
+    """The parsed options ``names``, as keyword arguments of the library call they are named after.
+
+    A stage script and its command name each path option after the parameter of the
+    ``*_from_paths`` function that reads it, so both pass their paths the same way.
+
+    Parameters
+    ----------
+    args
+        The parsed command line.
+    *names
+        Option destinations, each a parameter name of the function called.
+
+    Examples
+    --------
+    >>> paths(argparse.Namespace(labels="l.parquet", split="s.parquet", out="o"), "labels", "split")
+    {'labels': 'l.parquet', 'split': 's.parquet'}
+    """
+    return {name: getattr(args, name) for name in names}
 
 
 def run(main: Callable[[], int | None], *, prog: str) -> int:

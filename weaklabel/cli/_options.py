@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from weaklabel.errors import ParameterError
+from weaklabel.features.store import list_stores
 
 ConfigT = TypeVar("ConfigT")
 
@@ -76,8 +77,7 @@ def parse_stores(args: argparse.Namespace) -> dict[str, Path]:
     ParameterError
         If a ``--store`` argument is not ``NAME=PATH``.
     """
-    features = args.features
-    stores = {c.name: c for c in sorted(features.iterdir()) if c.is_dir()} if features.is_dir() else {}
+    stores = list_stores(args.features)
     for value in args.store or ():
         name, sep, path = value.partition("=")
         if not sep or not name or not path:

@@ -6,6 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from weaklabel import shell
 from weaklabel.cli import _options
 from weaklabel.learn.evaluate import EvaluateConfig, evaluate_from_paths
 from weaklabel.params import Params
@@ -36,15 +37,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, params: Params) -> int:
     """Evaluate and write the report; returns the exit code."""
     paths = evaluate_from_paths(
-        models=args.models,
-        labels=args.labels,
-        split=args.split,
-        clips=args.clips,
-        segments=args.segments,
+        **shell.paths(args, "models", "labels", "split", "clips", "segments", "demo", "out"),
         stores=_options.parse_stores(args),
-        out=args.out,
         config=params.section("evaluate", EvaluateConfig),
-        demo=args.demo,
     )
     log.info("wrote %s", ", ".join(str(p) for p in paths.values()))
     return 0

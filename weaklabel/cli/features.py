@@ -11,6 +11,7 @@ from weaklabel.audio.mel import MelConfig
 from weaklabel.cli import _options
 from weaklabel.features.extract import EmbedConfig, extract_features
 from weaklabel.features.identity import describe
+from weaklabel.features.store import remove_stale_stores
 from weaklabel.params import Params
 from weaklabel.tables import read_table
 
@@ -24,7 +25,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "feature store per embedder under OUT (vgg16/, mel_mean/, egemaps/ as embed.backbone says: "
         "meta.json, shard-*.npy, index.parquet) plus OUT/rejects.parquet for clips that cannot be "
         "read (params 'mel' and 'embed'). Resumable: run it again after an interruption and it "
-        "continues at the next unfinished shard."
+        "continues at the next unfinished shard. A store left in OUT by an earlier embed.backbone "
+        "is removed."
     )
     parser.add_argument(
         "clips", nargs="?", type=Path, default=_options.CLIPS, metavar="CLIPS", help="clips table"
@@ -52,6 +54,7 @@ def run(args: argparse.Namespace, params: Params) -> int:
     clips = read_table(args.clips)
     log.info("embedding %d clips of %s into %s with %s", len(clips), args.clips, args.out, config)
     summary = extract_features(clips, args.out, config=config, mel=mel, max_shards=args.max_shards)
+    remove_stale_stores(args.out, keep=summary.stores)
     if "vgg16" in summary.meta:
         log.info("backbone: %s", describe(summary.meta["vgg16"]))
     args.report.parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from weaklabel import shell
 from weaklabel.cli import _options
 from weaklabel.errors import DataError
 from weaklabel.learn.train import TrainConfig, train_from_paths
@@ -37,11 +38,8 @@ def run(args: argparse.Namespace, params: Params) -> int:
             "(or `dvc repro split`), or pass --split"
         )
     bundle = train_from_paths(
-        labels=args.labels,
-        split=args.split,
-        clips=args.clips,
+        **shell.paths(args, "labels", "split", "clips", "out"),
         stores=_options.parse_stores(args),
-        out=args.out,
         config=config,
         verbose=args.verbosity >= 0,
     )

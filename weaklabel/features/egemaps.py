@@ -41,7 +41,7 @@ import sys
 import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -157,7 +157,51 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-class EgemapsEmbedder:
+def pool_size(workers: int | None, *, what: str) -> int:
+    """Workers of a pool: ``workers``, or :func:`default_workers` for None.
+
+    Raises
+    ------
+    ParameterError
+        If ``workers`` is not an integer >= 1; ``what`` names it in the message (``"eGeMAPS workers"``).
+    """
+    workers = default_workers() if workers is None else workers
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ParameterError(f"{what} must be an integer >= 1 (or None for all cores), got {workers!r}")
+    return workers
+
+
+class PooledEmbedder:
+    """Base of an embedder that computes in a pool of workers, and of the pool's lifetime.
+
+    The subclass starts the pool on first use and keeps it in ``_pool``; :meth:`close`, the end of
+    a ``with`` block, or (without waiting) the embedder's collection stops it.
+    """
+
+    _pool: Executor | None = None
+
+    def close(self) -> None:
+        """Stop the workers (a later call starts new ones)."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def __enter__(self: PooledT) -> PooledT:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # a forgotten close() must not leave workers behind
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+PooledT = TypeVar("PooledT", bound=PooledEmbedder)
+
+
+class EgemapsEmbedder(PooledEmbedder):
     """eGeMAPSv02 functionals of a batch of clips, computed on their un-padded audio.
 
     A callable class over a batch, like every embedder (README, "Design"), so a
@@ -200,11 +244,7 @@ class EgemapsEmbedder:
     def __init__(
         self, *, workers: int | None = None, sample_rate: int = SAMPLE_RATE, chunksize: int = 4
     ) -> None:
-        workers = default_workers() if workers is None else workers
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise ParameterError(
-                f"eGeMAPS workers must be an integer >= 1 (or None for all cores), got {workers!r}"
-            )
+        workers = pool_size(workers, what="eGeMAPS workers")
         if chunksize < 1:
             raise ParameterError(f"eGeMAPS chunksize must be >= 1, got {chunksize}")
         self._opensmile = _import_opensmile()
@@ -241,18 +281,6 @@ class EgemapsEmbedder:
             log.debug("eGeMAPS: started %d worker processes", self.workers)
         return self._pool
 
-    def close(self) -> None:
-        """Stop the worker processes (a later call starts new ones)."""
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
-
-    def __enter__(self) -> EgemapsEmbedder:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_pool"] = None
@@ -262,11 +290,6 @@ class EgemapsEmbedder:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._opensmile = _import_opensmile()
-
-    def __del__(self) -> None:  # a forgotten close() must not leave processes behind
-        pool = getattr(self, "_pool", None)
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
 
     # ------------------------------------------------------------- embedding
     def embed_signals(

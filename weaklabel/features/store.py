@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Sequence
+import shutil
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -205,3 +206,49 @@ def read_store(root: str | Path) -> tuple[np.ndarray, np.ndarray, dict[str, Any]
     parts = [np.load(_shard_stem(root, k).with_suffix(".npy")) for k in range(n_shards)]
     features = np.concatenate(parts) if parts else np.zeros((0, int(meta.get("dim", 0))), np.float32)
     return index["segment_id"].to_numpy(dtype=str), features, meta
+
+
+def list_stores(folder: str | Path) -> dict[str, Path]:
+    """The feature stores in a folder, as the features stage writes them.
+
+    Parameters
+    ----------
+    folder
+        A folder whose sub-folders are stores (the features stage's ``--out``); may be missing.
+
+    Returns
+    -------
+    dict
+        Store name (the sub-folder's name) -> its folder, sorted by name, for every sub-folder;
+        empty when ``folder`` is missing or not a folder.
+    """
+    folder = Path(folder)
+    children = sorted(folder.iterdir()) if folder.is_dir() else []
+    return {child.name: child for child in children if child.is_dir()}
+
+
+def remove_stale_stores(folder: str | Path, *, keep: Collection[str]) -> list[Path]:
+    """Delete the stores in ``folder`` that an earlier run made and this one did not.
+
+    A features run writes one store per embedder; a store of another ``embed.backbone`` left in
+    the same folder would otherwise be read by later stages as if this run had made it.
+
+    Parameters
+    ----------
+    folder
+        The folder of the stores.
+    keep
+        Names of this run's stores (:attr:`weaklabel.features.extract.ExtractSummary.stores`).
+
+    Returns
+    -------
+    list of Path
+        The store folders removed (sub-folders holding a ``meta.json``), sorted.
+    """
+    removed = [
+        meta.parent for meta in sorted(Path(folder).glob("*/meta.json")) if meta.parent.name not in keep
+    ]
+    for root in removed:
+        log.info("removing the store %s of an earlier embed.backbone", root)
+        shutil.rmtree(root)
+    return removed

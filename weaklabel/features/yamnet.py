@@ -58,7 +58,7 @@ import numpy as np
 
 from weaklabel.audio.io import SAMPLE_RATE
 from weaklabel.errors import DataError, MissingDependencyError, ParameterError
-from weaklabel.features.egemaps import default_workers, unpadded
+from weaklabel.features.egemaps import PooledEmbedder, pool_size, unpadded
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +274,7 @@ def pool_frames(frame_embeddings: np.ndarray, *, pooling: str = "mean") -> np.nd
     return np.concatenate([mean, values.std(axis=0)]).astype(np.float32)
 
 
-class YAMNetEmbedder:
+class YAMNetEmbedder(PooledEmbedder):
     """YAMNet embedding of a batch of clips, on their un-padded audio (callable class over a batch).
 
     Parameters
@@ -329,11 +329,7 @@ class YAMNetEmbedder:
     ) -> None:
         if pooling not in POOLINGS:
             raise ParameterError(f"YAMNet pooling must be one of {', '.join(POOLINGS)}, got {pooling!r}")
-        threads = default_workers() if threads is None else threads
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-            raise ParameterError(
-                f"YAMNet threads must be an integer >= 1 (or None for all cores), got {threads!r}"
-            )
+        threads = pool_size(threads, what="YAMNet threads")
         if int(sample_rate) != SAMPLE_RATE:
             raise ParameterError(
                 f"YAMNet takes {SAMPLE_RATE} Hz audio, but the clips are at {sample_rate} Hz: set "
@@ -391,16 +387,8 @@ class YAMNetEmbedder:
 
     def close(self) -> None:
         """Stop the worker threads and free the interpreters (a later call makes new ones)."""
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
+        super().close()
         self._idle = queue.SimpleQueue()
-
-    def __enter__(self) -> YAMNetEmbedder:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -412,11 +400,6 @@ class YAMNetEmbedder:
         self.__dict__.update(state)
         self._interpreter_class = _import_litert()[0]
         self._lock, self._idle, self._pool = threading.Lock(), queue.SimpleQueue(), None
-
-    def __del__(self) -> None:  # a forgotten close() must not leave threads behind
-        pool = getattr(self, "_pool", None)
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
 
     # ------------------------------------------------------------- embedding
     def _run(self, windows: Sequence[np.ndarray], out: np.ndarray, lo: int, hi: int) -> None:

@@ -318,10 +318,8 @@ def label_segments(segments: pd.DataFrame, *, config: LabelConfig, verbose: bool
     segments
         The ingest table (:data:`weaklabel.sources.mosei.SEGMENTS_SCHEMA`): needs ``segment_id`` and
         ``text``; audio columns may be null (text-only mode) and are not read.
-    config
-        Normalisation, combination rule, band.
-    verbose
-        Show a progress bar.
+    config, verbose
+        As in :func:`label_texts`.
 
     Returns
     -------

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -175,6 +175,19 @@ def _targets(dataset: Dataset, *, gold_modes: tuple[str, ...]) -> dict[str, pd.S
     return targets
 
 
+def _scored(scores: pd.DataFrame, target: pd.Series) -> Iterator[tuple[str, str, np.ndarray, pd.DataFrame]]:
+    """``(split, model, y, rows)`` per split of :data:`EVAL_SPLITS` and model, in the scores' order.
+
+    ``y`` is ``target`` on the model's scored rows of that split, and ``rows`` those rows of
+    ``scores``, both restricted to where the target is defined (not NaN).
+    """
+    for split in EVAL_SPLITS:
+        for model, rows in scores[scores["split"] == split].groupby("model", sort=False):
+            y = target.reindex(rows["segment_id"]).to_numpy()
+            keep = ~np.isnan(y)
+            yield split, model, y[keep], rows[keep]
+
+
 def auc_table(scores: pd.DataFrame, dataset: Dataset, *, config: EvaluateConfig) -> dict[str, Any]:
     """ROC AUC with a video-grouped bootstrap interval, per target, split and model.
 
@@ -193,25 +206,20 @@ def auc_table(scores: pd.DataFrame, dataset: Dataset, *, config: EvaluateConfig)
         ``{target: {split: {model: AucEstimate.to_dict()}}}`` for targets ``weak`` and, with gold,
         ``gold_has0``/``gold_non0``; splits ``valid`` and ``test``.
     """
-    targets = _targets(dataset, gold_modes=config.gold_modes)
     out: dict[str, Any] = {}
-    for target, y_all in targets.items():
-        out[target] = {}
-        for split in EVAL_SPLITS:
-            out[target][split] = {}
-            for model, rows in scores[scores["split"] == split].groupby("model", sort=False):
-                y = y_all.reindex(rows["segment_id"]).to_numpy()
-                keep = ~np.isnan(y)
-                estimate = bootstrap_auc(
-                    y[keep],
-                    rows["score"].to_numpy()[keep],
-                    groups=rows["video"].to_numpy()[keep],
-                    n_boot=config.n_boot,
-                    level=config.level,
-                    seed=config.seed,
-                    min_groups=config.min_videos,
-                )
-                out[target][split][model] = estimate.to_dict()
+    for target, y_all in _targets(dataset, gold_modes=config.gold_modes).items():
+        out[target] = {split: {} for split in EVAL_SPLITS}
+        for split, model, y, rows in _scored(scores, y_all):
+            estimate = bootstrap_auc(
+                y,
+                rows["score"].to_numpy(),
+                groups=rows["video"].to_numpy(),
+                n_boot=config.n_boot,
+                level=config.level,
+                seed=config.seed,
+                min_groups=config.min_videos,
+            )
+            out[target][split][model] = estimate.to_dict()
     return out
 
 
@@ -220,26 +228,20 @@ def roc_table(scores: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
 
     Parameters
     ----------
-    scores
-        From :func:`score_models`.
-    dataset
-        The dataset the scores came from.
+    scores, dataset
+        As in :func:`auc_table`.
 
     Returns
     -------
     pandas.DataFrame
         Columns :data:`ROC_COLUMNS`; a (model, split) lacking a class has no rows.
     """
-    weak = _targets(dataset, gold_modes=())["weak"]
     parts = []
-    for split in EVAL_SPLITS:
-        for model, rows in scores[scores["split"] == split].groupby("model", sort=False):
-            y = weak.reindex(rows["segment_id"]).to_numpy()
-            keep = ~np.isnan(y)
-            if len(np.unique(y[keep])) < 2:
-                continue
-            fpr, tpr = roc_points(y[keep], rows["score"].to_numpy()[keep])
-            parts.append(pd.DataFrame({"model": model, "split": split, "fpr": fpr, "tpr": tpr}))
+    for split, model, y, rows in _scored(scores, _targets(dataset, gold_modes=())["weak"]):
+        if len(np.unique(y)) < 2:
+            continue
+        fpr, tpr = roc_points(y, rows["score"].to_numpy())
+        parts.append(pd.DataFrame({"model": model, "split": split, "fpr": fpr, "tpr": tpr}))
     if not parts:
         return pd.DataFrame(columns=list(ROC_COLUMNS))
     return pd.concat(parts, ignore_index=True)

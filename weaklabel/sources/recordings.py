@@ -26,10 +26,11 @@ schema :data:`RECORDINGS_SCHEMA`:
     What is said, when known; may be missing.
 
 Builders: :func:`ravdess_manifest` and :func:`emodb_manifest` read the emotion from those corpora's
-file names; :func:`read_manifest` reads a CSV (``path`` and optionally ``language``, ``polarity``
-or ``label``, ``group`` or ``speaker``, ``corpus``, ``emotion``, ``text``); :func:`folder_manifest`
-lists a folder (language = parent folder name, polarity unknown). All of them build their frame
-with :func:`recordings_frame`. In gold-label mode the ingest stage keys the same columns by segment
+file names (each the :meth:`NamingScheme.manifest` of :data:`RAVDESS`, :data:`EMODB`);
+:func:`read_manifest` reads a CSV (``path`` and optionally ``language``, ``polarity`` or ``label``,
+``group`` or ``speaker``, ``corpus``, ``emotion``, ``text``); :func:`folder_manifest` lists a folder
+(language = parent folder name, polarity unknown). All of them build their frame with
+:func:`recordings_frame`. In gold-label mode the ingest stage keys the same columns by segment
 (:data:`weaklabel.sources.manifest_ingest.SEGMENT_RECORDINGS_SCHEMA`).
 
 Valence of acted emotions (:data:`VALENCE`), as ``../shared/data/README.md`` states it: positive =
@@ -46,6 +47,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +117,6 @@ RAVDESS_STATEMENTS: dict[str, str] = {
     "01": "Kids are talking by the door.",
     "02": "Dogs are sitting by the door.",
 }
-_RAVDESS_NAME = re.compile(r"^(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})$")
 
 #: EmoDB emotion letter (index 5 of ``SSTTTEV``) -> emotion (German initials: Wut, Langeweile,
 #: Ekel, Angst, Freude, Trauer, Neutral).
@@ -141,7 +142,6 @@ EMODB_TEXTS: dict[str, str] = {
     "b09": "Ich will das eben wegbringen und dann mit Karl was trinken gehen.",
     "b10": "Die wird auf dem Platz sein, wo wir sie immer hinlegen.",
 }
-_EMODB_NAME = re.compile(r"^(\d{2})([ab]\d{2})([A-Z])([a-z])$")
 
 #: Spellings :func:`parse_label` accepts in a ``polarity`` value (case-insensitive).
 POLARITY_SPELLINGS: dict[str, str | None] = {
@@ -343,129 +343,134 @@ def folder_manifest(folder: str | Path, *, extensions: Iterable[str] = AUDIO_EXT
     return recordings_frame(rows)
 
 
-def _scheme_rows(folder: str | Path, *, corpus: str, language: str, parse, expected: str) -> list[dict]:
-    root, files = _audio_files(folder, AUDIO_EXTENSIONS)
-    rows, unmatched = [], []
-    for path in files:
-        parsed = parse(path.stem)
-        if parsed is None:
-            unmatched.append(path.name)
-            parsed = {}
-        rows.append({"path": str(path), "language": language, "corpus": corpus, **parsed})
-    _check_nonempty(root, rows, f"{corpus} recordings named {expected}")
-    if unmatched:
-        log.warning(
-            "%s: %d of %d file(s) do not follow the %s naming scheme %s (e.g. %s): kept with emotion "
-            "and polarity unknown",
-            root,
-            len(unmatched),
-            len(rows),
-            corpus,
-            expected,
-            ", ".join(unmatched[:3]),
-        )
-    return rows
+@dataclass(frozen=True, eq=False)
+class NamingScheme:
+    """A corpus whose file names say each recording's emotion, speaker and text.
 
-
-def _parse_ravdess(stem: str) -> dict | None:
-    match = _RAVDESS_NAME.match(stem)
-    if match is None or match.group(3) not in RAVDESS_EMOTIONS:
-        return None
-    emotion = RAVDESS_EMOTIONS[match.group(3)]
-    return {
-        "emotion": emotion,
-        "polarity": VALENCE[emotion],
-        "group": f"ravdess_{match.group(7)}",
-        "text": RAVDESS_STATEMENTS.get(match.group(5)),
-    }
-
-
-def _parse_emodb(stem: str) -> dict | None:
-    match = _EMODB_NAME.match(stem)
-    if match is None or match.group(3) not in EMODB_EMOTIONS:
-        return None
-    emotion = EMODB_EMOTIONS[match.group(3)]
-    return {
-        "emotion": emotion,
-        "polarity": VALENCE[emotion],
-        "group": f"emodb_{match.group(1)}",
-        "text": EMODB_TEXTS.get(match.group(2)),
-    }
-
-
-def ravdess_manifest(folder: str | Path, *, language: str = "english") -> pd.DataFrame:
-    """Manifest of RAVDESS recordings from their file names.
-
-    Names are ``MM-CC-EE-II-SS-RR-AA.wav``: modality, vocal channel, emotion ``EE``
-    (:data:`RAVDESS_EMOTIONS`), intensity, statement ``SS`` (:data:`RAVDESS_STATEMENTS`),
-    repetition, actor ``AA``. Polarity from :data:`VALENCE` (happy positive; sad, angry, fearful,
-    disgust negative; neutral, calm, surprised missing).
-
-    Parameters
+    Attributes
     ----------
-    folder
-        Searched recursively (the ``Actor_NN`` sub-folders of the full release work as they are).
+    corpus
+        The corpus's name: each row's ``corpus``, and the prefix of its ``group`` (``"emodb_03"``).
+    pattern
+        The naming pattern as messages show it (``"SSTTTEV"``).
+    name
+        Regular expression a file stem must match, with the groups ``emotion`` (a key of
+        ``emotions``), ``speaker`` and ``text`` (a key of ``texts``).
+    emotions
+        Emotion code -> emotion (a key of :data:`VALENCE`); another code counts as unmatched.
+    texts
+        Text code -> what is said; an unknown code leaves ``text`` missing.
     language
-        Language of every row.
-
-    Returns
-    -------
-    pandas.DataFrame
-        A recordings manifest (:data:`RECORDINGS_COLUMNS`), sorted by path; ``group`` = ``"ravdess_AA"``,
-        ``corpus`` = ``"ravdess"``. Files that do not follow the scheme are kept with emotion and
-        polarity missing (and a warning).
-
-    Raises
-    ------
-    DataError
-        If ``folder`` is missing or holds no audio file.
-
-    Examples
-    --------
-    >>> m = ravdess_manifest("../shared/data/ravdess")  # doctest: +SKIP
-    >>> m.loc[0, ["emotion", "polarity", "group"]].tolist()  # doctest: +SKIP
-    ['neutral', <NA>, 'ravdess_01']
+        Language of every row unless the caller names another.
     """
-    return recordings_frame(
-        _scheme_rows(
-            folder, corpus="ravdess", language=language, parse=_parse_ravdess, expected="MM-CC-EE-II-SS-RR-AA"
-        )
-    )
+
+    corpus: str
+    pattern: str
+    name: re.Pattern[str]
+    emotions: Mapping[str, str]
+    texts: Mapping[str, str]
+    language: str
+
+    def parse(self, stem: str) -> dict[str, str | None] | None:
+        """``emotion``, ``polarity``, ``group`` and ``text`` of a file stem, or None if it does not match."""
+        match = self.name.match(stem)
+        if match is None or match["emotion"] not in self.emotions:
+            return None
+        emotion = self.emotions[match["emotion"]]
+        return {
+            "emotion": emotion,
+            "polarity": VALENCE[emotion],
+            "group": f"{self.corpus}_{match['speaker']}",
+            "text": self.texts.get(match["text"]),
+        }
+
+    def manifest(self, folder: str | Path, *, language: str | None = None) -> pd.DataFrame:
+        """Manifest of the corpus's recordings under ``folder``, from their file names.
+
+        The audio files are those :func:`folder_manifest` lists; each file name gives the row's
+        emotion, polarity (from :data:`VALENCE`; missing for an emotion without a valence), group
+        and text.
+
+        Parameters
+        ----------
+        folder
+            Searched recursively (RAVDESS's ``Actor_NN`` sub-folders and EmoDB's ``wav/`` folder
+            work as they are).
+        language
+            Language of every row; None for the scheme's :attr:`language`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            A recordings manifest sorted by path, ``corpus`` = :attr:`corpus` and ``group`` =
+            ``"<corpus>_<speaker>"``. Files that do not follow the scheme are kept with emotion and
+            polarity missing (and a warning).
+
+        Raises
+        ------
+        DataError
+            As :func:`folder_manifest`: when ``folder`` holds no audio file, or is no folder.
+
+        Examples
+        --------
+        >>> m = RAVDESS.manifest("../shared/data/ravdess")  # doctest: +SKIP
+        >>> m.loc[0, ["emotion", "polarity", "group"]].tolist()  # doctest: +SKIP
+        ['neutral', <NA>, 'ravdess_01']
+        """
+        root, files = _audio_files(folder, AUDIO_EXTENSIONS)
+        language = self.language if language is None else language
+        rows, unmatched = [], []
+        for path in files:
+            parsed = self.parse(path.stem)
+            if parsed is None:
+                unmatched.append(path.name)
+                parsed = {}
+            rows.append({"path": str(path), "language": language, "corpus": self.corpus, **parsed})
+        _check_nonempty(root, rows, f"{self.corpus} recordings named {self.pattern}")
+        if unmatched:
+            log.warning(
+                "%s: %d of %d file(s) do not follow the %s naming scheme %s (e.g. %s): kept with emotion "
+                "and polarity unknown",
+                root,
+                len(unmatched),
+                len(rows),
+                self.corpus,
+                self.pattern,
+                ", ".join(unmatched[:3]),
+            )
+        return recordings_frame(rows)
 
 
-def emodb_manifest(folder: str | Path, *, language: str = "german") -> pd.DataFrame:
-    """Manifest of Berlin EmoDB recordings from their file names.
-
-    Names are ``SSTTTEV.wav``: speaker ``SS``, text ``TTT`` (:data:`EMODB_TEXTS`), emotion letter
-    ``E`` (:data:`EMODB_EMOTIONS`), version ``V``. Polarity from :data:`VALENCE` (happiness
-    positive; sadness, anger, fear, disgust negative; neutral and boredom missing).
-
-    Parameters
-    ----------
-    folder
-        Searched recursively (EmoDB's ``wav/`` folder works as it is).
-    language
-        Language of every row.
-
-    Returns
-    -------
-    pandas.DataFrame
-        A recordings manifest (:data:`RECORDINGS_COLUMNS`), sorted by path; ``group`` = ``"emodb_SS"``,
-        ``corpus`` = ``"emodb"``. Files that do not follow the scheme are kept with emotion and
-        polarity missing (and a warning).
-
-    Raises
-    ------
-    DataError
-        If ``folder`` is missing or holds no audio file.
-    """
-    return recordings_frame(
-        _scheme_rows(folder, corpus="emodb", language=language, parse=_parse_emodb, expected="SSTTTEV")
-    )
-
+#: RAVDESS: ``MM-CC-EE-II-SS-RR-AA.wav``: modality, vocal channel, emotion ``EE``
+#: (:data:`RAVDESS_EMOTIONS`), intensity, statement ``SS`` (:data:`RAVDESS_STATEMENTS`), repetition,
+#: actor ``AA``; English.
+RAVDESS = NamingScheme(
+    corpus="ravdess",
+    pattern="MM-CC-EE-II-SS-RR-AA",
+    name=re.compile(
+        r"^(\d{2})-(\d{2})-(?P<emotion>\d{2})-(\d{2})-(?P<text>\d{2})-(\d{2})-(?P<speaker>\d{2})$"
+    ),
+    emotions=RAVDESS_EMOTIONS,
+    texts=RAVDESS_STATEMENTS,
+    language="english",
+)
+#: Berlin EmoDB: ``SSTTTEV.wav``: speaker ``SS``, text ``TTT`` (:data:`EMODB_TEXTS`), emotion letter
+#: ``E`` (:data:`EMODB_EMOTIONS`), version ``V``; German.
+EMODB = NamingScheme(
+    corpus="emodb",
+    pattern="SSTTTEV",
+    name=re.compile(r"^(?P<speaker>\d{2})(?P<text>[ab]\d{2})(?P<emotion>[A-Z])([a-z])$"),
+    emotions=EMODB_EMOTIONS,
+    texts=EMODB_TEXTS,
+    language="german",
+)
+#: Manifest of RAVDESS recordings from their file names: :meth:`NamingScheme.manifest` of :data:`RAVDESS`.
+ravdess_manifest = RAVDESS.manifest
+#: Manifest of Berlin EmoDB recordings from their file names: :meth:`NamingScheme.manifest` of :data:`EMODB`.
+emodb_manifest = EMODB.manifest
 
 #: Naming schemes by name (``weaklabel probe --scheme``): folder -> manifest.
-SCHEMES = {"ravdess": ravdess_manifest, "emodb": emodb_manifest}
+SCHEMES = {scheme.corpus: scheme.manifest for scheme in (RAVDESS, EMODB)}
 
 
 def read_manifest(
