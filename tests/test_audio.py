@@ -33,7 +33,7 @@ def test_read_slice_past_the_end_is_cut_short(tmp_path):
 
 
 def test_read_slice_rejects_negative_window(tmp_path):
-    with pytest.raises(ParameterError, match="must be >= 0"):
+    with pytest.raises(ParameterError, match="must be finite and >= 0"):
         read_slice(tmp_path / "x.wav", -1.0, 1.0)
 
 

@@ -77,7 +77,7 @@ def test_consistent_sections_pass(tmp_path):
     [
         ({"crosscorpus": "emodb:data/emodb"}, r"data\.crosscorpus must be a list"),
         ({"crosscorpus": ["a.csv", ""]}, r"data\.crosscorpus must be a list"),
-        ({"corpus": 3}, r"data\.corpus must be a path"),
+        ({"corpus": 3}, r"data\.corpus must be a string, got 3"),
         ({"corpuss": "x"}, r"unknown parameter\(s\) data\.corpuss"),
     ],
 )

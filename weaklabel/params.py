@@ -114,7 +114,22 @@ def read_params(path: str | Path) -> dict[str, dict[str, Any]]:
     path = Path(path)
     if not path.exists():
         raise ParameterError(f"params file {path} not found; pass --params or run from the repo root")
-    params = yaml.safe_load(path.read_text()) or {}
+    try:
+        params = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as error:
+        raise ParameterError(
+            f"params file {path} is not UTF-8 text (byte {error.start}); save it as UTF-8"
+        ) from error
+    except OSError as error:
+        raise ParameterError(f"cannot read params file {path}: {error.strerror or error}") from error
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "somewhere"
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ParameterError(
+            f"params file {path} is not valid YAML at {where}: {problem}; "
+            "check the indentation and quoting there"
+        ) from error
     if not isinstance(params, dict):
         raise ParameterError(f"{path} must hold a mapping of sections, found {type(params).__name__}")
     for name, section in params.items():

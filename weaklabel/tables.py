@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -65,12 +66,62 @@ def read_table(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     DataError
-        If the file does not exist, naming the stage that should have made it.
+        If the file does not exist (naming the stage that should have made it), or cannot be read
+        as Parquet (truncated, corrupt, not Parquet, a folder).
     """
     path = Path(path)
     if not path.exists():
         raise DataError(f"table {path} not found: run the stage that writes it first (see dvc.yaml)")
-    return pd.read_parquet(path)
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError, pa.ArrowException) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise DataError(
+            f"cannot read table {path} as Parquet ({first}); re-run the stage that writes it (see dvc.yaml)"
+        ) from error
+
+
+def check_keys(frame: pd.DataFrame, *, source: str | Path, column: str = "segment_id") -> None:
+    """Check that ``frame`` has a ``column`` of distinct, non-empty keys (every table's ``segment_id``).
+
+    A key that is empty or repeated would silently merge or lose rows wherever tables are joined
+    (labels onto segments, features onto labels), so a table holding one is refused as a whole.
+
+    Parameters
+    ----------
+    frame
+        The table.
+    source
+        Where it came from, for the message.
+    column
+        The key column.
+
+    Raises
+    ------
+    DataError
+        If ``column`` is absent, or holds missing, blank or repeated keys; the message counts them
+        and names the first few.
+
+    Examples
+    --------
+    >>> check_keys(pd.DataFrame({"segment_id": ["a___1", "a___1", ""]}), source="segments.parquet")
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    weaklabel.errors.DataError: segments.parquet: 1 empty segment_id(s) (rows [2]) and 1 repeated ...
+    """
+    if column not in frame.columns:
+        raise DataError(f"{source} has no {column} column: found {list(frame.columns)}")
+    keys = frame[column].astype("string")
+    empty = keys.isna() | (keys.str.strip() == "")
+    repeated = keys[~empty & keys.duplicated(keep=False)].unique().tolist()
+    if empty.any() or repeated:
+        rows = [int(i) for i in np.flatnonzero(empty.to_numpy())[:5]]
+        raise DataError(
+            f"{source}: {int(empty.sum())} empty {column}(s) (rows {rows}) and {len(repeated)} repeated "
+            f"({[str(k) for k in repeated[:5]]}); every row needs its own {column}: "
+            "re-run ingest, or fix the table"
+        )
 
 
 def rejects_frame(rows: Iterable[Mapping[str, str]], *, stage: str) -> pd.DataFrame:

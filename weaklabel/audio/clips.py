@@ -19,10 +19,16 @@ is cut:
     zero-padded at the end to the longest segment of the plan (the clips' common length). An
     embedder that reads the un-padded audio (eGeMAPS, through ``pad_left`` and ``audio_samples``)
     then sees every sample.
+
+A clips table read back from disk is data like any other: :func:`clip_problem` says whether a row
+is a window that can be read at all (finite, non-negative, padding inside the clip), and
+:func:`load_clip` refuses one that is not, so that an impossible row becomes a reject of that clip,
+never a clip of silence or a stopped run.
 """
 
 from __future__ import annotations
 
+import math
 import zlib
 from dataclasses import dataclass
 
@@ -31,11 +37,14 @@ import pandas as pd
 import pyarrow as pa
 
 from weaklabel.audio.io import SAMPLE_RATE, read_slice
-from weaklabel.errors import ParameterError
+from weaklabel.errors import DataError, ParameterError
 from weaklabel.tables import rejects_frame
 
 #: Window policies of :attr:`ClipConfig.window` (see the module docstring).
 WINDOWS = ("random", "centre", "full")
+
+#: Reason code of a clips-table row that is no readable window (:func:`clip_problem`).
+BAD_WINDOW = "bad_window"
 
 CLIPS_SCHEMA = pa.schema(
     [
@@ -196,8 +205,69 @@ def plan_clips(segments: pd.DataFrame, config: ClipConfig) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=CLIPS_SCHEMA.names)
 
 
+def clip_problem(clip: pd.Series | object) -> tuple[str, str] | None:
+    """Whether a clips-table row is a window that can be read: ``(reason, detail)``, or None.
+
+    Parameters
+    ----------
+    clip
+        A row of :data:`CLIPS_SCHEMA` (a Series or an ``itertuples`` row).
+
+    Returns
+    -------
+    tuple of (str, str) or None
+        ``(BAD_WINDOW, detail)`` when ``read_start`` is not a finite number >= 0, ``read_seconds``
+        not a finite number >= 0, ``length`` or ``sample_rate`` not > 0, ``pad_left`` outside
+        ``[0, length)``, or the audio after the padding runs more than a sample past the clip's end;
+        None for a readable window. (0 s of audio is readable here; whether an empty clip is
+        wanted is the caller's call.) The detail names the segment and its file.
+
+    Examples
+    --------
+    >>> row = pd.Series({"segment_id": "v___1", "audio_path": "v.wav", "read_start": 0.0,
+    ...                  "read_seconds": float("inf"), "pad_left": 0, "length": 16000, "sample_rate": 16000})
+    >>> clip_problem(row)[0]
+    'bad_window'
+    """
+    values = {
+        name: getattr(clip, name, None) for name in ("read_start", "read_seconds", "pad_left", "length")
+    }
+    values["sample_rate"] = getattr(clip, "sample_rate", None)
+    try:
+        numbers = {name: float(value) for name, value in values.items()}
+    except (TypeError, ValueError):
+        numbers = {}
+    where = f"clip {getattr(clip, 'segment_id', '?')} of {getattr(clip, 'audio_path', '?')}"
+    if len(numbers) != len(values) or not all(math.isfinite(v) for v in numbers.values()):
+        return BAD_WINDOW, f"{where}: non-numeric or non-finite window {values}"
+    start, seconds, pad, length, rate = (numbers[n] for n in values)
+    if start < 0 or seconds < 0 or length <= 0 or rate <= 0:
+        return (
+            BAD_WINDOW,
+            f"{where}: read_start, read_seconds must be >= 0 and length, sample_rate > 0: {values}",
+        )
+    if not 0 <= pad < length:
+        return BAD_WINDOW, f"{where}: pad_left {pad:.0f} lies outside the clip of {length:.0f} samples"
+    if pad + round(seconds * rate) > length + 1:
+        return BAD_WINDOW, (
+            f"{where}: {seconds} s of audio after {pad:.0f} samples of padding overruns the clip of "
+            f"{length:.0f} samples"
+        )
+    return None
+
+
 def load_clip(clip: pd.Series | object) -> np.ndarray:
-    """Read one planned clip (a row of :func:`plan_clips`) as float32 of shape (length,)."""
+    """Read one planned clip (a row of :func:`plan_clips`) as float32 of shape (length,).
+
+    Raises
+    ------
+    DataError
+        If the row is no readable window (:func:`clip_problem`), or its file cannot be decoded or
+        holds NaN or infinite samples in the slice; the message names the file.
+    """
+    problem = clip_problem(clip)
+    if problem is not None:
+        raise DataError(problem[1])
     audio = read_slice(clip.audio_path, clip.read_start, clip.read_seconds, sample_rate=clip.sample_rate)
     return fix_length(audio, int(clip.length), pad_left=int(clip.pad_left))
 

@@ -56,12 +56,18 @@ def read_segments(path: Path) -> pd.DataFrame:
     Raises
     ------
     DataError
-        If the file is missing or of another type.
+        If the file is missing, of another type, or not a readable UTF-8 CSV.
     """
     if path.suffix.lower() == ".csv":
         if not path.exists():
             raise DataError(f"segments file {path} not found")
-        return pd.read_csv(path, dtype={"segment_id": str, "text": object})
+        try:
+            return pd.read_csv(path, dtype={"segment_id": str, "text": object})
+        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
+            raise DataError(
+                f"segments file {path} is not a readable UTF-8 CSV ({type(error).__name__}: {error}); "
+                "expected a header row with segment_id and text: fix or re-export the file"
+            ) from None
     if path.suffix.lower() != ".parquet":
         raise DataError(f"segments file {path} is neither .parquet nor .csv; pass ingest's segments.parquet")
     return read_table(path)

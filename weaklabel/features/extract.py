@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from weaklabel.audio.clips import CLIPS_SCHEMA, ClipConfig, load_clip, plan_clips
+from weaklabel.audio.clips import BAD_WINDOW, CLIPS_SCHEMA, ClipConfig, clip_problem, load_clip, plan_clips
 from weaklabel.audio.io import audio_info
 from weaklabel.audio.mel import MelConfig, log_mel_batch
 from weaklabel.errors import DataError, MissingDependencyError, ParameterError
@@ -64,6 +64,7 @@ REASONS = {
     "missing_audio": "the audio file does not exist",
     "unreadable_audio": "the audio file's header cannot be decoded",
     "empty_clip": "the clip plans 0 s of audio",
+    BAD_WINDOW: "the clips table's window is impossible (not finite, negative, padding beyond the clip)",
     "slice_out_of_range": "the planned slice starts after the end of the file",
     "decode_failed": "the file's header is fine but the planned slice cannot be decoded",
 }
@@ -356,6 +357,8 @@ def check_clips(clips: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, str]]
         reason, detail = None, ""
         if path is None or pd.isna(path) or str(path) == "":
             reason = "no_audio"
+        elif (problem := clip_problem(clip)) is not None:
+            reason, detail = problem
         elif clip.read_seconds <= 0:
             reason, detail = "empty_clip", f"read_seconds={clip.read_seconds}"
         else:

@@ -21,7 +21,7 @@ from weaklabel.errors import ParameterError
 from weaklabel.labels.labellers import LabelConfig, label_segments
 from weaklabel.sources.manifest_ingest import LabelSourceConfig, ingest_manifest, labels_from_manifest
 from weaklabel.sources.mosei import IngestConfig, ingest_corpus, write_ingest
-from weaklabel.tables import read_table
+from weaklabel.tables import check_keys, read_table
 
 
 def ingest_source(
@@ -108,7 +108,9 @@ def source_labels(
     ParameterError
         If ``source`` is ``manifest`` and ``manifest`` is None.
     DataError
-        If ``manifest`` is needed and its file is missing.
+        If ``manifest`` is needed and its file is missing or unreadable, or the table labelled has
+        an empty or repeated ``segment_id`` (labels are joined to segments and features by it, so
+        such a row would be merged or lost without a word: :func:`weaklabel.tables.check_keys`).
     """
     if source.source == "manifest":
         if manifest is None:
@@ -116,5 +118,8 @@ def source_labels(
                 "labels.source is manifest but no manifest table was given: pass ingest's "
                 "manifest.parquet (data/ingest/manifest.parquet), which ingest writes with that source"
             )
-        return labels_from_manifest(read_table(manifest))
+        recordings = read_table(manifest)
+        check_keys(recordings, source=manifest)
+        return labels_from_manifest(recordings)
+    check_keys(segments, source="the segments table")
     return label_segments(segments, config=config, verbose=verbose)

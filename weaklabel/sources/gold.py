@@ -83,7 +83,8 @@ GOLD_REASONS: dict[str, str] = {
     "gold_bad_value": "video empty, or start, end or sentiment not a finite number",
     "gold_bad_time": "end before start",
     "gold_out_of_range": "sentiment outside -3..+3",
-    "gold_malformed": "an HDF5 video group without features/intervals of matching shapes",
+    "gold_malformed": "an HDF5 video entry that is not a group holding numeric features (n, >=1) "
+    "and intervals (n, 2) datasets",
 }
 
 #: CSV column aliases, in order of preference.
@@ -180,6 +181,39 @@ def _validate(gold: pd.DataFrame, *, source: str) -> tuple[pd.DataFrame, pd.Data
     return gold[~bad].reset_index(drop=True), rejects_frame(rows, stage="ingest")
 
 
+def _describe_h5(item) -> str:
+    """``float32 (n, 7)`` for a dataset, ``a Group`` for anything else."""
+    shape = getattr(item, "shape", None)
+    return f"{item.dtype} {shape}" if shape is not None else f"a {type(item).__name__}"
+
+
+def _video_problem(data, video: str) -> str | None:
+    """Why ``data[video]`` of a .csd is not a usable video group, or None (h5py objects, not read)."""
+    import h5py
+
+    group = data.get(video)
+    if not isinstance(group, h5py.Group):
+        return f"{video!r} is a {type(group).__name__}, expected a group holding features and intervals"
+    found = {name: group.get(name) for name in ("features", "intervals")}
+    kinds = {name: "missing" if item is None else _describe_h5(item) for name, item in found.items()}
+    features, intervals = found["features"], found["intervals"]
+    usable = (
+        isinstance(features, h5py.Dataset)
+        and isinstance(intervals, h5py.Dataset)
+        and features.dtype.kind in "fiu"
+        and intervals.dtype.kind in "fiu"
+        and features.ndim == 2
+        and features.shape[1] >= 1
+        and intervals.shape == (features.shape[0], 2)
+    )
+    if usable:
+        return None
+    return (
+        f"video group {video!r} has features {kinds['features']} and intervals {kinds['intervals']}; "
+        "expected numeric datasets features (n, >=1) and intervals (n, 2)"
+    )
+
+
 def _find_root(handle) -> str:
     """Name of the group holding ``data`` in an SDK computational-sequence file ('' for the file root)."""
     import h5py
@@ -215,7 +249,8 @@ def read_gold_csd(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     Raises
     ------
     DataError
-        If the file cannot be opened as HDF5 or has no single group holding ``data``.
+        If the file cannot be opened or read as HDF5, or has no single group holding ``data``, or
+        its ``data`` is not a group. A malformed *video* entry is a reject (``gold_malformed``).
     """
     import h5py
 
@@ -225,46 +260,38 @@ def read_gold_csd(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         handle = h5py.File(path, "r")
     except OSError as error:
         raise DataError(f"cannot open gold file {path} as HDF5: {error}; expected the SDK's .csd") from error
-    with handle:
-        root = _find_root(handle)
-        data = handle[f"{root}/data" if root else "data"]
-        for video in data:
-            group = data[video]
-            features = group.get("features")
-            intervals = group.get("intervals")
-            shapes_ok = (
-                features is not None
-                and intervals is not None
-                and features.ndim == 2
-                and features.shape[1] >= 1
-                and intervals.shape == (features.shape[0], 2)
-            )
-            if not shapes_ok:
-                found = {name: getattr(group.get(name), "shape", None) for name in ("features", "intervals")}
-                bad.append(
-                    {
-                        "source": str(path),
-                        "key": video,
-                        "reason": "gold_malformed",
-                        "detail": f"video group {video!r} has {found}; expected features (n, >=1) "
-                        "and intervals (n, 2)",
-                    }
+    try:
+        with handle:
+            root = _find_root(handle)
+            data = handle[f"{root}/data" if root else "data"]
+            if not isinstance(data, h5py.Group):
+                raise DataError(
+                    f"gold file {path}: {data.name} is a {type(data).__name__}, expected a group of video "
+                    "groups (the SDK layout <root>/data/<video>/features and intervals)"
                 )
-                continue
-            feats = np.asarray(features[:, 0], dtype=np.float64)
-            times = np.asarray(intervals[:], dtype=np.float64)
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "video": video,
-                        "segment": [str(i) for i in range(len(feats))],
-                        "start": times[:, 0],
-                        "end": times[:, 1],
-                        "sentiment": feats,
-                        "split": None,
-                    }
+            for video in data:
+                problem = _video_problem(data, video)
+                if problem is not None:
+                    bad.append(
+                        {"source": str(path), "key": video, "reason": "gold_malformed", "detail": problem}
+                    )
+                    continue
+                feats = np.asarray(data[video]["features"][:, 0], dtype=np.float64)
+                times = np.asarray(data[video]["intervals"][:], dtype=np.float64)
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "video": video,
+                            "segment": [str(i) for i in range(len(feats))],
+                            "start": times[:, 0],
+                            "end": times[:, 1],
+                            "sentiment": feats,
+                            "split": None,
+                        }
+                    )
                 )
-            )
+    except (OSError, KeyError, ValueError, TypeError) as error:  # damaged inside: a truncated or corrupt file
+        raise DataError(f"cannot read gold file {path} as the SDK's .csd: {error}") from error
     gold = pd.concat([_empty_gold(), *frames], ignore_index=True).astype(
         {"video": "string", "segment": "string", "split": "string"}
     )

@@ -24,8 +24,12 @@ The ingest stage (:func:`ingest_manifest`) turns the manifest into, with :func:`
   label read once, by :func:`weaklabel.sources.recordings.parse_label`; cross-corpus evaluation
   groups by its corpus and speaker columns;
 * rejects (:data:`weaklabel.tables.REJECTS_SCHEMA`, stage ``manifest``) for files that are missing,
-  cannot be decoded, are empty, appear twice or carry a label that cannot be read;
+  lead outside the manifest's folder (a ``../`` or absolute path, or a link: never opened), cannot
+  be decoded, are empty, appear twice, have no group (speaker) or carry a label that cannot be read;
   ``rows in = segments + rejects``.
+
+A manifest must *have* the columns :data:`REQUIRED` (``label`` may be ``polarity``, ``group`` may be
+``speaker``): a missing column is an error, never a silent default.
 
 The label stage makes the labels table (:data:`weaklabel.labels.labellers.LABELS_SCHEMA`) from the
 recordings by segment with :func:`labels_from_manifest`: ``label`` from the manifest, confidence 1,
@@ -56,9 +60,12 @@ from tqdm.auto import tqdm
 from weaklabel.audio.io import AudioInfo, audio_info
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.labels.labellers import ABSTAIN, LABELS_SCHEMA
+from weaklabel.paths import REASON as OUTSIDE_ROOT
+from weaklabel.paths import outside_root
 from weaklabel.sources.mosei import SEGMENTS_SCHEMA
 from weaklabel.sources.recordings import (
     RECORDINGS_SCHEMA,
+    missing_columns,
     parse_label,
     read_manifest,
     recordings_frame,
@@ -76,6 +83,8 @@ UNLABELLED = "unlabelled"
 #: Reject reason codes.
 REASONS = {
     "missing_file": "the manifest names a file that does not exist",
+    OUTSIDE_ROOT: "the path leads outside the manifest's folder ('../', absolute, or a link): not opened",
+    "missing_group": "the row has no group (speaker), which the grouped split and reports need",
     "unreadable_audio": "the file's header cannot be decoded",
     "empty_audio": "the file holds no samples",
     "duplicate_path": "the file appears earlier in the manifest",
@@ -85,7 +94,7 @@ REASONS = {
 REQUIRED = ("path", "label", "group", "corpus")
 
 #: The recordings manifest keyed by segment (``manifest.parquet``): ``segment_id``, then the
-#: recordings columns (``path`` as resolved, ``group`` and ``corpus`` "unknown" where missing).
+#: recordings columns (``path`` as read; ``corpus`` "unknown" where a frame leaves it missing).
 SEGMENT_RECORDINGS_SCHEMA = pa.schema([pa.field("segment_id", pa.string()), *RECORDINGS_SCHEMA])
 
 
@@ -159,7 +168,7 @@ def _key(text: object) -> str:
 def _rows(manifest: pd.DataFrame, root: str | Path | None) -> list[dict[str, Any]]:
     """The manifest's rows as dicts: columns checked, paths joined to ``root``, speaker and corpus filled."""
     frame = rename_aliases(manifest)
-    missing = [c for c in REQUIRED if c not in frame and not (c == "label" and "polarity" in frame)]
+    missing = missing_columns(frame.columns, REQUIRED)
     if missing:
         raise DataError(
             f"manifest lacks column(s) {missing} (found {list(frame.columns)}); expected "
@@ -167,8 +176,7 @@ def _rows(manifest: pd.DataFrame, root: str | Path | None) -> list[dict[str, Any
             "weaklabel.sources.recordings or add them"
         )
     frame = frame.reindex(columns=list(RECORDINGS_SCHEMA.names))
-    for column in ("group", "corpus"):
-        frame[column] = frame[column].astype(object).where(frame[column].notna(), "unknown").astype(str)
+    frame["corpus"] = frame["corpus"].astype(object).where(frame["corpus"].notna(), "unknown").astype(str)
     rows = frame.to_dict("records")
     for row in rows:
         path = Path(str(row["path"])).expanduser()
@@ -176,12 +184,16 @@ def _rows(manifest: pd.DataFrame, root: str | Path | None) -> list[dict[str, Any
     return rows
 
 
-def _reject_reason(row: dict[str, Any]) -> tuple[str | None, str, AudioInfo | None]:
+def _reject_reason(row: dict[str, Any], root: str | Path | None) -> tuple[str | None, str, AudioInfo | None]:
     """Why a manifest row cannot be a segment (None if it can), a detail, and its audio header."""
+    if root is not None and (escape := outside_root(row["path"], root)) is not None:
+        return OUTSIDE_ROOT, escape, None  # before anything opens the file
     try:
         parse_label(label=row["label"], polarity=row["polarity"])
     except DataError as error:
         return "bad_label", str(error), None
+    if pd.isna(row["group"]) or not str(row["group"]).strip():
+        return "missing_group", "no group (speaker) in this row; the grouped split needs one", None
     if not Path(row["path"]).is_file():
         return "missing_file", "", None
     try:
@@ -215,7 +227,9 @@ def manifest_tables(
         :func:`weaklabel.sources.recordings.parse_label` reads), ``group`` (or ``speaker``),
         ``corpus``, and optionally ``language``, ``emotion``, ``text``.
     root
-        Folder relative paths are resolved against; ``None`` leaves them as they are.
+        Folder relative paths are resolved against, and that every path must stay inside (links
+        resolved; a row leaving it is rejected as ``outside_root`` without being opened); ``None``
+        leaves paths as they are and checks nothing.
     verbose
         Show a progress bar over the files.
 
@@ -235,7 +249,7 @@ def manifest_tables(
     kept, rejects = [], []
     for row in tqdm(rows, desc="manifest", disable=not verbose):
         resolved = str(Path(row["path"]).resolve())
-        reason, detail, info = ("duplicate_path", "", None) if resolved in seen else _reject_reason(row)
+        reason, detail, info = ("duplicate_path", "", None) if resolved in seen else _reject_reason(row, root)
         seen.add(resolved)
         if reason is not None:
             rejects.append({"source": "manifest", "key": row["path"], "reason": reason, "detail": detail})
@@ -352,8 +366,8 @@ def ingest_manifest(
     Parameters
     ----------
     csv
-        The manifest (:func:`weaklabel.sources.recordings.read_manifest`; relative paths start from
-        its folder).
+        The manifest (:func:`weaklabel.sources.recordings.read_manifest`): columns :data:`REQUIRED`
+        at least; relative paths start from its folder, and every path must stay inside it.
     out
         The ingest folder.
     report
@@ -372,8 +386,8 @@ def ingest_manifest(
     DataError
         If the manifest is missing or malformed, or no file is usable.
     """
-    manifest = read_manifest(csv, duplicates="keep")  # repeats become duplicate_path rejects
-    tables = manifest_tables(manifest, verbose=verbose)
+    manifest = read_manifest(csv, duplicates="keep", required=REQUIRED)  # repeats: duplicate_path rejects
+    tables = manifest_tables(manifest, root=Path(csv).parent, verbose=verbose)
     write_manifest_tables(tables, out)
     summary = {
         "source": "manifest",

@@ -5,7 +5,12 @@ A corpus root holds ``Audio/Full/WAV_16000/<video>.wav`` and
 :func:`ingest_corpus` reads every transcript, checks every line against its video's audio (the
 header only, read once per video; samples are never loaded here) and returns the kept segments,
 one reject per dropped line with a reason code (:data:`REASONS`), and a summary. Counts conserve:
-``lines_read == len(segments) + len(rejects)``, blank lines aside.
+``lines_read + transcript_files_rejected == len(segments) + len(rejects)``, blank lines aside (a
+transcript file that is not read at all is one reject).
+
+Containment (:mod:`weaklabel.paths`): a transcript or an audio file whose path, links resolved,
+leaves the corpus root is never read. Such a transcript is one reject (``outside_root``, key = the
+file); lines whose audio leaves the root are rejected as ``outside_root`` too.
 
 Checks, in order (the first that fails names the reason):
 
@@ -39,6 +44,8 @@ from tqdm import tqdm
 
 from weaklabel.audio.io import AudioInfo, audio_info
 from weaklabel.errors import DataError, ParameterError, WeakLabelError
+from weaklabel.paths import REASON as OUTSIDE_ROOT
+from weaklabel.paths import outside_root
 from weaklabel.sources import transcripts
 from weaklabel.sources.gold import match_gold, read_gold
 from weaklabel.tables import REJECTS_SCHEMA, rejects_frame, write_rejects, write_table
@@ -71,6 +78,8 @@ SEGMENTS_SCHEMA = pa.schema(
 REASONS: dict[str, str] = {
     **transcripts.REASONS,
     "video_mismatch": "the line names another video than its transcript file",
+    OUTSIDE_ROOT: "the transcript or the audio is a link (or path) leading outside the corpus root: not read",
+    "unreadable_transcript": "the transcript cannot be read (a dangling link, no permission): one reject",
     "missing_audio": "no Audio/Full/WAV_16000/<video>.wav (kept with null audio in text-only mode)",
     "unreadable_audio": "the audio file's header cannot be read (kept with null audio in text-only mode)",
     "duplicate_segment": "a segment id already taken by an earlier usable line",
@@ -225,7 +234,8 @@ def transcript_files(root: str | Path) -> list[Path]:
             f"(<root>/{TRANSCRIPT_DIR.as_posix()}/<video>.txt, <root>/{AUDIO_DIR.as_posix()}/<video>.wav): "
             "point data.corpus (or the CORPUS argument) at such a folder, or run `weaklabel demo` to make one"
         )
-    files = sorted(p for p in folder.iterdir() if p.suffix == ".txt" and p.is_file())
+    # Links are listed even when dangling or leading elsewhere: ingest rejects them, never skips them.
+    files = sorted(p for p in folder.iterdir() if p.suffix == ".txt" and (p.is_file() or p.is_symlink()))
     if not files:
         raise DataError(f"{folder} holds no <video>.txt transcripts; expected the CMU-MOSEI raw layout")
     return files
@@ -241,7 +251,10 @@ class _AudioIndex:
     def get(self, video: str) -> tuple[AudioInfo | None, tuple[str, str] | None]:
         if video not in self.cache:
             path = audio_path_for(self.root, video)
-            if not path.is_file():
+            escape = outside_root(path, self.root)
+            if escape is not None:
+                self.cache[video] = (None, (OUTSIDE_ROOT, f"audio {escape}"))
+            elif not path.is_file():
                 self.cache[video] = (
                     None,
                     ("missing_audio", f"no audio file {path.relative_to(self.root).as_posix()}"),
@@ -318,8 +331,8 @@ def ingest_corpus(
     Raises
     ------
     DataError
-        If the corpus has no transcripts folder or files, a transcript cannot be read, or the
-        gold file is missing or unreadable.
+        If the corpus has no transcripts folder or files, or the gold file is missing or
+        unreadable. A transcript that cannot be read, or leads outside the corpus, is a reject.
 
     Examples
     --------
@@ -347,10 +360,26 @@ def ingest_corpus(
     counts = Counter()
     for path in tqdm(files, desc="ingest", unit="file", disable=not verbose):
         source = path.relative_to(root).as_posix()
+        escape = outside_root(path, root)
+        if escape is not None:
+            counts["transcript_files_rejected"] += 1
+            rejects.append(
+                {"source": source, "key": source, "reason": OUTSIDE_ROOT, "detail": f"transcript {escape}"}
+            )
+            continue
         try:
             parsed = transcripts.parse_transcript(path.read_bytes(), non_utf8=config.non_utf8)
-        except OSError as error:
-            raise DataError(f"cannot read transcript {path}: {error}") from error
+        except OSError as error:  # a dangling link, no permission: this file, not the run
+            counts["transcript_files_rejected"] += 1
+            rejects.append(
+                {
+                    "source": source,
+                    "key": source,
+                    "reason": "unreadable_transcript",
+                    "detail": f"cannot read transcript {source}: {error.strerror or error}",
+                }
+            )
+            continue
         counts["lines_read"] += parsed.n_lines
         counts["blank_lines"] += parsed.n_blank
         rejects.extend(
@@ -409,10 +438,11 @@ def ingest_corpus(
     segments = frame[SEGMENTS_SCHEMA.names].reset_index(drop=True)
     reject_table = rejects_frame(rejects, stage="ingest")
 
-    if counts["lines_read"] != len(segments) + len(reject_table):  # pragma: no cover - a bug, not bad data
+    read = counts["lines_read"] + counts["transcript_files_rejected"]
+    if read != len(segments) + len(reject_table):  # pragma: no cover - a bug, not bad data
         raise WeakLabelError(
-            f"internal error: {counts['lines_read']} lines read but {len(segments)} segments + "
-            f"{len(reject_table)} rejects; please report it"
+            f"internal error: {counts['lines_read']} lines read and {counts['transcript_files_rejected']} "
+            f"files rejected but {len(segments)} segments + {len(reject_table)} rejects; please report it"
         )
     summary = _summary(root, files, segments, reject_table, counts, audio, config, gold_summary)
     log.info(
@@ -476,7 +506,8 @@ def _summary(
     by_reason = {reason: 0 for reason in REASONS}
     by_reason.update({str(k): int(v) for k, v in rejects["reason"].value_counts().items()})
     kept_videos = set(segments["video"].dropna())
-    with_audio = {v for v, (info, _) in audio.cache.items() if info is not None}
+    # Sorted and summed exactly: a sum over a set would change in its last digit with PYTHONHASHSEED.
+    with_audio = sorted(v for v, (info, _) in audio.cache.items() if info is not None and v in kept_videos)
     audio_dir = root / AUDIO_DIR
     audio_stems = {p.stem for p in audio_dir.glob(f"*{AUDIO_SUFFIX}")} if audio_dir.is_dir() else set()
     transcript_stems = {p.stem for p in files}
@@ -484,18 +515,19 @@ def _summary(
         "corpus": str(root),
         "text_only": config.text_only,
         "transcript_files": len(files),
+        "transcript_files_rejected": int(counts["transcript_files_rejected"]),
         "lines_read": int(counts["lines_read"]),
         "blank_lines": int(counts["blank_lines"]),
         "segments": len(segments),
         "rejected": len(rejects),
         "rejects_by_reason": by_reason,
         "videos": len(kept_videos),
-        "videos_with_audio": len(with_audio & kept_videos),
+        "videos_with_audio": len(with_audio),
         "videos_without_audio": sum(1 for info, _ in audio.cache.values() if info is None),
         "audio_files_without_transcript": len(audio_stems - transcript_stems),
         "segments_without_audio": int(segments["audio_path"].isna().sum()),
         "hours": float(segments["duration"].sum() / 3600),
-        "audio_hours": float(sum(audio.cache[v][0].seconds for v in with_audio & kept_videos) / 3600),
+        "audio_hours": math.fsum(audio.cache[v][0].seconds for v in with_audio) / 3600,
         "clipped_start": int(counts["clipped_start"]),
         "clipped_end": int(counts["clipped_end"]),
         "non_utf8_replaced": int(counts["non_utf8_replaced"]),

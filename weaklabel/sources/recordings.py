@@ -45,6 +45,7 @@ missing, and logged: builders never drop a recording silently.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -297,7 +298,8 @@ def _audio_files(folder: str | Path, extensions: Iterable[str]) -> tuple[Path, l
             len(other),
             ", ".join(p.name for p in other[:3]),
         )
-    return folder.resolve(), [p.resolve() for p in files]
+    root = folder.resolve()  # links inside are kept as links: a consumer checks where they lead
+    return root, [root / p.relative_to(folder) for p in files]
 
 
 def _check_nonempty(folder: Path, rows: list[dict], what: str) -> None:
@@ -473,8 +475,45 @@ emodb_manifest = EMODB.manifest
 SCHEMES = {scheme.corpus: scheme.manifest for scheme in (RAVDESS, EMODB)}
 
 
+def _absolute(path: Path) -> Path:
+    """``path`` made absolute and ``..``-free, links *not* resolved (the containment check judges them)."""
+    return Path(os.path.normpath(os.path.abspath(path)))
+
+
+def _read_csv(csv: Path) -> pd.DataFrame:
+    """A manifest CSV as strings, every way it can fail turned into a DataError naming it."""
+    try:
+        return pd.read_csv(csv, dtype=str, keep_default_na=False, encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise DataError(f"manifest {csv} is not UTF-8 text (byte {error.start}); save it as UTF-8") from error
+    except pd.errors.EmptyDataError as error:
+        raise DataError(f"manifest {csv} is empty; expected a header row with at least 'path'") from error
+    except (pd.errors.ParserError, ValueError, OSError) as error:
+        raise DataError(f"cannot read manifest {csv} as CSV: {str(error).strip()}") from error
+
+
+def missing_columns(columns: Iterable[str], required: Iterable[str]) -> list[str]:
+    """The ``required`` recordings columns that ``columns`` lacks, aliases counted.
+
+    ``group`` may be written ``speaker`` (:data:`COLUMN_ALIASES`) and ``label`` may be ``polarity``.
+
+    Examples
+    --------
+    >>> missing_columns(["path", "polarity", "speaker"], ["path", "label", "group", "corpus"])
+    ['corpus']
+    """
+    present = set(columns) | {COLUMN_ALIASES[c] for c in columns if c in COLUMN_ALIASES}
+    if "polarity" in present:
+        present.add("label")
+    return [column for column in required if column not in present]
+
+
 def read_manifest(
-    csv: str | Path, *, root: str | Path | None = None, duplicates: str = "error"
+    csv: str | Path,
+    *,
+    root: str | Path | None = None,
+    duplicates: str = "error",
+    required: Iterable[str] = ("path",),
 ) -> pd.DataFrame:
     """Read a manifest CSV: ``path`` and optionally ``language``, ``polarity``/``label``, ``text`` and more.
 
@@ -497,18 +536,25 @@ def read_manifest(
     duplicates
         ``error``: a path listed twice is an error; ``keep``: keep every row, for a consumer that
         rejects the repeats row by row (:func:`weaklabel.sources.manifest_ingest.manifest_tables` does).
+    required
+        Columns the CSV must have (see :func:`missing_columns`): ``path`` at least; gold-label
+        ingest asks for ``label`` (or ``polarity``), ``group`` (or ``speaker``) and ``corpus`` too,
+        so that a missing column never becomes a silent default.
 
     Returns
     -------
     pandas.DataFrame
-        A recordings manifest (:data:`RECORDINGS_COLUMNS`) in file order.
+        A recordings manifest (:data:`RECORDINGS_COLUMNS`) in file order. Paths are absolute with
+        ``..`` collapsed but links *not* resolved: a consumer checks that each stays inside its
+        folder (:func:`weaklabel.paths.outside_root`), and a link must still look like one then.
 
     Raises
     ------
     DataError
-        If the CSV is missing, has no ``path`` column, lists a path twice, or has a row whose label
-        or polarity :func:`parse_label` cannot read or whose label contradicts its polarity. Paths
-        that do not exist are *not* an error (a consumer rejects them).
+        If the CSV is missing, empty, not UTF-8 or not CSV, lacks a ``required`` column, lists a
+        path twice, or has a row whose label or polarity :func:`parse_label` cannot read or whose
+        label contradicts its polarity. Paths that do not exist, or lead outside ``root``, are *not*
+        an error (a consumer rejects them).
 
     Examples
     --------
@@ -520,16 +566,19 @@ def read_manifest(
     csv = Path(csv)
     if not csv.is_file():
         raise DataError(f"manifest {csv} not found; pass an existing CSV with a path column")
-    table = pd.read_csv(csv, dtype=str, keep_default_na=False, encoding="utf-8")
+    table = _read_csv(csv)
     table.columns = [str(c).strip().lower() for c in table.columns]
-    if "path" not in table.columns:
+    needed = list(dict.fromkeys(("path", *required)))
+    missing = missing_columns(table.columns, needed)
+    if missing:
         raise DataError(
-            f"manifest {csv} has columns {list(table.columns)}; expected at least 'path' "
-            "(and optionally language, polarity or label, text, group, corpus, emotion)"
+            f"manifest {csv} lacks column(s) {missing}: found {list(table.columns)}; expected at least "
+            f"{', '.join(map(repr, needed))} (label may be polarity, group may be speaker), and optionally "
+            "language, polarity or label, text, group, corpus, emotion"
         )
     base = Path(root) if root is not None else csv.parent
     paths = [Path(p.strip()).expanduser() for p in table["path"]]
-    paths = [(p if p.is_absolute() else base / p).resolve() for p in paths]
+    paths = [_absolute(p if p.is_absolute() else base / p) for p in paths]
     if duplicates not in ("error", "keep"):
         raise ParameterError(f"duplicates must be 'error' or 'keep', got {duplicates!r}")
     duplicated = pd.Series([str(p) for p in paths]).duplicated()

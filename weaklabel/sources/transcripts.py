@@ -15,7 +15,12 @@ Reason codes decided here (see :data:`REASONS`):
 - ``unsafe_video_id``: a video id that would leave the audio folder when used as a file name
   (``../x``, ``/abs``, ``a/b``, ``C:x``, control characters).
 
-Text may itself contain ``___``: a line is split at most four times, so the rest is text.
+Lines end in LF, CRLF or a lone CR (old Mac files), in any mix. Text may itself contain ``___``: a
+line is split at most four times, so the rest is text.
+
+A file in which no line is a transcript line (a stray binary, a linked system file) is still
+counted line by line, but its rejects carry no content: the details say only why each line was
+rejected, so that nothing of a file that is not a transcript is copied into a rejects table.
 Value checks (order of the times, zero length, empty text) are in :func:`segment_problem`;
 times outside the audio (negative starts, ends past the file) are judged by ``weaklabel.sources.mosei``,
 which knows the audio's length.
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -50,6 +56,7 @@ REASONS: dict[str, str] = {
 }
 
 _UNSAFE_CHARS = frozenset("/\\:\x00")
+_NEWLINE = re.compile(rb"\r\n|\r|\n")
 _BOM = b"\xef\xbb\xbf"
 _REPLACEMENT = "\ufffd"
 
@@ -127,12 +134,15 @@ class ParsedTranscript:
         Non-blank lines read.
     n_blank
         Blank (empty or whitespace-only) lines skipped; they hold no record.
+    withheld
+        True when no line is a transcript line: the rejects' details then hold no content.
     """
 
     lines: list[TranscriptLine]
     rejects: list[LineReject]
     n_lines: int
     n_blank: int
+    withheld: bool = False
 
 
 def is_safe_video_id(video: str) -> bool:
@@ -287,17 +297,33 @@ def segment_problem(line: TranscriptLine, *, needs_audio: bool = True) -> tuple[
 
 
 def iter_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(line_no, raw)`` for each line of ``data``, 1-based, a leading UTF-8 BOM removed.
+    r"""Yield ``(line_no, raw)`` for each line of ``data``, 1-based, a leading UTF-8 BOM removed.
 
-    The newline that ends the last line does not start another (empty) line.
+    Lines end in LF, CRLF or a lone CR, as in Python's universal newlines. The newline that ends
+    the last line does not start another (empty) line.
+
+    Examples
+    --------
+    >>> [raw for _, raw in iter_lines(b"a\rb\r\nc\n")]
+    [b'a', b'b', b'c']
     """
     if data.startswith(_BOM):
         data = data[len(_BOM) :]
-    pieces = data.split(b"\n")
+    pieces = _NEWLINE.split(data)
     if pieces and pieces[-1] == b"":
         pieces.pop()
-    for number, raw in enumerate(pieces, start=1):
-        yield number, raw.rstrip(b"\r")
+    yield from enumerate(pieces, start=1)
+
+
+def _withheld(reject: LineReject) -> LineReject:
+    """``reject`` without any content of its line: for a file that holds no transcript line."""
+    where = f"line {reject.line_no}"
+    return LineReject(
+        reject.line_no,
+        reject.reason,
+        f"{where}: {REASONS[reject.reason]}; content not shown, as no line of this file is a transcript line",
+        where,
+    )
 
 
 def parse_transcript(data: bytes, *, non_utf8: str = "replace") -> ParsedTranscript:
@@ -306,14 +332,15 @@ def parse_transcript(data: bytes, *, non_utf8: str = "replace") -> ParsedTranscr
     Parameters
     ----------
     data
-        The whole file; LF or CRLF line ends; a UTF-8 BOM is ignored.
+        The whole file; LF, CRLF or CR line ends; a UTF-8 BOM is ignored.
     non_utf8
         ``"replace"`` or ``"reject"``: see the module docstring.
 
     Returns
     -------
     ParsedTranscript
-        Well-formed lines and rejects; blank lines are counted apart and hold no record.
+        Well-formed lines and rejects; blank lines are counted apart and hold no record. When no
+        line is well formed the rejects' details and keys hold no content of the file (``withheld``).
 
     Raises
     ------
@@ -332,4 +359,7 @@ def parse_transcript(data: bytes, *, non_utf8: str = "replace") -> ParsedTranscr
         (lines if isinstance(parsed, TranscriptLine) else rejects).append(parsed)
     if n_lines != len(lines) + len(rejects):  # pragma: no cover - an invariant, not an input error
         raise AssertionError(f"{n_lines} lines read but {len(lines)} parsed + {len(rejects)} rejected")
-    return ParsedTranscript(lines, rejects, n_lines, n_blank)
+    withheld = bool(rejects) and not lines
+    if withheld:
+        rejects = [_withheld(reject) for reject in rejects]
+    return ParsedTranscript(lines, rejects, n_lines, n_blank, withheld)
