@@ -222,6 +222,12 @@ def test_train_config_validates_models_and_parameters():
         TrainConfig(dense_head={"layers": [8]})
     with pytest.raises(ParameterError, match="train.logreg.C;"):
         TrainConfig(logreg={"C": 1.0})
+    with pytest.raises(
+        ParameterError, match=r"train.logreg.Cs must be a non-empty list of numbers > 0.*'1e-4'"
+    ):
+        TrainConfig(logreg={"Cs": ["1e-4"]})  # checked when the params load, not after the first models
+    with pytest.raises(ParameterError, match="train.dense_head.dropout must be in"):
+        TrainConfig(dense_head={"dropout": 1.5})
     with pytest.raises(ParameterError, match="train.egemaps_lr"):
         from_mapping(TrainConfig, {"egemaps_lr": {"C": 1.0}}, section="train")
     with pytest.raises(ParameterError, match="train.epochs"):

@@ -309,6 +309,12 @@ class TrainConfig:
                     f"unknown parameter(s) {', '.join(f'train.{kind.name}.{k}' for k in extra)}; "
                     f"{kind.cls.__name__} takes {', '.join(sorted(known)) or 'none'}"
                 )
+            try:  # values too, now: a bad one must not wait for the models trained before it
+                kind.cls(
+                    **{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+                )._validate_params()
+            except ParameterError as error:
+                raise ParameterError(f"train.{kind.name}.{error}") from error
             object.__setattr__(self, kind.name, MappingProxyType(dict(params)))
 
     def specs(self) -> list[ModelSpec]:
