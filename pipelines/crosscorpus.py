@@ -1,5 +1,7 @@
 """DVC stage ``crosscorpus``: valence ROC AUC across the corpora data.crosscorpus lists (params crosscorpus).
 
+The logistic regression takes the train stage's settings (params ``train.logreg``).
+
 With ``data.crosscorpus`` empty (the default) the stage is not configured: it writes OUT/meta.json
 and OUT/crosscorpus.md saying so, and nothing else, since DVC needs a stage's outputs to exist.
 The corpora are not DVC deps (a list cannot be one): after changing their files, run
@@ -17,6 +19,7 @@ from weaklabel.audio.mel import MelConfig
 from weaklabel.features.extract import EmbedConfig
 from weaklabel.learn.crosscorpus import CrossCorpusConfig, crosscorpus, default_backbones, load_manifest
 from weaklabel.learn.evaluate import EvaluateConfig
+from weaklabel.learn.train import TrainConfig
 from weaklabel.report.crosscorpus import write_crosscorpus
 
 #: What the outputs say when data.crosscorpus lists no manifest.
@@ -51,6 +54,7 @@ def main(argv: list[str] | None = None) -> None:
         manifests,
         backbones=default_backbones(),
         config=config,
+        logreg=params.section("train", TrainConfig).logreg,
         clips=params.section("clips", ClipConfig),
         embed=params.section("embed", EmbedConfig),
         mel=params.section("mel", MelConfig),

@@ -13,6 +13,7 @@ from weaklabel.audio.io import read_slice
 from weaklabel.cli import main
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.features.egemaps import egemaps_available
+from weaklabel.features.extract import EmbedConfig
 from weaklabel.features.mel_mean import MelMeanEmbedder
 from weaklabel.features.store import read_store
 from weaklabel.learn.crosscorpus import (
@@ -24,6 +25,7 @@ from weaklabel.learn.crosscorpus import (
 )
 from weaklabel.learn.evaluate import EvaluateConfig
 from weaklabel.learn.probe import TrainedModel, probe
+from weaklabel.models.logreg import LogisticModel
 from weaklabel.report.crosscorpus import to_markdown, write_crosscorpus
 from weaklabel.sources.manifest_ingest import manifest_tables
 from weaklabel.tables import read_table
@@ -69,12 +71,13 @@ def test_config_validation():
     assert CrossCorpusConfig(protocols=["loco"]).protocols == ("loco",)
     with pytest.raises(ParameterError, match="protocols"):
         CrossCorpusConfig(protocols=("loso",))
-    with pytest.raises(ParameterError, match="crosscorpus.C"):
-        CrossCorpusConfig(C=0)
     with pytest.raises(ParameterError, match="min_ci_speakers"):
         CrossCorpusConfig(min_ci_speakers=0)
-    with pytest.raises(ParameterError, match="backbones"):
-        crosscorpus(pd.DataFrame(), backbones=["resnet"])
+    for backbones in (["resnet"], ["mel_mean+resnet"], ["mel_mean+mel_mean"], ["mel_mean", "mel_mean"]):
+        with pytest.raises(ParameterError, match="backbones"):
+            crosscorpus(pd.DataFrame(), backbones=backbones)
+    with pytest.raises(ParameterError, match="logistic regression parameter.*C"):
+        crosscorpus(pd.DataFrame(), backbones=["mel_mean"], logreg={"C": 1.0})
 
 
 def test_table_has_every_cell_with_the_duration_baseline(synthetic):
@@ -95,6 +98,11 @@ def test_table_has_every_cell_with_the_duration_baseline(synthetic):
     assert (table["ci_unit"] == "speaker").all() and (table["n_test_speakers"] == 3).all()
     loco = table.iloc[0]
     assert loco.train_corpora == "beta" and loco.n_train == 18 and loco.n_test == 18
+    # C: chosen in every fit by an inner CV grouped by speaker (3 training speakers: 3 folds)
+    assert float(loco.C) in LogisticModel().Cs
+    assert loco.C_selection == "inner CV: 3 folds grouped by speaker (3 speakers)"
+    within = table.iloc[2]  # one fit per held-out speaker, each on the 2 others
+    assert within.C_selection.startswith("inner CV: 2 folds grouped by speaker (2 speakers) (3x)")
     assert (loco.n_test_pos, loco.n_test_neg) == (9, 9)
     counts = result.counts.set_index("corpus")
     assert counts.loc["alpha", "unlabelled"] == 3 and counts.loc["alpha", "evaluated"] == 18
@@ -119,6 +127,8 @@ def test_outputs(synthetic, tmp_path):
     assert paths["heatmap"].read_bytes()[:4] == b"\x89PNG"
     text = paths["markdown"].read_text()
     assert "duration" in text and "Mean ROC AUC" in text and "| loco | alpha | beta | mel_mean |" in text
+    assert "**Backbones: No learned weights: averaged mels.**" in text
+    assert "| C | C chosen by |" in text and "inner CV: 3 folds grouped by speaker (3 speakers) |" in text
 
 
 def test_few_speakers_and_one_corpus(tmp_path, rng):
@@ -229,6 +239,31 @@ class Loudness:
         return {"embedding": np.asarray(rms, np.float32)[:, None]}
 
 
+def test_a_combination_concatenates_backbones_extracted_once(tmp_path, rng, monkeypatch):
+    from weaklabel.features import extract
+
+    monkeypatch.setitem(extract.EMBEDDERS, "loudness", lambda config, mel: Loudness())
+    manifest = write_corpus(tmp_path, rng, speakers=2, per_class=2)
+    result = crosscorpus(
+        manifest,
+        backbones=["mel_mean", "loudness+mel_mean"],
+        config=FAST,
+        evaluate=BOOT,
+        work_dir=tmp_path / "xc",
+    )
+    assert result.table["backbone"].tolist()[:2] == ["mel_mean", "loudness+mel_mean"]
+    assert sorted(p.name for p in (tmp_path / "xc" / "features").iterdir() if p.is_dir()) == [
+        "loudness",
+        "mel_mean",
+    ]
+    combo = result.table[result.table["backbone"] == "loudness+mel_mean"].iloc[0]
+    assert combo.features.startswith("loudness features (1-d) + time-averaged log-mel")
+    assert combo.auc > 0.9 and combo.C_selection.startswith("inner CV")
+    assert set(result.meta["features"]) == {"loudness", "mel_mean"}
+    assert result.meta["backbones"] == ["mel_mean", "loudness+mel_mean"]
+    assert "`loudness+mel_mean`: the features of loudness and mel_mean side by side" in to_markdown(result)
+
+
 def test_a_new_backbone_is_one_registry_line(tmp_path, rng, monkeypatch):
     from weaklabel.features import extract
 
@@ -292,7 +327,73 @@ def test_real_emodb_and_ravdess(shared_data, tmp_path):
     assert (
         len(scored) == 6 and scored["auc"].between(0, 1).all() and scored["duration_auc"].between(0, 1).all()
     )
-    # 2-speaker test sets: intervals resample files and are wide; the report must say both
-    assert (scored["ci_unit"] == "file").all() and ((scored["ci_high"] - scored["ci_low"]) > 0.1).all()
+    # 2-speaker test sets: intervals resample files and are wide (but for a perfect ranking of RAVDESS's
+    # 2 positives, where every resample gives 1.0: too narrow); the report must say both
+    ranked = scored[scored["auc"] < 1]
+    assert (scored["ci_unit"] == "file").all() and ((ranked["ci_high"] - ranked["ci_low"]) > 0.1).all()
+    # C: trained on RAVDESS alone (1 speaker) no inner CV is possible; on EmoDB's 2 speakers, 2 folds
+    assert table.loc[("loco", "emodb", "egemaps"), "C_selection"] == "fallback: 1 speaker: no inner CV"
+    assert table.loc[("loco", "ravdess", "egemaps"), "C_selection"].startswith("inner CV: 2 folds grouped")
     paths = write_crosscorpus(result, tmp_path / "report")
     assert "too narrow" in paths["markdown"].read_text()
+
+
+#: TESS valence from the file names (../shared/data/README.md): happy and pleasant surprise
+#: positive; sad, angry, fear, disgust negative; neutral left out.
+TESS_VALENCE = {"happy": 1, "ps": 1, "sad": 0, "angry": 0, "fear": 0, "disgust": 0}
+
+
+def tess_manifest(folder):
+    """TESS's files (``SPK_word_emotion.wav``) as a labelled manifest, speaker = SPK."""
+    rows = [
+        {
+            "path": str(path),
+            "label": TESS_VALENCE.get(path.stem.rsplit("_", 1)[-1]),
+            "group": path.stem.split("_")[0],
+            "corpus": "tess",
+        }
+        for path in sorted(folder.glob("*.wav"))
+    ]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.slow
+def test_real_yamnet_beats_random_vgg16_with_tess_held_out(shared_data, tmp_path, monkeypatch):
+    """Leave-one-corpus-out, TESS as the test corpus, trained on EmoDB + RAVDESS (about 3 min on 2 cores)."""
+    from weaklabel.features import extract
+    from weaklabel.features.yamnet import YAMNetEmbedder, yamnet_available
+
+    if not yamnet_available():
+        pytest.skip("ai-edge-litert is not installed: YAMNet cannot run")
+    if "yamnet" not in extract.EMBEDDERS:  # until the registry holds it: the same embedder, by hand
+        monkeypatch.setitem(
+            extract.EMBEDDERS, "yamnet", lambda config, mel: YAMNetEmbedder(threads=config.workers)
+        )
+    manifests = [
+        load_manifest(f"emodb:{shared_data / 'emodb'}"),
+        load_manifest(f"ravdess:{shared_data / 'ravdess'}"),
+        tess_manifest(shared_data / "tess"),
+    ]
+    result = crosscorpus(
+        manifests,
+        backbones=["yamnet", "vgg16"],
+        config=CrossCorpusConfig(protocols=("loco",)),
+        clips=ClipConfig(length_s=5.5, window="centre"),  # every file whole (the longest is 5.3 s)
+        embed=EmbedConfig(weights="random", workers=2),
+        evaluate=EvaluateConfig(n_boot=500),
+        work_dir=tmp_path,
+    )
+    table = result.table.set_index(["test_corpus", "backbone"])
+    tess = table.loc["tess"]
+    for backbone, row in tess.iterrows():
+        print(
+            f"\nTESS held out, trained on {row.train_corpora} ({row.n_train} files, {row.n_train_speakers} "
+            f"speakers): {backbone} ROC AUC {row.auc:.3f} [{row.ci_low:.3f}, {row.ci_high:.3f}] on "
+            f"{row.n_test} files; C = {row.C} ({row.C_selection}); duration alone {row.duration_auc:.3f}"
+        )
+    assert tess.loc["yamnet", "n_test"] == 480 and tess.loc["yamnet", "n_train_speakers"] == 3
+    assert tess.loc["yamnet", "C_selection"] == "inner CV: 3 folds grouped by speaker (3 speakers)"
+    assert tess.loc["yamnet", "auc"] >= 0.75  # measured outside the project: about 0.80
+    assert tess.loc["yamnet", "auc"] > tess.loc["vgg16", "auc"]
+    text = to_markdown(result)
+    assert "Pretrained: YAMNet (AudioSet). RANDOM weights (NOT transfer learning): VGG16." in text

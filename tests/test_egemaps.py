@@ -1,4 +1,4 @@
-"""eGeMAPS embedder (un-padded audio, worker pool), and its LR model on training-row z-scores."""
+"""eGeMAPS embedder (un-padded audio, worker pool); its logistic regression is tested in test_models."""
 
 from __future__ import annotations
 
@@ -13,10 +13,8 @@ import soundfile as sf
 
 from tests.conftest import noisy_tone, opened_or_skip
 from weaklabel.audio.clips import ClipConfig, fix_length
-from weaklabel.errors import DataError, MissingDependencyError, ParameterError
+from weaklabel.errors import MissingDependencyError, ParameterError
 from weaklabel.features import egemaps as eg
-from weaklabel.models.base import load_saved
-from weaklabel.models.egemaps_lr import StandardizedLogistic
 
 RATE = 16_000
 NO_OPENSMILE = "the opensmile extra is not installed (pip install weaklabel[opensmile]): eGeMAPS cannot run"
@@ -151,56 +149,6 @@ def test_the_extraction_path_feeds_it_the_unpadded_audio(embedder, rng, tmp_path
         window_audio = decoded["long"][first : first + round(long["read_seconds"] * RATE)]
         np.testing.assert_array_equal(stored.loc["v___long"], embedder.embed_signals([window_audio])[0][0])
     assert window_audio.size == decoded["long"].size  # full: every sample of the 9 s recording
-
-
-# ------------------------------------------------------------------------------ model
-def test_standardized_logistic_fits_saves_and_loads(rng, tmp_path):
-    X = rng.normal(size=(80, 5)) * [1, 1000, 0.001, 1, 1]
-    y = (X[:, 1] / 1000 + 0.3 * rng.normal(size=80) > 0).astype(int)
-    X[3, 2] = np.nan  # a clip with too little audio: imputed, not an error
-    model = StandardizedLogistic(C=1.0).fit(X, y, X_val=X[:5] * 1e6, y_val=y[:5])
-    proba = model.predict_proba(X)
-    assert proba.shape == (80, 2) and np.allclose(proba.sum(axis=1), 1)
-    assert ((proba[:, 1] > 0.5) == y).mean() > 0.8
-    same = StandardizedLogistic(C=1.0).fit(X, y)  # validation rows do not influence the fit
-    np.testing.assert_array_equal(same.coef_, model.coef_)
-    folder = model.save(tmp_path / "egemaps_lr")
-    for loaded in (StandardizedLogistic.load(folder), load_saved(folder)):
-        np.testing.assert_allclose(loaded.predict_proba(X), proba, rtol=1e-12)
-    with pytest.raises(DataError, match="features"):
-        model.predict_proba(X[:, :3])
-
-
-def test_standardized_logistic_ignores_missing_values_and_constant_features(rng):
-    X = rng.normal(size=(60, 3)) * [1.0, 50.0, 1.0] + [0.0, 200.0, 0.0]
-    y = (X[:, 0] > 0).astype(int)
-    X[:, 2] = 5.0  # constant: scale 1, not a division by 0
-    X[4, 1], X[5, 1] = np.nan, np.inf  # missing: left out of the statistics, scored as the training mean
-    model = StandardizedLogistic().fit(X, y)
-    finite = np.isfinite(X[:, 1])
-    np.testing.assert_allclose(model.scaler_.mean_, [X[:, 0].mean(), X[finite, 1].mean(), 5.0])
-    np.testing.assert_allclose(model.scaler_.scale_, [X[:, 0].std(), X[finite, 1].std(), 1.0])
-    at_mean = X[4:6].copy()
-    at_mean[:, 1] = model.scaler_.mean_[1]
-    np.testing.assert_array_equal(model.decision_function(X[4:6]), model.decision_function(at_mean))
-    assert np.isfinite(model.predict_proba(X)).all()
-
-
-def test_standardized_logistic_class_weight_none_is_no_weighting(rng):
-    X = rng.normal(size=(40, 2))
-    y = (X[:, 0] + rng.normal(size=40) > 0.8).astype(int)
-    none = StandardizedLogistic(class_weight="none").fit(X, y)
-    np.testing.assert_array_equal(none.coef_, StandardizedLogistic(class_weight=None).fit(X, y).coef_)
-    assert not np.array_equal(none.coef_, StandardizedLogistic().fit(X, y).coef_)
-
-
-def test_standardized_logistic_validates():
-    with pytest.raises(ParameterError, match="C must"):
-        StandardizedLogistic(C=0).fit(np.zeros((4, 1)), np.array([0, 1, 0, 1]))
-    with pytest.raises(DataError, match="single class"):
-        StandardizedLogistic().fit(np.zeros((4, 1)), np.zeros(4, int))
-    with pytest.raises(ParameterError, match="not fitted"):
-        StandardizedLogistic().predict_proba(np.zeros((1, 1)))
 
 
 SCRIPT_BESIDE_TENSORFLOW = """

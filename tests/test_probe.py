@@ -75,7 +75,7 @@ def models(tmp_path_factory):
         clips=clips,
     )
     train = TrainConfig(
-        models=("dense_head", "knn", "duration") + (("egemaps_lr",) if "egemaps" in stores else ()),
+        models=("dense_head", "knn", "duration") + (("logreg@egemaps",) if "egemaps" in stores else ()),
         dense_head={"hidden": [8], "epochs": 4, "l2": 0.01},
         knn={"n_neighbors": 5},
     )
@@ -217,8 +217,8 @@ def test_mismatched_backbone_is_refused(tmp_path, models, trained):
 
 
 def test_load_trained_choices(models):
-    assert load_trained(models).name == "dense_head"
-    knn = load_trained(models, "knn")
+    assert load_trained(models).name == "dense_head@vgg16"
+    knn = load_trained(models, "knn@mel_mean")
     assert (
         knn.features["embedder"] == "mel_mean"
         and knn.length == int(CLIP_S * RATE)
@@ -231,7 +231,7 @@ def test_load_trained_choices(models):
 
 
 def test_mel_mean_model_end_to_end_without_tensorflow_embedder(folder, models, tmp_path):
-    knn = load_trained(models, "knn")
+    knn = load_trained(models, "knn@mel_mean")
     manifest = with_polarity(folder_manifest(folder))
     result = probe(manifest, knn, embed=EmbedConfig(workers=1), root=folder, verbose=False)
     assert len(result.scores) == 10 and result.info["features"] == "mel_mean"
@@ -258,14 +258,14 @@ def test_nothing_to_score_still_conserves_counts(tmp_path, models):
     manifest = recordings_frame(
         [{"path": str(tmp_path / "silent.wav")}, {"path": str(tmp_path / "gone.wav")}]
     )
-    result = probe(manifest, load_trained(models, "knn"), work_dir=tmp_path / "work", verbose=False)
+    result = probe(manifest, load_trained(models, "knn@mel_mean"), work_dir=tmp_path / "work", verbose=False)
     assert result.scores.empty and result.rejects["reason"].tolist() == ["silent", "missing_file"]
     assert result.info["timing"]["embed_clips_per_s"] is None
 
 
 @pytest.mark.skipif(not egemaps_available(), reason="the opensmile extra is not installed: no eGeMAPS model")
 def test_egemaps_model_probes_through_the_same_path(folder, models):
-    lr = load_trained(models, "egemaps_lr")
+    lr = load_trained(models, "logreg@egemaps")
     assert lr.features["embedder"] == "egemaps"
     manifest = with_polarity(folder_manifest(folder))
     result = probe(manifest, lr, embed=EmbedConfig(workers=1), root=folder, verbose=False)
@@ -416,12 +416,12 @@ def test_cli_and_stage(folder, models, tmp_path, monkeypatch):
             rows.append(f"{rel},{rel.split('/')[0]},{polarity},")
     manifest.write_text("\n".join(rows) + "\n")
     params = tmp_path / "params.yaml"
-    params.write_text("probe:\n  model: knn\nembed:\n  batch_size: 8\n")
+    params.write_text("probe:\n  model: knn@mel_mean\nembed:\n  batch_size: 8\n")
     out = tmp_path / "cli"
     code = main(["probe", str(folder), "--models", str(models), "--out", str(out), "--params", str(params)])
     assert code == 0
     document = json.loads((out / "probe_summary.json").read_text())
-    assert document["model"] == "knn" and document["scored"] == 10 and document["rejected"] == 3
+    assert document["model"] == "knn@mel_mean" and document["scored"] == 10 and document["rejected"] == 3
     assert all(r["positive"] == 2 and r["negative"] == 3 for r in document["languages"])  # auto manifest.csv
     assert (
         main(["probe", str(folder), "--models", str(models), "--model", "duration", "--out", str(out)]) == 2

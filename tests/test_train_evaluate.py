@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from weaklabel.audio.clips import CLIPS_SCHEMA
+from weaklabel.config import from_mapping
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.features.identity import check_identity, feature_identity
 from weaklabel.features.store import open_store
@@ -16,15 +17,22 @@ from weaklabel.labels.labellers import ABSTAIN, LABELS_SCHEMA
 from weaklabel.learn.evaluate import EvaluateConfig, read_demo
 from weaklabel.learn.split import SplitConfig, make_split, write_split
 from weaklabel.learn.train import (
-    MODEL_SPECS,
+    DEFAULT_MODELS,
     TrainConfig,
     available_models,
     build_dataset,
+    parse_model,
     row_counts,
     train_from_paths,
 )
 from weaklabel.models.bundle import load_model, read_bundle
-from weaklabel.report.evaluation import STUDY_AUC, chance_status, evaluation_blocks, verdict
+from weaklabel.report.evaluation import (
+    STUDY_AUC,
+    chance_status,
+    display_name,
+    evaluation_blocks,
+    verdict,
+)
 from weaklabel.report.render import render_html, render_markdown
 from weaklabel.sources.mosei import SEGMENTS_SCHEMA
 from weaklabel.tables import write_table
@@ -53,11 +61,29 @@ EGEMAPS_META = {
     "weights": "none (hand-crafted acoustic features, no learned weights)",
     "dim": 88,
 }
+YAMNET_META = {
+    "embedder": "yamnet",
+    "pooling": "mean",
+    "dim": 16,
+    "weights": "audioset",
+    "weights_file": "yamnet.tflite",
+    "weights_sha256": "469be6a3",
+    "weights_fingerprint": "469be6a3",
+}
 FAST = {
     "dense_head": {"hidden": [16], "epochs": 8, "patience": 3, "learning_rate": 0.01},
     "dense_mel": {"hidden": [8], "epochs": 8, "patience": 3, "learning_rate": 0.01},
     "random_forest": {"n_estimators": 40},
     "knn": {"n_neighbors": 9},
+    "logreg": {"Cs": [0.01, 1.0], "folds": 3},
+}
+#: Rows each store leaves out (by position): two clips lack mel and eGeMAPS features, and YAMNet
+#: lacks the first and the last, so the combination yamnet+egemaps lacks three.
+STORE_ROWS = {
+    "vgg16": slice(None),
+    "mel_mean": slice(2, None),
+    "egemaps": slice(2, None),
+    "yamnet": slice(1, -1),
 }
 
 
@@ -124,16 +150,18 @@ def build_setup(
         "vgg16": root / "features" / "vgg16",
         "mel_mean": root / "features" / "mel_mean",
         "egemaps": root / "features" / "egemaps",
+        "yamnet": root / "features" / "yamnet",
         "demo": demo / "demo.json",
     }
     for name, meta, strength in (
         ("vgg16", VGG_META, 1.0),
         ("mel_mean", MEL_META, 0.8),
         ("egemaps", EGEMAPS_META, 0.6),
+        ("yamnet", YAMNET_META, 0.9),
     ):
-        keep = ids.to_numpy() if name == "vgg16" else ids.to_numpy()[2:]  # two clips lack mel features
+        keep = ids.to_numpy()[STORE_ROWS[name]]
         X = rng.normal(size=(len(keep), meta["dim"])).astype(np.float32)
-        X[:, :3] += strength * sign[-len(keep) :, None]
+        X[:, :3] += strength * sign[STORE_ROWS[name], None]
         writer = open_store(paths[name], ids=list(keep), meta=meta, shard_size=128)
         for shard in writer.pending_shards():
             rows_ = slice(shard * 128, (shard + 1) * 128)
@@ -166,18 +194,42 @@ def dataset_of(setup, *, sources=None):
 
 
 def test_train_config_validates_models_and_parameters():
-    config = TrainConfig(models=["knn", "prior"], dense_head={"hidden": [8, 4]})
-    assert config.models == ("knn", "prior")
+    config = TrainConfig(models=["knn", "prior", "logreg@yamnet+egemaps"], dense_head={"hidden": [8, 4]})
+    assert config.models == ("knn@mel_mean", "prior", "logreg@yamnet+egemaps")  # the backbone in every name
     assert config.model_params("dense_head") == {"hidden": (8, 4), "seed": 0}
+    assert config.model_params("dense_head@yamnet") == {"hidden": (8, 4), "seed": 0}  # params per kind
     assert config.model_params("knn") == {}
     quick = TrainConfig(epochs=5, dense_mel={"epochs": 50})
     assert quick.model_params("dense_mel")["epochs"] == quick.model_params("dense_head")["epochs"] == 5
     assert "epochs" not in quick.model_params("random_forest")
-    assert TrainConfig().sources() == ["vgg16", "mel_mean", "egemaps", "duration"]
-    with pytest.raises(ParameterError, match="train.models"):
-        TrainConfig(models=["svm"])
+    assert TrainConfig().models == DEFAULT_MODELS
+    assert TrainConfig().sources() == ["vgg16", "yamnet", "egemaps", "yamnet+egemaps", "mel_mean", "duration"]
+    combo = parse_model("logreg@yamnet+egemaps")
+    assert (combo.kind.name, combo.stores, combo.audio) == ("logreg", ("yamnet", "egemaps"), True)
+    assert parse_model("dense_head").name == "dense_head@vgg16" and not parse_model("duration").audio
+    for entry, message in (
+        ("svm@vgg16", "unknown kind 'svm'"),
+        ("logreg", "say which features logreg reads"),
+        ("prior@vgg16", "prior reads no feature store"),
+        ("logreg@yamnet+yamnet", "distinct store names"),
+        ("logreg@YAMNet", "distinct store names"),
+    ):
+        with pytest.raises(ParameterError, match=message):
+            TrainConfig(models=[entry])
+    with pytest.raises(ParameterError, match="more than once"):
+        TrainConfig(models=["dense_head", "dense_head@vgg16"])
     with pytest.raises(ParameterError, match="train.dense_head.layers"):
         TrainConfig(dense_head={"layers": [8]})
+    with pytest.raises(ParameterError, match="train.logreg.C;"):
+        TrainConfig(logreg={"C": 1.0})
+    with pytest.raises(
+        ParameterError, match=r"train.logreg.Cs must be a non-empty list of numbers > 0.*'1e-4'"
+    ):
+        TrainConfig(logreg={"Cs": ["1e-4"]})  # checked when the params load, not after the first models
+    with pytest.raises(ParameterError, match="train.dense_head.dropout must be in"):
+        TrainConfig(dense_head={"dropout": 1.5})
+    with pytest.raises(ParameterError, match="train.egemaps_lr"):
+        from_mapping(TrainConfig, {"egemaps_lr": {"C": 1.0}}, section="train")
     with pytest.raises(ParameterError, match="train.epochs"):
         TrainConfig(epochs=0)
     with pytest.raises(ParameterError, match="sample_weight"):
@@ -186,6 +238,29 @@ def test_train_config_validates_models_and_parameters():
         EvaluateConfig(gold_modes=["has1"])
     with pytest.raises(ParameterError, match="min_videos"):
         EvaluateConfig(min_videos=1)
+
+
+def test_a_combination_joins_the_stores_and_a_row_missing_in_either_is_featureless(setup):
+    segments = pd.read_parquet(setup["segments"])
+    labels = pd.read_parquet(setup["labels"])
+    split = make_split(segments, labels, config=SplitConfig())
+    dataset = build_dataset(
+        split,
+        labels,
+        stores={name: setup[name] for name in ("yamnet", "egemaps")},
+        sources=["yamnet+egemaps"],
+    )
+    assert sorted(dataset.features) == ["egemaps", "yamnet"]
+    rows = dataset.rows("train")
+    combined = dataset.X("yamnet+egemaps", rows)
+    assert combined.shape == (len(rows), 16 + 88)
+    np.testing.assert_array_equal(combined[:, :16], dataset.X("yamnet", rows))
+    np.testing.assert_array_equal(combined[:, 16:], dataset.X("egemaps", rows))
+    ids = segments["segment_id"].to_numpy()
+    featureless = set(dataset.frame.loc[~dataset.frame["has_features"], "segment_id"])
+    assert featureless == {ids[0], ids[1], ids[-1]}  # no egemaps (the first two), no yamnet (first, last)
+    reasons = dataset.frame.set_index("segment_id")["reason"]
+    assert reasons[ids[-1]] in ("no_yamnet", "abstained", "no_label")
 
 
 def test_dataset_counts_every_row_once(setup):
@@ -219,8 +294,10 @@ def test_missing_store_and_changed_features_are_refused(setup):
 def test_models_without_their_store_are_skipped_with_the_reason(setup, tmp_path):
     stores = {"vgg16": setup["vgg16"], "mel_mean": setup["mel_mean"], "egemaps": tmp_path / "absent"}
     config, skipped = available_models(TrainConfig(), stores)
-    assert "egemaps_lr" not in config.models and set(config.models) == set(MODEL_SPECS) - {"egemaps_lr"}
-    assert list(skipped) == ["egemaps_lr"] and "opensmile" in skipped["egemaps_lr"]
+    lacking = {"dense_head@yamnet", "logreg@yamnet", "logreg@egemaps", "logreg@yamnet+egemaps"}
+    assert set(config.models) == set(DEFAULT_MODELS) - lacking and set(skipped) == lacking
+    assert "opensmile" in skipped["logreg@egemaps"] and "no yamnet feature store" in skipped["logreg@yamnet"]
+    assert skipped["logreg@yamnet+egemaps"].startswith("no yamnet or egemaps feature store")
     with pytest.raises(DataError, match="no model of train.models"):
         available_models(TrainConfig(models=["dense_head"]), {})
     segments = pd.read_parquet(setup["segments"])
@@ -232,14 +309,14 @@ def test_models_without_their_store_are_skipped_with_the_reason(setup, tmp_path)
         clips=setup["clips"],
         stores={"mel_mean": setup["mel_mean"]},
         out=tmp_path / "models",
-        config=TrainConfig(models=["dense_head", "knn", "egemaps_lr", "prior"], **{"knn": FAST["knn"]}),
+        config=TrainConfig(models=["dense_head", "knn", "logreg@egemaps", "prior"], **{"knn": FAST["knn"]}),
     )
-    assert list(manifest["models"]) == ["knn", "prior"]
-    assert set(manifest["skipped"]) == {"dense_head", "egemaps_lr"}
+    assert list(manifest["models"]) == ["knn@mel_mean", "prior"]
+    assert set(manifest["skipped"]) == {"dense_head@vgg16", "logreg@egemaps"}
     md = render_markdown(
         evaluation_blocks({"models": {}, "skipped": manifest["skipped"]}, figures={}), relative_to=tmp_path
     )
-    assert "Not trained: eGeMAPS + logistic regression: no egemaps feature store" in md
+    assert "Not trained: logistic regression on eGeMAPS: no egemaps feature store" in md
 
 
 def test_read_demo_only_for_segments_of_that_corpus(setup, tmp_path):
@@ -249,9 +326,12 @@ def test_read_demo_only_for_segments_of_that_corpus(setup, tmp_path):
     assert read_demo(tmp_path / "missing.json", segments) is None
 
 
+#: Short names of the models in the verdict tests.
+HEAD, KNN, MEL = "dense_head@vgg16", "knn@mel_mean", "dense_mel@mel_mean"
+
+
 def fake_metrics(test: dict[str, tuple[float, float, float]], *, strength=None, weights="imagenet") -> dict:
     """Metrics with the given test (auc, low, high) per model, for the verdict."""
-    audio = {"dense_head", "dense_mel", "random_forest", "knn"}
     return {
         "auc": {
             "weak": {
@@ -262,7 +342,14 @@ def fake_metrics(test: dict[str, tuple[float, float, float]], *, strength=None, 
                 "valid": {},
             }
         },
-        "models": {m: {"audio": m in audio, "features": MODEL_SPECS[m].features} for m in test},
+        "models": {
+            m: {
+                "audio": parse_model(m).audio,
+                "features": parse_model(m).features,
+                "stores": parse_model(m).stores,
+            }
+            for m in test
+        },
         "features": {"vgg16": {"weights": weights, "layer": "block5_pool", "dim": 512}},
         "data": {"demo": None if strength is None else {"affect_strength": strength}},
         "settings": {"chance_margin": 0.05},
@@ -276,7 +363,7 @@ def control_metrics(test: dict[str, tuple[float, float, float]], *, weights="ima
 
 def test_verdict_negative_control_passes_near_chance():
     metrics = control_metrics(
-        {"dense_head": (0.52, 0.45, 0.59), "knn": (0.49, 0.42, 0.56), "duration": (0.51, 0.44, 0.58)}
+        {HEAD: (0.52, 0.45, 0.59), KNN: (0.49, 0.42, 0.56), "duration": (0.51, 0.44, 0.58)}
     )
     text = " ".join(verdict(metrics))
     assert "negative control" in text and "All 2 audio models sit within 0.05 of 0.5, as they should" in text
@@ -287,7 +374,7 @@ def test_verdict_negative_control_passes_near_chance():
 
 def test_verdict_negative_control_fails_and_duration_is_named():
     metrics = control_metrics(
-        {"dense_head": (0.70, 0.64, 0.76), "knn": (0.58, 0.52, 0.64), "duration": (0.68, 0.62, 0.74)},
+        {HEAD: (0.70, 0.64, 0.76), KNN: (0.58, 0.52, 0.64), "duration": (0.68, 0.62, 0.74)},
         weights="random",
     )
     lines = verdict(metrics)
@@ -296,26 +383,27 @@ def test_verdict_negative_control_fails_and_duration_is_named():
     assert "negative control FAILED" in text and "padding length is a likely leak" in text
     assert "Duration alone predicts the weak label" in text
     assert (
-        "VGG16 + dense head and KNN, averaged mels do not beat duration alone by more than 0.05 AUC" in text
+        "dense head on VGG16 and KNN on averaged mels do not beat duration alone by more than 0.05 AUC"
+        in text
     )
 
 
 def test_verdict_negative_control_too_small_to_confirm_names_repeated_sentences():
     metrics = fake_metrics(
-        {"dense_head": (0.65, 0.45, 0.80), "knn": (0.52, 0.40, 0.60), "duration": (0.5, 0.4, 0.6)},
+        {HEAD: (0.65, 0.45, 0.80), KNN: (0.52, 0.40, 0.60), "duration": (0.5, 0.4, 0.6)},
         strength=0.0,
     )
     metrics["data"]["repeated_text"] = {"test": {"clips": 37, "text_in_train": 26}}
     text = " ".join(verdict(metrics))
     assert "No audio model is clearly above or below chance" in text
-    assert "VGG16 + dense head (0.650 [0.450, 0.800]) lies more than 0.05 from 0.5" in text
+    assert "dense head on VGG16 (0.650 [0.450, 0.800]) lies more than 0.05 from 0.5" in text
     assert "26 of the 37 labelled test clips repeat a transcript" in text
     assert "FAILED" not in text
 
 
 def test_verdict_without_intervals_judges_nothing():
     metrics = fake_metrics(
-        {"dense_head": (0.60, None, None), "knn": (0.8, None, None), "duration": (0.57, None, None)},
+        {HEAD: (0.60, None, None), KNN: (0.8, None, None), "duration": (0.57, None, None)},
         strength=0.0,
     )
     text = " ".join(verdict(metrics))
@@ -328,11 +416,11 @@ def test_verdict_without_intervals_judges_nothing():
 
 def test_verdict_simulated_affect_and_head_beats_baselines():
     metrics = fake_metrics(
-        {"dense_head": (0.80, 0.75, 0.85), "knn": (0.60, 0.55, 0.66), "duration": (0.50, 0.44, 0.56)},
+        {HEAD: (0.80, 0.75, 0.85), KNN: (0.60, 0.55, 0.66), "duration": (0.50, 0.44, 0.56)},
         strength=1.0,
     )
     text = " ".join(verdict(metrics))
-    assert "It beats the best averaged-mel baseline, KNN, averaged mels" in text
+    assert "It beats the best averaged-mel baseline, KNN on averaged mels" in text
     assert "SIMULATED" in text and "sentence length does not explain" in text
     assert chance_status({"auc": 0.54, "low": 0.51, "high": 0.57}, margin=0.05) == "chance"
     assert chance_status({"auc": 0.3, "low": 0.2, "high": 0.4}, margin=0.05) == "below"
@@ -341,13 +429,14 @@ def test_verdict_simulated_affect_and_head_beats_baselines():
 def test_report_renders_both_formats(tmp_path):
     png = tmp_path / "fig.png"
     png.write_bytes(b"\x89PNG\r\n\x1a\nfake")
-    metrics = fake_metrics({"dense_head": (0.6, 0.5, 0.7)}, weights="random")
+    metrics = fake_metrics({HEAD: (0.6, 0.5, 0.7)}, weights="random")
     blocks = evaluation_blocks(metrics, figures={"a figure": png})
     md = render_markdown(blocks, relative_to=tmp_path)
     page = render_html(blocks)
-    assert "> **WARNING: RANDOM BACKBONE" in md and "![a figure](fig.png)" in md
+    assert "> **WARNING: Backbones: RANDOM weights (NOT transfer learning): VGG16.**" in md
+    assert "![a figure](fig.png)" in md
     assert 'class="warn"' in page and "data:image/png;base64," in page and "<strong>" in page
-    assert "| VGG16 + dense head |" in md
+    assert "| dense head on VGG16 | `dense_head@vgg16` |" in md
 
 
 @pytest.mark.slow
@@ -392,41 +481,60 @@ def test_split_train_evaluate_report_end_to_end(tmp_path, monkeypatch):
     )
 
     manifest = read_bundle("models")
-    assert list(manifest["models"]) == list(MODEL_SPECS)
+    assert list(manifest["models"]) == list(DEFAULT_MODELS)  # every backbone's store is there
     assert (
         manifest["clip"]["length"] == 112_000 and manifest["features"]["vgg16"]["meta"]["weights"] == "random"
     )
-    assert manifest["models"]["dense_head"]["feature_identity"]["weights_fingerprint"] == "abc123"
-    assert manifest["models"]["knn"]["sample_weight"] == "none"
-    assert manifest["models"]["random_forest"]["sample_weight"] == "confidence"
-    assert (Path("models") / "dense_head" / "model.keras").is_file()
-    assert type(load_model("models", "dense_head")).__name__ == "DenseHead"
+    head = manifest["models"][HEAD]
+    assert head["kind"] == "dense_head" and head["stores"] == ["vgg16"]
+    assert head["feature_identity"]["vgg16"]["weights_fingerprint"] == "abc123"
+    combo = manifest["models"]["logreg@yamnet+egemaps"]
+    assert combo["stores"] == ["yamnet", "egemaps"] and combo["fitted"]["n_features_in"] == 16 + 88
+    assert set(combo["feature_identity"]) == {"yamnet", "egemaps"}
+    for name in ("logreg@vgg16", "logreg@yamnet", "logreg@egemaps", "logreg@yamnet+egemaps"):
+        fitted = manifest["models"][name]["fitted"]
+        assert (
+            fitted["C"] in (0.01, 1.0) and fitted["C_selection"] == "inner_cv" and fitted["inner_folds"] == 3
+        )
+    assert manifest["groups"] == "video"
+    assert manifest["models"][KNN]["sample_weight"] == "none"
+    assert manifest["models"]["random_forest@mel_mean"]["sample_weight"] == "confidence"
+    assert (Path("models") / HEAD / "model.keras").is_file()
+    assert sorted(p.name for p in (Path("models") / "logreg@yamnet").iterdir()) == [
+        "model.json",
+        "weights.json",
+    ]
+    assert type(load_model("models", "dense_head@yamnet")).__name__ == "DenseHead"
 
     metrics = json.loads(Path("reports/metrics.json").read_text())
     assert set(metrics["auc"]) == {"weak", "gold_has0", "gold_non0"}
     for target in metrics["auc"].values():
         for split in ("valid", "test"):
-            assert set(target[split]) == set(MODEL_SPECS)
+            assert set(target[split]) == set(DEFAULT_MODELS)
     test = metrics["auc"]["weak"]["test"]
-    assert test["dense_head"]["auc"] > 0.8 and test["prior"]["auc"] == 0.5
+    assert test[HEAD]["auc"] > 0.8 and test["logreg@yamnet"]["auc"] > 0.8 and test["prior"]["auc"] == 0.5
     for estimate in test.values():
         assert estimate["low"] <= estimate["auc"] <= estimate["high"]
     # Gold scores every clip with features, abstained ones too.
-    assert metrics["auc"]["gold_has0"]["test"]["knn"]["n"] == metrics["rows"]["test"]["scored"]
+    assert metrics["auc"]["gold_has0"]["test"][KNN]["n"] == metrics["rows"]["test"]["scored"]
+    assert (
+        metrics["models"]["logreg@yamnet"]["fit"]["C"] == manifest["models"]["logreg@yamnet"]["fitted"]["C"]
+    )
     roc = pd.read_csv("reports/roc.csv")
     assert list(roc.columns) == ["model", "split", "fpr", "tpr"]
-    assert set(roc["model"]) == set(MODEL_SPECS) and set(roc["split"]) == {"valid", "test"}
+    assert set(roc["model"]) == set(DEFAULT_MODELS) and set(roc["split"]) == {"valid", "test"}
 
     md = Path("reports/report.md").read_text()
     page = Path("reports/report.html").read_text()
-    assert "RANDOM" in md and "NOT transfer learning" in md and "NOT transfer learning" in page
-    for name in (
-        "VGG16 + dense head",
-        "dense net, averaged mels",
-        "RandomForest, averaged mels",
-        "KNN, averaged mels",
-    ):
-        assert f"| {name} |" in md
+    banner = (
+        "Backbones: Pretrained: YAMNet (AudioSet). RANDOM weights (NOT transfer learning): VGG16. "
+        "No learned weights: eGeMAPS, averaged mels."
+    )
+    assert f"> **WARNING: {banner}**" in md and "NOT transfer learning" in page
+    for name in DEFAULT_MODELS:  # every row names its backbone
+        assert f"| {display_name(name)} | `{name}` |" in md
+    assert "| logistic regression on YAMNet + eGeMAPS | `logreg@yamnet+egemaps` | C = " in md
+    assert "(inner CV: 3 folds grouped by speaker (" in md
     assert "| duration only |" in md and "| class prior |" in md
     assert all(f"{study['test']:.2f}" in md for study in STUDY_AUC.values())
     assert "negative control FAILED" in md  # the planted signal is heard with affect_strength 0
@@ -503,11 +611,12 @@ def test_train_refuses_a_train_split_without_usable_rows(setup, tmp_path):
 
 def test_verdict_negative_control_below_chance_names_a_flipped_duration():
     metrics = control_metrics(
-        {"dense_head": (0.47, 0.34, 0.56), "dense_mel": (0.37, 0.25, 0.46), "duration": (0.35, 0.26, 0.44)},
+        {HEAD: (0.47, 0.34, 0.56), MEL: (0.37, 0.25, 0.46), "duration": (0.35, 0.26, 0.44)},
         weights="random",
     )
     text = " ".join(verdict(metrics))
     assert (
-        "negative control FAILED" in text and "dense net, averaged mels (0.370 [0.250, 0.460], below" in text
+        "negative control FAILED" in text
+        and "dense net on averaged mels (0.370 [0.250, 0.460], below" in text
     )
     assert "below chance too: sentence length relates to the class one way in training" in text

@@ -22,6 +22,7 @@ from weaklabel.learn.crosscorpus import (
     load_manifest,
 )
 from weaklabel.learn.evaluate import EvaluateConfig
+from weaklabel.learn.train import TrainConfig
 from weaklabel.params import Params
 from weaklabel.report.crosscorpus import write_crosscorpus
 
@@ -33,7 +34,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Evaluate how well each audio representation carries valence on gold-labelled corpora: "
         "leave one corpus out (train on the others) and within each corpus leave one speaker out; "
-        "logistic regression on z-scored features, bootstrap confidence intervals by speaker, and "
+        "logistic regression on z-scored features (params train.logreg: C chosen by an inner "
+        "cross-validation grouped by speaker), bootstrap confidence intervals by speaker, and "
         "the duration-only baseline beside every cell. Writes OUT/crosscorpus.{parquet,csv,md}, "
         "OUT/heatmap.png, OUT/predictions.parquet, OUT/rejects.parquet and OUT/meta.json."
     )
@@ -43,7 +45,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "ravdess:DIR or "
         "emodb:DIR (valence from the file names: happy positive; sad, angry, fearful, disgust "
         "negative; others unlabelled). Example: weaklabel crosscorpus emodb:data/emodb "
-        "ravdess:data/ravdess --backbone egemaps mel_mean"
+        "ravdess:data/ravdess --backbone yamnet egemaps yamnet+egemaps mel_mean"
     )
     parser.add_argument(
         "manifests",
@@ -68,10 +70,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backbone",
         nargs="+",
-        choices=BACKBONES,
         default=None,
-        help="representations to compare (default: egemaps when the opensmile extra is installed, vgg16, "
-        "mel_mean); vgg16 without ImageNet weights is RANDOM and says so",
+        metavar="BACKBONE",
+        help=f"representations to compare: {', '.join(BACKBONES)}, or a combination joined by + "
+        "(yamnet+egemaps: both side by side); default: every one (egemaps when the opensmile extra is "
+        "installed); vgg16 without ImageNet weights is RANDOM and says so",
     )
     parser.add_argument(
         "--weights",
@@ -97,6 +100,7 @@ def run(args: argparse.Namespace, params: Params) -> int:
             "(e.g. [emodb:data/emodb, ravdess:data/ravdess])"
         )
     config = params.section("crosscorpus", CrossCorpusConfig)
+    logreg = params.section("train", TrainConfig).logreg
     clips = params.section("clips", ClipConfig)
     mel = params.section("mel", MelConfig)
     embed = params.section("embed", EmbedConfig)
@@ -112,6 +116,7 @@ def run(args: argparse.Namespace, params: Params) -> int:
         manifests,
         backbones=backbones,
         config=config,
+        logreg=logreg,
         clips=clips,
         embed=embed,
         mel=mel,
@@ -121,12 +126,13 @@ def run(args: argparse.Namespace, params: Params) -> int:
     paths = write_crosscorpus(result, args.out)
     for row in result.table.itertuples(index=False):
         log.info(
-            "%-6s %-10s %-9s AUC %s  (duration %s)  %s",
+            "%-6s %-10s %-9s AUC %s  (duration %s)  C %s  %s",
             row.protocol,
             row.test_corpus,
             row.backbone,
             "n/a " if row.auc != row.auc else f"{row.auc:.2f}",
             "n/a " if row.duration_auc != row.duration_auc else f"{row.duration_auc:.2f}",
+            row.C,
             row.status,
         )
     log.info("wrote %s and %s", paths["markdown"], paths["heatmap"])

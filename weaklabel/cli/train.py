@@ -18,10 +18,10 @@ log = logging.getLogger(__name__)
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the ``train`` arguments."""
     parser.description = (
-        "Fit the dense head on VGG16 embeddings and the baselines (RandomForest, KNN and a dense "
-        "net on time-averaged mels, eGeMAPS logistic regression, duration only, class prior) on the "
-        "labels, all on the split SPLIT (made by `weaklabel split`), as params 'train' says. Writes "
-        "OUT/<model>/ and OUT/bundle.json."
+        "Fit the models params 'train.models' names, KIND@FEATURES (the dense head and the logistic "
+        "regression on each backbone, e.g. dense_head@yamnet, logreg@yamnet+egemaps; RandomForest, KNN "
+        "and a dense net on time-averaged mels; duration only; class prior) on the labels, all on the "
+        "split SPLIT (made by `weaklabel split`). Writes OUT/<model>/ and OUT/bundle.json."
     )
     _options.add_inputs(parser, "labels", "split", "clips")
     _options.add_stores(parser)

@@ -15,7 +15,10 @@ models' ``bundle.json``). Its keys fall in two kinds:
   key) catches any real difference in the arrays.
 
 :func:`describe` is the one line that names a backbone and its weights, used by every log and
-report (loudly when the weights are random).
+report (loudly when the weights are random); :func:`weights_kind` says whether a backbone's weights
+were learnt (``pretrained``: ImageNet, AudioSet, a weights file), drawn at random (``random``: not
+transfer learning), or whether there are none (``none``: hand-crafted eGeMAPS, averaged mels), and
+:func:`weights_banner` says it of every backbone of a report in one line.
 """
 
 from __future__ import annotations
@@ -110,6 +113,98 @@ def check_identity(
 def is_random(meta: Mapping[str, Any]) -> bool:
     """Whether the features come from a network with random (untrained) weights."""
     return meta.get("weights") == "random"
+
+
+#: Display names of the backbones (store names); others are shown as they are.
+BACKBONE_NAMES = {"vgg16": "VGG16", "yamnet": "YAMNet", "egemaps": "eGeMAPS", "mel_mean": "averaged mels"}
+#: What :func:`weights_kind` answers.
+WEIGHT_KINDS = ("pretrained", "random", "none")
+#: Pretraining data of known ``weights`` values of a meta.
+PRETRAINED_ON = {"imagenet": "ImageNet", "audioset": "AudioSet"}
+
+
+def backbone_name(name: str) -> str:
+    """Display name of a store, or of a combination of stores (``yamnet+egemaps``).
+
+    Examples
+    --------
+    >>> backbone_name("yamnet+egemaps")
+    'YAMNet + eGeMAPS'
+    """
+    return " + ".join(BACKBONE_NAMES.get(part, part) for part in name.split("+"))
+
+
+def weights_kind(meta: Mapping[str, Any]) -> str:
+    """Whether a backbone's weights are ``pretrained``, ``random``, or ``none`` (hand-crafted).
+
+    Parameters
+    ----------
+    meta
+        What made the features: its ``weights`` (``"audioset"``, ``"imagenet"``, ``"file"``,
+        ``"random"``, or a note on hand-crafted features) and ``weights_imagenet``.
+
+    Returns
+    -------
+    kind : str
+        One of :data:`WEIGHT_KINDS`: ``random`` for a network with untrained weights;
+        ``pretrained`` for learnt weights (ImageNet, AudioSet, a weights file); ``none`` for
+        features without learnt weights (eGeMAPS, averaged mels).
+
+    Examples
+    --------
+    >>> weights_kind({"embedder": "yamnet", "weights": "audioset"})
+    'pretrained'
+    >>> weights_kind({"embedder": "mel_mean"})
+    'none'
+    """
+    weights = str(meta.get("weights") or "")
+    if is_random(meta):
+        return "random"
+    if weights in PRETRAINED_ON or weights == "file" or meta.get("weights_imagenet"):
+        return "pretrained"
+    return "none"
+
+
+def pretrained_on(meta: Mapping[str, Any]) -> str | None:
+    """What pretrained weights learnt from (``AudioSet``, ``ImageNet``, ``weights file NAME``); else None."""
+    if weights_kind(meta) != "pretrained":
+        return None
+    weights = str(meta.get("weights") or "")
+    if weights in PRETRAINED_ON:
+        return PRETRAINED_ON[weights]
+    return "ImageNet" if meta.get("weights_imagenet") else f"weights file {meta.get('weights_file')}"
+
+
+def weights_banner(metas: Mapping[str, Mapping[str, Any]]) -> str:
+    """One line saying which backbones are pretrained, which random and which hand-crafted.
+
+    Parameters
+    ----------
+    metas
+        Store name -> its meta, for every backbone a report covers.
+
+    Returns
+    -------
+    str
+        E.g. ``"Pretrained: YAMNet (AudioSet). RANDOM weights (NOT transfer learning): VGG16.
+        No learned weights: eGeMAPS, averaged mels."``; kinds with no backbone are left out.
+
+    Examples
+    --------
+    >>> weights_banner({"yamnet": {"weights": "audioset"}, "vgg16": {"weights": "random"}})
+    'Pretrained: YAMNet (AudioSet). RANDOM weights (NOT transfer learning): VGG16.'
+    """
+    by_kind: dict[str, list[str]] = {kind: [] for kind in WEIGHT_KINDS}
+    for name, meta in metas.items():
+        kind = weights_kind(meta)
+        source = pretrained_on(meta)
+        by_kind[kind].append(backbone_name(name) + (f" ({source})" if source else ""))
+    titles = {
+        "pretrained": "Pretrained",
+        "random": "RANDOM weights (NOT transfer learning)",
+        "none": "No learned weights",
+    }
+    return " ".join(f"{titles[kind]}: {', '.join(names)}." for kind, names in by_kind.items() if names)
 
 
 def describe(meta: Mapping[str, Any]) -> str:

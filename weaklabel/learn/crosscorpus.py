@@ -1,8 +1,13 @@
 """Cross-corpus evaluation on gold-labelled speech: does a representation carry valence across corpora.
 
 Given labelled manifests of several corpora (e.g. the EmoDB and RAVDESS scheme builders of
-:mod:`weaklabel.sources.recordings`), every backbone's features are scored with a logistic regression on
-z-scored features (:class:`~weaklabel.models.egemaps_lr.StandardizedLogistic`) under two protocols:
+:mod:`weaklabel.sources.recordings`), every backbone's features are scored with the pipeline's
+logistic regression on z-scored features (:class:`~weaklabel.models.logreg.LogisticModel`, the
+``logreg`` of the train stage, with the same parameters: ``train.logreg``). Its ``C`` is chosen
+in every fit by an inner cross-validation on the training rows whose folds are grouped by speaker
+(corpus and speaker), so no speaker is on both sides of an inner fold; with fewer than two training
+speakers it falls back to a fixed ``C`` and says so. The chosen ``C`` is reported per cell (columns
+``C`` and ``C_selection``; in the ``within`` protocol, one per held-out speaker). Two protocols:
 
 ``loco`` (leave one corpus out)
     For each corpus: train on all the other corpora, test on it. Needs >= 2 corpora.
@@ -26,18 +31,21 @@ extraction path (:func:`weaklabel.features.extract.extract_features`, as in the 
 the probe), with the pipeline's own settings: the ``clips`` section's window (``random``, seeded, by
 default), the ``mel`` and ``embed`` sections' parameters, and the ``evaluate`` section's bootstrap
 (``n_boot``, ``level``, ``seed``). eGeMAPS reads the un-padded audio there, as in the features stage.
-Any backbone of :data:`weaklabel.features.extract.EMBEDDERS` can be evaluated. Every backbone is scored
-on the same rows (files every backbone could embed, with finite features); the rest go to the
-rejects table.
+Any backbone of :data:`weaklabel.features.extract.EMBEDDERS` can be evaluated (``yamnet`` once it is
+registered there), and any combination of them (``yamnet+egemaps``: the backbones' features side by
+side, each extracted once). Every backbone is scored on the same rows (files every backbone could
+embed, with finite features); the rest go to the rejects table.
 
 A randomly initialised VGG16 is not transfer learning: which weights were used is in the table
-(``features``) and at the top of the markdown report.
+(``features``), and the top of the markdown report says which backbones are pretrained (YAMNet:
+AudioSet), which random and which hand-crafted.
 """
 
 from __future__ import annotations
 
 import logging
 import tempfile
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -55,7 +63,8 @@ from weaklabel.features.identity import describe
 from weaklabel.labels.labellers import ABSTAIN
 from weaklabel.learn.evaluate import EvaluateConfig
 from weaklabel.metrics import bootstrap_auc
-from weaklabel.models.egemaps_lr import StandardizedLogistic
+from weaklabel.models.bundle import PLUS
+from weaklabel.models.logreg import LogisticModel
 from weaklabel.sources import recordings as manifests
 from weaklabel.sources.manifest_ingest import labels_from_manifest, manifest_tables
 from weaklabel.tables import REJECTS_SCHEMA, rejects_frame
@@ -77,7 +86,7 @@ TABLE_SCHEMA = pa.schema(
         ("protocol", pa.string()),  # loco | within
         ("test_corpus", pa.string()),
         ("train_corpora", pa.string()),  # comma-separated
-        ("backbone", pa.string()),  # egemaps | vgg16 | mel_mean
+        ("backbone", pa.string()),  # egemaps | vgg16 | yamnet | mel_mean | a combination (yamnet+egemaps)
         ("features", pa.string()),  # what made the features (VGG16 weights: imagenet or RANDOM)
         (
             "n_train",
@@ -92,6 +101,11 @@ TABLE_SCHEMA = pa.schema(
         ("ci_low", pa.float64()),
         ("ci_high", pa.float64()),
         ("ci_unit", pa.string()),  # speaker | file (too few speakers to resample) | null
+        (
+            "C",
+            pa.string(),
+        ),  # chosen C of the logistic regression; within: each fold's, e.g. "0.01 (3x), 0.1 (1x)"
+        ("C_selection", pa.string()),  # how: inner CV by speaker (folds) | fallback (why) | fixed
         ("duration_auc", pa.float64()),  # the duration-only baseline on the same rows
         ("duration_ci_low", pa.float64()),
         ("duration_ci_high", pa.float64()),
@@ -122,19 +136,19 @@ class CrossCorpusConfig:
     ``mel``, ``embed`` (:class:`~weaklabel.features.extract.EmbedConfig`) and ``evaluate``
     (:class:`~weaklabel.learn.evaluate.EvaluateConfig`: ``n_boot``, ``level``, ``seed``).
 
+    The logistic regression's parameters are the train stage's (``train.logreg``, passed to
+    :func:`crosscorpus` as ``logreg``): one model, one set of settings.
+
     Attributes
     ----------
     protocols
         Any of ``loco`` (leave one corpus out) and ``within`` (within-corpus, leave one speaker
         out).
-    C
-        Inverse L2 regularisation of the logistic regression (scikit-learn's ``C``).
     min_ci_speakers
         Fewest test speakers for a speaker bootstrap; below it intervals resample files.
     """
 
     protocols: tuple[str, ...] = PROTOCOLS
-    C: float = 1.0
     min_ci_speakers: int = 5
 
     def __post_init__(self) -> None:
@@ -146,8 +160,6 @@ class CrossCorpusConfig:
                 f"crosscorpus.protocols must list distinct protocols out of {', '.join(PROTOCOLS)}, "
                 f"got {list(protocols)}"
             )
-        if isinstance(self.C, bool) or not isinstance(self.C, (int, float)) or not self.C > 0:
-            raise ParameterError(f"crosscorpus.C must be a number > 0, got {self.C!r}")
         value = self.min_ci_speakers
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ParameterError(f"crosscorpus.min_ci_speakers must be an integer >= 1, got {value!r}")
@@ -171,9 +183,10 @@ class CrossCorpusResult:
         Files per corpus: ``corpus``, ``speakers``, ``files``, ``positive``, ``negative``,
         ``unlabelled``, ``evaluated``.
     meta : dict
-        ``features``: backbone name -> its feature meta (weights, feature set...); ``config``: this
-        config with the bootstrap settings (``n_boot``, ``level``, ``seed``); ``clips``, ``embed``:
-        the clip and embedding settings; ``backbones``.
+        ``features``: embedder name -> its feature meta (weights, feature set...; the parts of a
+        combination each); ``config``: this config with the bootstrap settings (``n_boot``,
+        ``level``, ``seed``) and the logistic regression's parameters (``logreg``); ``clips``,
+        ``embed``: the clip and embedding settings; ``backbones`` (combinations included).
     """
 
     table: pd.DataFrame
@@ -266,12 +279,22 @@ def _folds(
 
 
 def _fit_score(
-    X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray, C: float
-) -> np.ndarray | None:
-    if len(np.unique(y[train])) < 2:
-        return None
-    model = StandardizedLogistic(C=C).fit(X[train], y[train])
-    return model.predict_proba(X[test])[:, 1]
+    X: np.ndarray, y: np.ndarray, groups: np.ndarray, train: np.ndarray, test: np.ndarray, logreg: Mapping
+) -> tuple[np.ndarray, float, str]:
+    """Held-out P(positive), the chosen C and how it was chosen (inner folds grouped by ``groups``)."""
+    model = LogisticModel(**logreg).fit(X[train], y[train], groups=groups[train])
+    return model.predict_proba(X[test])[:, 1], model.C_, model.C_note_
+
+
+def _chosen_C(fits: list[tuple[float, str]]) -> tuple[str | None, str | None]:
+    """The ``C`` and ``C_selection`` cells of one row from its fits' (C, how)."""
+    if not fits:
+        return None, None
+    cs, hows = Counter(c for c, _ in fits), Counter(h for _, h in fits)
+    if len(fits) == 1:
+        return f"{fits[0][0]:g}", fits[0][1]
+    c_text = ", ".join(f"{c:g} ({n}x)" for c, n in sorted(cs.items())) if len(cs) > 1 else f"{fits[0][0]:g}"
+    return c_text, "; ".join(f"{how} ({n}x)" for how, n in hows.items())
 
 
 def _estimate(
@@ -300,6 +323,7 @@ def _evaluate(
     metas: Mapping[str, Mapping],
     config: CrossCorpusConfig,
     evaluate: EvaluateConfig,
+    logreg: Mapping[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     y = rows["label"].to_numpy(dtype=np.int64)
     speakers = rows["speaker_key"].to_numpy()
@@ -315,15 +339,17 @@ def _evaluate(
             }
             sources = {DURATION: duration, **features}
             scores: dict[str, np.ndarray] = {}
+            chosen: dict[str, list[tuple[float, str]]] = {name: [] for name in sources}
             scored = np.zeros(len(rows), dtype=bool)
             skipped = 0
             for train, test in folds:
-                fold_scores = {name: _fit_score(X, y, train, test, config.C) for name, X in sources.items()}
-                if any(v is None for v in fold_scores.values()):
+                if len(np.unique(y[train])) < 2:
                     skipped += 1
                     continue
-                for name, value in fold_scores.items():
+                for name, X in sources.items():
+                    value, C, how = _fit_score(X, y, speakers, train, test, logreg)
                     scores.setdefault(name, np.full(len(rows), np.nan))[test] = value
+                    chosen[name].append((C, how))
                 scored |= test
             test_y = y[scored]
             if status == "ok" and not folds:
@@ -355,16 +381,21 @@ def _evaluate(
                     if ok
                     else (np.nan,) * 3 + (None,)
                 )
+                C, selection = _chosen_C(chosen[name]) if ok else (None, None)
                 table.append(
                     {
                         **base,
                         "backbone": name,
-                        "features": describe({"embedder": name, **metas.get(name, {})}),
+                        "features": " + ".join(
+                            describe({"embedder": part, **metas.get(part, {})}) for part in name.split(PLUS)
+                        ),
                         **counts,
                         "auc": est[0],
                         "ci_low": est[1],
                         "ci_high": est[2],
                         "ci_unit": est[3],
+                        "C": C,
+                        "C_selection": selection,
                         "duration_auc": duration_est[0],
                         "duration_ci_low": duration_est[1],
                         "duration_ci_high": duration_est[2],
@@ -403,6 +434,7 @@ def crosscorpus(
     *,
     backbones: Sequence[str] = ("egemaps", "mel_mean"),
     config: CrossCorpusConfig | None = None,
+    logreg: Mapping[str, Any] | None = None,
     clips: ClipConfig | None = None,
     embed: EmbedConfig | None = None,
     mel: MelConfig | None = None,
@@ -418,11 +450,16 @@ def crosscorpus(
         1/0/None, ``group`` = speaker, ``corpus``): from :func:`load_manifest` or
         :mod:`weaklabel.sources.recordings`.
     backbones
-        Any embedders of :data:`weaklabel.features.extract.EMBEDDERS` (:data:`BACKBONES`).
+        Any embedders of :data:`weaklabel.features.extract.EMBEDDERS` (:data:`BACKBONES`), or
+        combinations of them joined by ``+`` (``yamnet+egemaps``: their features side by side).
         ``egemaps`` needs the ``opensmile`` extra; ``vgg16`` uses ``embed.weights`` (``auto`` falls
         back to RANDOM weights offline, which the table says).
     config
-        Protocols, regression and the speaker-bootstrap threshold; ``None`` for the defaults.
+        Protocols and the speaker-bootstrap threshold; ``None`` for the defaults.
+    logreg
+        Parameters of the logistic regression (:class:`~weaklabel.models.logreg.LogisticModel`:
+        ``Cs``, ``folds``, ``fallback_C``, ``class_weight``, ``max_iter``), the train stage's
+        ``train.logreg``; ``None`` for its defaults.
     clips
         Clip length, rate, seed and window policy (the ``clips`` section; ``random`` by default);
         ``None`` for the defaults.
@@ -448,7 +485,7 @@ def crosscorpus(
     Raises
     ------
     ParameterError
-        If a backbone is unknown or listed twice.
+        If a backbone is unknown or listed twice, or a ``logreg`` parameter is unknown.
     DataError
         If no file is usable or no file carries a label.
     MissingDependencyError
@@ -466,10 +503,20 @@ def crosscorpus(
     embed = embed if embed is not None else EmbedConfig()
     evaluate = evaluate if evaluate is not None else EvaluateConfig()
     backbones = list(backbones)
-    unknown = [b for b in backbones if b not in EMBEDDERS]  # the registry itself, as extraction reads it
-    if not backbones or unknown or len(set(backbones)) != len(backbones):
+    embedders = list(dict.fromkeys(part for b in backbones for part in b.split(PLUS)))
+    unknown = [e for e in embedders if e not in EMBEDDERS]  # the registry itself, as extraction reads it
+    repeated = any(len(set(b.split(PLUS))) != len(b.split(PLUS)) for b in backbones)
+    if not backbones or unknown or repeated or len(set(backbones)) != len(backbones):
         raise ParameterError(
-            f"backbones must be distinct names out of {', '.join(EMBEDDERS)}, got {backbones}"
+            f"backbones must be distinct names out of {', '.join(EMBEDDERS)}, or combinations of them "
+            f"joined by + (e.g. yamnet+egemaps); got {backbones}"
+        )
+    logreg = dict(logreg or {})
+    unknown = sorted(set(logreg) - set(LogisticModel().get_params()))
+    if unknown:
+        raise ParameterError(
+            f"unknown logistic regression parameter(s) {', '.join(unknown)}; "
+            f"it takes {', '.join(LogisticModel().get_params())}"
         )
     frames = [manifests] if isinstance(manifests, pd.DataFrame) else list(manifests)
     if not frames:
@@ -478,14 +525,15 @@ def crosscorpus(
     with tempfile.TemporaryDirectory(prefix="weaklabel-crosscorpus-") as tmp:
         work = Path(work_dir) if work_dir is not None else Path(tmp)
         # the embedders named by backbones, with every other embedding setting as given
-        embed = replace(embed, backbone=None, features=tuple(backbones))
-        return _run(manifest, backbones, config, clips, embed, mel, evaluate, work)
+        embed = replace(embed, backbone=None, features=tuple(embedders))
+        return _run(manifest, backbones, config, logreg, clips, embed, mel, evaluate, work)
 
 
 def _run(
     manifest: pd.DataFrame,
     backbones: list[str],
     config: CrossCorpusConfig,
+    logreg: dict[str, Any],
     clips: ClipConfig,
     embed: EmbedConfig,
     mel: MelConfig | None,
@@ -513,8 +561,9 @@ def _run(
         log.warning("features: %d clips could not be embedded (%s)", run.rejected, run.rejects_by_reason)
     rejects += run.rejects_table().to_dict("records")
     # a NaN row is a clip an embedder could not describe (eGeMAPS on too little audio): not embedded
-    features = {name: run.features(name).dropna() for name in backbones}  # table rows in this order
-    metas = {name: run.meta[name] for name in backbones}
+    embedders = embed.features or ()
+    features = {name: run.features(name).dropna() for name in embedders}
+    metas = {name: run.meta[name] for name in embedders}
     duration = run.plan.set_index("segment_id")["read_seconds"]  # speech before padding, seconds
     rows = info[labelled].reset_index(drop=True)
     rows["duration"] = rows["segment_id"].map(duration)
@@ -542,10 +591,12 @@ def _run(
     rows = rows[rows["segment_id"].isin(common)].reset_index(drop=True)
     if rows.empty:
         raise DataError("no labelled file could be embedded by every backbone: see the rejects")
-    matrices = {
-        name: frame.loc[rows["segment_id"]].to_numpy(dtype=np.float64) for name, frame in features.items()
+    ids = rows["segment_id"]
+    matrices = {  # table rows in the order of backbones; a combination's parts side by side
+        name: np.hstack([features[part].loc[ids].to_numpy(dtype=np.float64) for part in name.split(PLUS)])
+        for name in backbones
     }
-    table, predictions = _evaluate(rows, matrices, metas, config, evaluate)
+    table, predictions = _evaluate(rows, matrices, metas, config, evaluate, logreg)
 
     counts = (
         info.assign(
@@ -576,7 +627,7 @@ def _run(
     bootstrap = {"n_boot": evaluate.n_boot, "level": evaluate.level, "seed": evaluate.seed}
     meta = {
         "features": metas,
-        "config": {**asdict(config), **bootstrap},
+        "config": {**asdict(config), **bootstrap, "logreg": {**LogisticModel().get_params(), **logreg}},
         "clips": asdict(clips),
         "embed": asdict(embed),
         "backbones": backbones,

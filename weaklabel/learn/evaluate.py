@@ -39,7 +39,7 @@ from weaklabel.learn.train import (
     split_fingerprint,
 )
 from weaklabel.metrics import bootstrap_auc, roc_points
-from weaklabel.models.bundle import load_model, read_bundle
+from weaklabel.models.bundle import PLUS, load_model, read_bundle
 from weaklabel.report.evaluation import write_evaluation_report
 from weaklabel.sources.gold import BINARIZE_MODES, binarize_gold
 from weaklabel.tables import read_table
@@ -131,14 +131,17 @@ def score_models(models_dir: str | Path, dataset: Dataset, *, names: list[str] |
     for name in names:
         entry = bundle["models"][name]
         source = entry.get("features")
-        if source is not None and source not in dataset.features:
+        reads = source.split(PLUS) if source else []
+        absent = [part for part in reads if part not in dataset.features]
+        if absent:
             raise DataError(
-                f"model {name!r} reads {source!r} features, which were not loaded (have "
-                f"{sorted(dataset.features)}); pass --store {source}=PATH"
+                f"model {name!r} reads {', '.join(absent)} features, which were not loaded (have "
+                f"{sorted(dataset.features)}); pass --store {absent[0]}=PATH"
             )
-        if source not in (None, DURATION):
+        identities = entry.get("feature_identity") or {}
+        for store in (part for part in reads if part != DURATION):
             check_identity(
-                entry["feature_identity"], dataset.metas[source], model=name, source=f"the {source} store"
+                identities.get(store, {}), dataset.metas[store], model=name, source=f"the {store} store"
             )
         model = load_model(models_dir, name)
         proba = model.predict_proba(dataset.X(source, rows))
@@ -363,6 +366,33 @@ def describe_data(
     }
 
 
+#: What ``fit`` chose that the report shows, from a bundle entry's ``fitted``.
+FIT_FACTS = ("best_epoch", "C", "C_selection", "C_note", "inner_folds", "Cs", "cv_auc")
+
+
+def model_facts(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A bundle entry's facts for the metrics and the report.
+
+    Parameters
+    ----------
+    entry
+        One model of ``bundle.json``'s ``models``.
+
+    Returns
+    -------
+    dict
+        ``kind``, ``features``, ``stores``, ``audio``, ``description``, rows and classes, sample
+        weighting, and ``fit``: what ``fit`` chose (:data:`FIT_FACTS` present in ``fitted``:
+        a dense head's ``best_epoch``; a logistic regression's ``C``, how it was chosen, the inner
+        folds and the inner AUC per grid value).
+    """
+    keys = ("kind", "features", "stores", "audio", "description", "n_train", "n_valid", "train_classes")
+    fitted = entry.get("fitted") or {}
+    return {key: entry.get(key) for key in (*keys, "sample_weight")} | {
+        "fit": {key: fitted[key] for key in FIT_FACTS if key in fitted}
+    }
+
+
 def evaluate_models(
     models_dir: str | Path,
     dataset: Dataset,
@@ -390,7 +420,7 @@ def evaluate_models(
     -------
     metrics : dict
         ``auc`` (:func:`auc_table`), ``rows`` (:func:`~weaklabel.learn.train.row_counts`), ``classes``
-        (per split), ``models`` (bundle facts), ``skipped`` (models not trained, name -> reason),
+        (per split), ``models`` (:func:`model_facts`), ``skipped`` (models not trained, name -> reason),
         ``features`` (each store's identity), ``data``
         (:func:`describe_data`), ``settings``.
     scores : pandas.DataFrame
@@ -408,22 +438,7 @@ def evaluate_models(
     aucs = auc_table(scores, dataset, config=config)
     roc = roc_table(scores, dataset)
     frame = dataset.frame
-    models = {
-        name: {
-            key: entry.get(key)
-            for key in (
-                "features",
-                "audio",
-                "description",
-                "n_train",
-                "n_valid",
-                "train_classes",
-                "sample_weight",
-            )
-        }
-        | {"best_epoch": entry.get("fitted", {}).get("best_epoch")}
-        for name, entry in bundle["models"].items()
-    }
+    models = {name: model_facts(entry) for name, entry in bundle["models"].items()}
     metrics = {
         "auc": aucs,
         "rows": row_counts(dataset),
@@ -495,7 +510,7 @@ def evaluate_from_paths(
     dataset = build_dataset(
         split_table,
         read_table(labels),
-        stores={name: path for name, path in stores.items() if name in sources},
+        stores=stores,
         clips=read_table(clips) if clips is not None else None,
         segments=segments_table,
         sources=sources,

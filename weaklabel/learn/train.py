@@ -1,36 +1,51 @@
 """Fit every model on the one shared split, save them, and say what each needs (``models/bundle.json``).
 
-Models and the features they read (:data:`MODEL_SPECS`):
+A model is a **kind** (its class and its parameters, ``train.<kind>`` in params.yaml) and the
+**features** it reads, named ``KIND@FEATURES`` (:func:`weaklabel.models.bundle.model_name`), so the
+backbone shows in every row of the bundle, the metrics and the report. ``train.models`` lists them:
 
-============== ============ ==========================================================
-name           features     model
-============== ============ ==========================================================
-dense_head     ``vgg16``    :class:`~weaklabel.models.head.DenseHead` on frozen VGG16 embeddings
-dense_mel      ``mel_mean`` :class:`~weaklabel.models.head.DenseHead` on time-averaged mels
-random_forest  ``mel_mean`` :class:`~weaklabel.models.baselines.RandomForestModel`
-knn            ``mel_mean`` :class:`~weaklabel.models.baselines.KNNModel`
-egemaps_lr     ``egemaps``  :class:`~weaklabel.models.egemaps_lr.StandardizedLogistic` (eGeMAPS, z-scored
-                            with training-split statistics)
-duration       duration     :class:`~weaklabel.models.baselines.DurationModel` (clips' ``read_seconds``)
-prior          none         :class:`~weaklabel.models.baselines.PriorModel`
-============== ============ ==========================================================
+============== ====================== ========================================================
+kind           features (default)     model
+============== ====================== ========================================================
+dense_head     a store (``vgg16``)    :class:`~weaklabel.models.head.DenseHead` on frozen embeddings
+logreg         a store (none: give    :class:`~weaklabel.models.logreg.LogisticModel`, z-scored, ``C``
+               one)                   chosen by an inner CV grouped by speaker
+dense_mel      a store (``mel_mean``) :class:`~weaklabel.models.head.DenseHead` with its own params
+random_forest  a store (``mel_mean``) :class:`~weaklabel.models.baselines.RandomForestModel`
+knn            a store (``mel_mean``) :class:`~weaklabel.models.baselines.KNNModel`
+duration       duration (clips'       :class:`~weaklabel.models.baselines.DurationModel`
+               ``read_seconds``)
+prior          nothing                :class:`~weaklabel.models.baselines.PriorModel`
+============== ====================== ========================================================
+
+E.g. ``dense_head@vgg16``, ``dense_head@yamnet``, ``logreg@yamnet``, ``logreg@egemaps``,
+``knn@mel_mean``, ``duration``, ``prior``; a bare kind reads its default features
+(``dense_head`` is ``dense_head@vgg16``). FEATURES may combine stores with ``+``:
+``logreg@yamnet+egemaps`` reads both stores' features side by side, row-aligned by segment (a row
+missing in either store counts as featureless, ``no_<store>``). The parameters stay per kind:
+``dense_head@vgg16`` and ``dense_head@yamnet`` both take ``train.dense_head``.
 
 All models train on the same rows: weakly labelled (not abstained) segments of the ``train`` split
 that have every feature the chosen models read; ``valid`` rows drive early stopping. Rows left out
-are counted by reason (:func:`row_counts`), never dropped silently. A model whose feature store
-was not made (``egemaps`` without the ``opensmile`` extra, or ``embed.backbone`` leaving it out) is
-skipped, with the reason in the bundle's ``skipped`` and in the report (:func:`available_models`).
+are counted by reason (:func:`row_counts`), never dropped silently. Every ``fit`` gets the rows'
+groups, the split's ``video`` column (the speaker where known), for models that choose settings by
+an inner cross-validation that must never split a speaker (``logreg``'s ``C``). A model whose
+feature store was not made (``egemaps`` without the ``opensmile`` extra, or a backbone the
+features stage left out) is skipped, with the reason in the bundle's ``skipped`` and in the report
+(:func:`available_models`).
 
-The bundle records, for each model, the feature store it reads and that store's identity
-(backbone, weights, fingerprint, layer, precision, dim, mel parameters), and the clip length and
-sample rate, so that a later user (the probe) can compute matching features and refuse a model
-whose backbone differs (:func:`weaklabel.features.identity.check_identity`).
+The bundle records, for each model, its kind, the feature stores it reads and each store's
+identity (backbone, weights, fingerprint, layer, precision, dim, mel parameters), what ``fit``
+chose (``logreg``'s ``C``, a dense head's best epoch), and the clip length and sample rate, so that
+a later user (the probe) can compute matching features and refuse a model whose backbone differs
+(:func:`weaklabel.features.identity.check_identity`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import shutil
 import time
 from collections.abc import Mapping
@@ -44,15 +59,15 @@ import pandas as pd
 
 from weaklabel import __version__
 from weaklabel.errors import DataError, ParameterError
-from weaklabel.features.identity import feature_identity
+from weaklabel.features.identity import backbone_name, feature_identity
 from weaklabel.features.store import read_store
 from weaklabel.labels.labellers import ABSTAIN
 from weaklabel.learn.split import SPLITS, read_split, split_summary
 from weaklabel.models.base import Model
 from weaklabel.models.baselines import DurationModel, KNNModel, PriorModel, RandomForestModel
-from weaklabel.models.bundle import write_bundle
-from weaklabel.models.egemaps_lr import StandardizedLogistic
+from weaklabel.models.bundle import PLUS, model_name, parse_name, write_bundle
 from weaklabel.models.head import DenseHead
+from weaklabel.models.logreg import LogisticModel
 from weaklabel.tables import read_table
 
 log = logging.getLogger(__name__)
@@ -63,49 +78,166 @@ DURATION = "duration"
 ROW_REASONS = ("no_label", "abstained")
 
 
+#: What a kind of model reads: any feature store (or a combination), the duration, or nothing.
+READS = ("store", DURATION, "nothing")
+
+
 @dataclass(frozen=True)
-class ModelSpec:
-    """What a named model is and what it reads.
+class ModelKind:
+    """A kind of model: its class, its parameters' section, what it reads.
 
     Attributes
     ----------
     name
-        Key in params (``train.<name>``), in the bundle and in the report.
+        Key in params (``train.<name>``) and the part of a model name before ``@``.
     cls
         The model class.
-    features
-        Feature store name, :data:`DURATION`, or None (the prior reads nothing).
-    audio
-        Whether the model hears the audio (the negative control concerns these).
+    reads
+        ``store`` (a feature store or a combination, named after ``@``), ``duration`` or
+        ``nothing`` (:data:`READS`).
+    default_features
+        Features of a bare ``name`` in ``train.models``; None when they must be given.
     description
-        One line for the report.
+        What it is, for the report (``"... on <backbone>"`` follows for store readers).
     """
 
     name: str
     cls: type[Model]
-    features: str | None
-    audio: bool
+    reads: str
+    default_features: str | None
     description: str
 
 
-MODEL_SPECS: dict[str, ModelSpec] = {
-    spec.name: spec
-    for spec in (
-        ModelSpec("dense_head", DenseHead, "vgg16", True, "dense head on frozen VGG16 embeddings"),
-        ModelSpec("dense_mel", DenseHead, "mel_mean", True, "dense net on time-averaged mel spectrograms"),
-        ModelSpec("random_forest", RandomForestModel, "mel_mean", True, "RandomForest on time-averaged mels"),
-        ModelSpec("knn", KNNModel, "mel_mean", True, "KNN on time-averaged mels"),
-        ModelSpec(
-            "egemaps_lr",
-            StandardizedLogistic,
-            "egemaps",
-            True,
-            "logistic regression on openSMILE eGeMAPS functionals (un-padded audio)",
+#: Every kind of model, by name.
+MODEL_KINDS: dict[str, ModelKind] = {
+    kind.name: kind
+    for kind in (
+        ModelKind("dense_head", DenseHead, "store", "vgg16", "dense head on frozen embeddings"),
+        ModelKind(
+            "logreg",
+            LogisticModel,
+            "store",
+            None,
+            "logistic regression on z-scored features, C by grouped CV",
         ),
-        ModelSpec("duration", DurationModel, DURATION, False, "logistic regression on speech duration only"),
-        ModelSpec("prior", PriorModel, None, False, "training class prior (AUC 0.5 by construction)"),
+        ModelKind("dense_mel", DenseHead, "store", "mel_mean", "dense net (the study's mel baseline)"),
+        ModelKind("random_forest", RandomForestModel, "store", "mel_mean", "RandomForest"),
+        ModelKind("knn", KNNModel, "store", "mel_mean", "KNN on standardised features"),
+        ModelKind(
+            "duration", DurationModel, DURATION, DURATION, "logistic regression on speech duration only"
+        ),
+        ModelKind("prior", PriorModel, "nothing", None, "training class prior (AUC 0.5 by construction)"),
     )
 }
+#: The models trained by default: the dense head and the logistic regression per backbone, the
+#: averaged-mel baselines, duration and the prior.
+DEFAULT_MODELS = (
+    "dense_head@vgg16",
+    "logreg@vgg16",
+    "dense_head@yamnet",
+    "logreg@yamnet",
+    "logreg@egemaps",
+    "logreg@yamnet+egemaps",
+    "dense_mel@mel_mean",
+    "random_forest@mel_mean",
+    "knn@mel_mean",
+    "duration",
+    "prior",
+)
+#: A store name: lower-case letters, digits and underscores.
+_STORE_NAME = re.compile(r"[a-z0-9_]+")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model to train: a kind and the features it reads.
+
+    Attributes
+    ----------
+    name
+        ``KIND@FEATURES`` (or the kind alone for ``duration`` and ``prior``): the key in the
+        bundle, the metrics and the report, and the model's folder.
+    kind
+        Its :class:`ModelKind`.
+    features
+        What it reads: a store, stores joined by ``+``, :data:`DURATION`, or None.
+    """
+
+    name: str
+    kind: ModelKind
+    features: str | None
+
+    @property
+    def stores(self) -> tuple[str, ...]:
+        """The feature stores it reads (the parts of a combination), none for duration and prior."""
+        return tuple(self.features.split(PLUS)) if self.kind.reads == "store" and self.features else ()
+
+    @property
+    def audio(self) -> bool:
+        """Whether it hears the audio (the negative control concerns these)."""
+        return self.kind.reads == "store"
+
+    @property
+    def description(self) -> str:
+        """One line for the report."""
+        if self.kind.reads != "store":
+            return self.kind.description
+        return f"{self.kind.description}, on {backbone_name(self.features or '')}"
+
+
+def parse_model(entry: str) -> ModelSpec:
+    """The model an entry of ``train.models`` names.
+
+    Parameters
+    ----------
+    entry
+        ``KIND@FEATURES`` (``logreg@yamnet``, ``logreg@yamnet+egemaps``), or a bare kind that has
+        default features (``dense_head``, ``knn``, ``duration``, ``prior``).
+
+    Returns
+    -------
+    ModelSpec
+        With the canonical name (``dense_head`` becomes ``dense_head@vgg16``).
+
+    Raises
+    ------
+    ParameterError
+        If the kind is unknown, the features are missing, malformed or repeated, or given to a
+        kind that reads no store.
+
+    Examples
+    --------
+    >>> parse_model("dense_head").name, parse_model("logreg@yamnet+egemaps").stores
+    ('dense_head@vgg16', ('yamnet', 'egemaps'))
+    """
+    if not isinstance(entry, str):
+        raise ParameterError(f"train.models entries must be text such as logreg@yamnet, got {entry!r}")
+    name, features = parse_name(entry.strip())
+    kind = MODEL_KINDS.get(name)
+    if kind is None:
+        raise ParameterError(
+            f"train.models entry {entry!r}: unknown kind {name!r}; kinds are {', '.join(MODEL_KINDS)} "
+            "(write KIND@FEATURES, e.g. logreg@yamnet)"
+        )
+    if kind.reads != "store":
+        if features is not None:
+            raise ParameterError(f"train.models entry {entry!r}: {name} reads no feature store; write {name}")
+        return ModelSpec(name, kind, kind.default_features)
+    features = features if features is not None else kind.default_features
+    if features is None:
+        raise ParameterError(
+            f"train.models entry {entry!r}: say which features {name} reads, e.g. {name}@yamnet or "
+            f"{name}@yamnet+egemaps"
+        )
+    parts = features.split(PLUS)
+    if not all(_STORE_NAME.fullmatch(part) for part in parts) or len(set(parts)) != len(parts):
+        raise ParameterError(
+            f"train.models entry {entry!r}: features must be distinct store names (lower-case letters, "
+            "digits, _) joined by +, e.g. yamnet+egemaps"
+        )
+    return ModelSpec(model_name(name, features), kind, features)
+
+
 #: Sample weighting modes, see :attr:`TrainConfig.sample_weight`.
 SAMPLE_WEIGHTS = ("none", "confidence")
 
@@ -117,38 +249,41 @@ class TrainConfig:
     Attributes
     ----------
     models
-        Names from :data:`MODEL_SPECS`, in training order.
+        Entries ``KIND@FEATURES`` (:func:`parse_model`), in training order; kept as canonical
+        names (``dense_head`` becomes ``dense_head@vgg16``).
     seed
         Seed given to every model that takes one (unless its own params set ``seed``).
     sample_weight
         ``none``, or ``confidence``: weight each training row by its label confidence
         (``|combined|``), normalised to mean 1, for every model that can weight rows (not KNN).
     epochs
-        When set, the ``epochs`` of every model that trains for epochs (the two dense nets),
-        over their own settings: one knob for quick runs. None keeps each model's own.
-    dense_head, dense_mel, random_forest, knn, egemaps_lr, duration
-        Parameters of each model class (``__init__`` keywords), e.g. ``dense_head.hidden``.
+        When set, the ``epochs`` of every model that trains for epochs (the dense nets), over
+        their own settings: one knob for quick runs. None keeps each model's own.
+    dense_head, logreg, dense_mel, random_forest, knn, duration
+        Parameters of each kind's class (``__init__`` keywords), e.g. ``dense_head.hidden``,
+        ``logreg.Cs``; shared by every model of that kind, whatever it reads.
     """
 
-    models: tuple[str, ...] = tuple(MODEL_SPECS)
+    models: tuple[str, ...] = DEFAULT_MODELS
     seed: int = 0
     sample_weight: str = "none"
     epochs: int | None = None
     dense_head: Mapping[str, Any] = field(default_factory=dict)
+    logreg: Mapping[str, Any] = field(default_factory=dict)
     dense_mel: Mapping[str, Any] = field(default_factory=dict)
     random_forest: Mapping[str, Any] = field(default_factory=dict)
     knn: Mapping[str, Any] = field(default_factory=dict)
-    egemaps_lr: Mapping[str, Any] = field(default_factory=dict)
     duration: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        models = (self.models,) if isinstance(self.models, str) else tuple(self.models or ())
-        unknown = [m for m in models if m not in MODEL_SPECS]
-        if unknown or not models or len(set(models)) != len(models):
-            raise ParameterError(
-                f"train.models must be distinct names from {', '.join(MODEL_SPECS)}; got {list(models)}"
-            )
-        object.__setattr__(self, "models", models)
+        entries = (self.models,) if isinstance(self.models, str) else tuple(self.models or ())
+        if not entries:
+            raise ParameterError("train.models lists no model; e.g. [dense_head@vgg16, logreg@yamnet, prior]")
+        names = [parse_model(entry).name for entry in entries]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ParameterError(f"train.models names {', '.join(repeated)} more than once")
+        object.__setattr__(self, "models", tuple(names))
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise ParameterError(f"train.seed must be an integer, got {self.seed!r}")
         if self.sample_weight not in SAMPLE_WEIGHTS:
@@ -159,26 +294,50 @@ class TrainConfig:
             isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 1
         ):
             raise ParameterError(f"train.epochs must be an integer >= 1 or null, got {self.epochs!r}")
-        for name in ("dense_head", "dense_mel", "random_forest", "knn", "egemaps_lr", "duration"):
-            params = getattr(self, name) or {}
+        for kind in MODEL_KINDS.values():
+            if kind.name == "prior":
+                continue
+            params = getattr(self, kind.name) or {}
             if not isinstance(params, Mapping):
-                raise ParameterError(f"train.{name} must be a mapping of model parameters, got {params!r}")
-            known = set(MODEL_SPECS[name].cls().get_params())
+                raise ParameterError(
+                    f"train.{kind.name} must be a mapping of model parameters, got {params!r}"
+                )
+            known = set(kind.cls().get_params())
             extra = sorted(set(params) - known)
             if extra:
                 raise ParameterError(
-                    f"unknown parameter(s) {', '.join(f'train.{name}.{k}' for k in extra)}; "
-                    f"{MODEL_SPECS[name].cls.__name__} takes {', '.join(sorted(known)) or 'none'}"
+                    f"unknown parameter(s) {', '.join(f'train.{kind.name}.{k}' for k in extra)}; "
+                    f"{kind.cls.__name__} takes {', '.join(sorted(known)) or 'none'}"
                 )
-            object.__setattr__(self, name, MappingProxyType(dict(params)))
+            try:  # values too, now: a bad one must not wait for the models trained before it
+                kind.cls(
+                    **{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+                )._validate_params()
+            except ParameterError as error:
+                raise ParameterError(f"train.{kind.name}.{error}") from error
+            object.__setattr__(self, kind.name, MappingProxyType(dict(params)))
+
+    def specs(self) -> list[ModelSpec]:
+        """The models to train, in order."""
+        return [parse_model(name) for name in self.models]
 
     def model_params(self, name: str) -> dict[str, Any]:
-        """Keyword arguments for model ``name``'s class: its params, plus ``seed`` when it takes one.
+        """Keyword arguments for a model's class: its kind's params, plus ``seed`` when it takes one.
 
-        ``epochs`` (when set) replaces the model's own for every model that takes ``epochs``.
+        Parameters
+        ----------
+        name
+            A model name (``dense_head@yamnet``) or a kind (``dense_head``).
+
+        Returns
+        -------
+        dict
+            The params of its kind (lists as tuples); ``epochs`` (when set) replaces the kind's own
+            for every kind that takes ``epochs``.
         """
-        params = dict(getattr(self, name, None) or {})
-        known = MODEL_SPECS[name].cls().get_params()
+        kind = MODEL_KINDS[parse_name(name)[0]]
+        params = dict(getattr(self, kind.name, None) or {})
+        known = kind.cls().get_params()
         if "seed" in known:
             params.setdefault("seed", self.seed)
         if self.epochs is not None and "epochs" in known:
@@ -186,8 +345,8 @@ class TrainConfig:
         return {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
 
     def sources(self) -> list[str]:
-        """Feature sources the chosen models read (store names and :data:`DURATION`), in order."""
-        return list(dict.fromkeys(MODEL_SPECS[m].features for m in self.models if MODEL_SPECS[m].features))
+        """Feature sources the chosen models read (stores, combinations, :data:`DURATION`), in order."""
+        return list(dict.fromkeys(spec.features for spec in self.specs() if spec.features))
 
 
 @dataclass
@@ -202,7 +361,8 @@ class Dataset:
         ``reason`` (why the row is not used against weak labels: ``no_label``, ``abstained``,
         ``no_<source>``, or ``used``) and ``has_features`` (every source present).
     features
-        Source name -> (n, d) float32, rows aligned to ``frame``; NaN rows where missing.
+        Store name (or :data:`DURATION`) -> (n, d) float32, rows aligned to ``frame``; NaN rows
+        where missing. A combination (``yamnet+egemaps``) is not stored: :meth:`X` joins its parts.
     metas
         Store name -> its meta (``{"column": "read_seconds"}`` for :data:`DURATION`).
     clip
@@ -223,10 +383,13 @@ class Dataset:
         return np.flatnonzero(ok)
 
     def X(self, source: str | None, rows: np.ndarray) -> np.ndarray:
-        """Features of ``source`` for ``rows``, shape (len(rows), d); a zero column for None."""
+        """Features of ``source`` for ``rows``, shape (len(rows), d); a zero column for None.
+
+        A combination ``a+b`` gives the stores' columns side by side, (len(rows), d_a + d_b).
+        """
         if source is None:
             return np.zeros((len(rows), 1), dtype=np.float32)
-        return self.features[source][rows]
+        return np.concatenate([self.features[part][rows] for part in source.split(PLUS)], axis=1)
 
 
 def _align(ids: np.ndarray, X: np.ndarray, segment_ids: pd.Series, *, name: str) -> np.ndarray:
@@ -273,14 +436,15 @@ def build_dataset(
     labels
         The labels table (``segment_id``, ``label``, ``confidence``).
     stores
-        Store name (``vgg16``, ``mel_mean``) -> feature store folder.
+        Store name (``vgg16``, ``yamnet``, ``mel_mean``) -> feature store folder.
     clips
         The clips table (``segment_id``, ``read_seconds``, ``length``, ``sample_rate``); needed
         for the :data:`DURATION` source, and recorded as the clip format.
     segments
         The segments table, for ``gold_sentiment``; None means no gold.
     sources
-        Feature sources to load (default: every store given, plus duration with ``clips``).
+        Feature sources to load (default: every store given, plus duration with ``clips``); a
+        combination ``a+b`` loads both stores.
 
     Returns
     -------
@@ -303,6 +467,7 @@ def build_dataset(
             raise DataError(f"{name} table lacks {missing}; expected the {name} stage's output")
     if sources is None:
         sources = [*stores, *([DURATION] if clips is not None else [])]
+    sources = list(dict.fromkeys(part for source in sources for part in source.split(PLUS)))
     frame = split[["segment_id", "video", "split"]].reset_index(drop=True).copy()
     lab = labels.drop_duplicates("segment_id").set_index("segment_id")
     frame["label"] = lab["label"].reindex(frame["segment_id"]).to_numpy()
@@ -395,7 +560,8 @@ def train_models(
     dataset
         From :func:`build_dataset` with every source the models read.
     out
-        The models folder: ``<out>/<name>/`` per model and ``<out>/bundle.json``.
+        The models folder: ``<out>/<name>/`` per model (``<out>/logreg@yamnet/``) and
+        ``<out>/bundle.json``.
     config
         Which models, their parameters, seed and sample weighting.
     verbose
@@ -446,12 +612,14 @@ def train_models(
         "rows": counts,
         "split_fingerprint": split_fingerprint(frame),
         "split": split_summary(frame[["segment_id", "video", "split"]], frame[["segment_id", "label"]]),
+        "groups": "video",
         "models": {},
         "skipped": dict(skipped or {}),
     }
-    for name in config.models:
-        spec = MODEL_SPECS[name]
-        model = spec.cls(**config.model_params(name))
+    groups = frame["video"].to_numpy()[train]
+    for spec in config.specs():
+        name = spec.name
+        model = spec.kind.cls(**config.model_params(name))
         if hasattr(model, "verbose"):
             model.verbose = verbose
         began = time.perf_counter()
@@ -462,6 +630,7 @@ def train_models(
             X_val=dataset.X(spec.features, valid),
             y_val=y_valid,
             sample_weight=weights,
+            groups=groups,
         )
         folder = out / name
         if folder.exists():
@@ -469,15 +638,16 @@ def train_models(
         model.save(folder)
         elapsed = time.perf_counter() - began
         fitted = {k: v for k, v in model.fitted_info().items() if k != "history"}
-        meta = dataset.metas.get(spec.features, {}) if spec.features else {}
         bundle["models"][name] = {
             "name": name,
+            "kind": spec.kind.name,
             "class": f"{type(model).__module__}:{type(model).__qualname__}",
             "path": name,
             "features": spec.features,
+            "stores": list(spec.stores),
             "audio": spec.audio,
             "description": spec.description,
-            "feature_identity": feature_identity(meta) if spec.features != DURATION else {},
+            "feature_identity": {store: feature_identity(dataset.metas[store]) for store in spec.stores},
             "params": {k: list(v) if isinstance(v, tuple) else v for k, v in model.get_params().items()},
             "fitted": fitted,
             "n_train": len(train),
@@ -534,7 +704,7 @@ def train_from_paths(
     dataset = build_dataset(
         read_split(split),
         read_table(labels),
-        stores={name: path for name, path in stores.items() if name in sources},
+        stores=stores,
         clips=read_table(clips) if clips is not None else None,
         sources=sources,
     )
@@ -558,7 +728,8 @@ def available_models(
     config : TrainConfig
         ``config`` with only the models that can be trained.
     skipped : dict
-        Model name -> reason, for the bundle and the report.
+        Model name -> reason (which stores are missing, how to make them), for the bundle and the
+        report.
 
     Raises
     ------
@@ -567,18 +738,20 @@ def available_models(
     """
     present = {name for name, path in stores.items() if Path(path).is_dir()}
     skipped = {}
-    for name in config.models:
-        source = MODEL_SPECS[name].features
-        if source not in (None, DURATION) and source not in present:
-            hint = (
-                "install the opensmile extra and set embed.backbone to egemaps or both"
-                if source == "egemaps"
-                else f"set embed.backbone so that the features stage makes the {source} store"
+    for spec in config.specs():
+        absent = [store for store in spec.stores if store not in present]
+        if absent:
+            hints = [
+                "install the opensmile extra and have the features stage make egemaps (embed section)"
+                if store == "egemaps"
+                else f"have the features stage make the {store} store (embed section)"
+                for store in absent
+            ]
+            skipped[spec.name] = (
+                f"no {' or '.join(absent)} feature store (stores: {', '.join(sorted(present)) or 'none'}); "
+                + "; ".join(hints)
             )
-            skipped[name] = (
-                f"no {source} feature store (stores: {', '.join(sorted(present)) or 'none'}); {hint}"
-            )
-            log.warning("not training %s: %s", name, skipped[name])
+            log.warning("not training %s: %s", spec.name, skipped[spec.name])
     kept = tuple(name for name in config.models if name not in skipped)
     if not kept:
         raise DataError(f"no model of train.models can be trained: {skipped}")

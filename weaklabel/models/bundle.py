@@ -1,5 +1,11 @@
 """The trained-models bundle: a folder of fitted models and ``bundle.json``, its index.
 
+A model's name says what it is and what it reads: ``KIND@FEATURES`` (:func:`model_name`), e.g.
+``dense_head@vgg16``, ``logreg@yamnet``, ``logreg@yamnet+egemaps`` (a combination: the stores'
+features concatenated), ``knn@mel_mean``; models that read no feature store are named by their
+kind alone (``duration``, ``prior``). The name keys the bundle, the metrics and the report, and is
+the model's folder.
+
 ``bundle.json`` records, for each model, its class, params, the feature store it reads and that
 store's identity (:mod:`weaklabel.features.identity`), the rows and classes it was trained on; and
 for the bundle, the clip length and rate, the split's fingerprint and the models skipped (with the
@@ -19,6 +25,33 @@ from weaklabel.models.base import Model, load_saved
 
 #: The index's file name inside the models folder.
 BUNDLE = "bundle.json"
+#: Separates a model's kind from the features it reads: ``logreg@yamnet``.
+AT = "@"
+#: Joins the feature stores of a combination: ``yamnet+egemaps``.
+PLUS = "+"
+
+
+def model_name(kind: str, features: str | None = None) -> str:
+    """A model's name: ``KIND@FEATURES``, or the kind alone for a model that reads no store.
+
+    Examples
+    --------
+    >>> model_name("logreg", "yamnet+egemaps"), model_name("prior")
+    ('logreg@yamnet+egemaps', 'prior')
+    """
+    return f"{kind}{AT}{features}" if features else kind
+
+
+def parse_name(name: str) -> tuple[str, str | None]:
+    """``(kind, features)`` of a model name (features None when it names none).
+
+    Examples
+    --------
+    >>> parse_name("dense_head@vgg16"), parse_name("duration")
+    (('dense_head', 'vgg16'), ('duration', None))
+    """
+    kind, at, features = name.partition(AT)
+    return kind, (features if at else None)
 
 
 def write_bundle(bundle: Mapping[str, Any], models_dir: str | Path) -> Path:
@@ -50,7 +83,7 @@ def load_model(models_dir: str | Path, name: str) -> Model:
     models_dir
         The models folder.
     name
-        A key of the bundle's ``models`` (``dense_head``, ``knn``, ...).
+        A key of the bundle's ``models`` (``dense_head@vgg16``, ``logreg@yamnet``, ...).
 
     Returns
     -------
@@ -65,7 +98,7 @@ def load_model(models_dir: str | Path, name: str) -> Model:
 
     Examples
     --------
-    >>> head = load_model("data/models", "dense_head")  # doctest: +SKIP
+    >>> head = load_model("data/models", "dense_head@vgg16")  # doctest: +SKIP
     >>> head.predict_proba(X)[:, 1]  # doctest: +SKIP
     """
     models = read_bundle(models_dir)["models"]

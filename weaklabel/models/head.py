@@ -18,7 +18,6 @@ TensorFlow and Keras are imported only inside :meth:`DenseHead.fit` and :meth:`D
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,9 +26,9 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from weaklabel.errors import DataError, ParameterError
+from weaklabel.errors import DataError
 from weaklabel.metrics import roc_auc
-from weaklabel.models.base import MODEL_JSON, Model, check_features, check_training_data
+from weaklabel.models.base import FitData, Model, is_int, is_number, parameters, require
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +38,7 @@ KERAS_FILE = "model.keras"
 CLASS_WEIGHTS = ("balanced", "none")
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
+@parameters
 class DenseHead(Model):
     """Dense network, sigmoid output, trained with binary cross-entropy and Adam.
 
@@ -63,11 +59,17 @@ class DenseHead(Model):
     patience
         Epochs without a better validation AUC before training stops, >= 1.
     class_weight
-        ``"balanced"`` weights each class inversely to its frequency; ``"none"`` (or None) does not.
+        ``"balanced"`` weights each class inversely to its frequency; ``"none"`` (or None) does not;
+        multiplied by the per-row ``sample_weight`` of ``fit``.
     seed
         Seed of the initial weights, dropout and batch order.
     verbose
         Show a progress bar over the epochs.
+
+    Notes
+    -----
+    ``fit`` watches ``X_val``/``y_val`` for early stopping (without them, or when ``y_val`` has a
+    single class, it trains all ``epochs``).
 
     Attributes
     ----------
@@ -83,60 +85,41 @@ class DenseHead(Model):
         Validation AUC at ``best_epoch_``.
     """
 
-    def __init__(
-        self,
-        *,
-        hidden: Sequence[int] = (256, 64),
-        dropout: float = 0.3,
-        learning_rate: float = 1e-3,
-        l2: float = 1e-4,
-        epochs: int = 60,
-        batch_size: int = 32,
-        patience: int = 10,
-        class_weight: str | None = "balanced",
-        seed: int = 0,
-        verbose: bool = False,
-    ) -> None:
-        self.hidden = hidden
-        self.dropout = dropout
-        self.learning_rate = learning_rate
-        self.l2 = l2
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.patience = patience
-        self.class_weight = class_weight
-        self.seed = seed
-        self.verbose = verbose
+    uses_validation = True
+    saved_files = (KERAS_FILE,)
+
+    hidden: Sequence[int] = (256, 64)
+    dropout: float = 0.3
+    learning_rate: float = 1e-3
+    l2: float = 1e-4
+    epochs: int = 60
+    batch_size: int = 32
+    patience: int = 10
+    class_weight: str | None = "balanced"
+    seed: int = 0
+    verbose: bool = False
 
     def _validate_params(self) -> None:
-        hidden = list(self.hidden) if isinstance(self.hidden, (list, tuple)) else None
-        if hidden is None or not all(_is_int(h) and h >= 1 for h in hidden):
-            raise ParameterError(
-                f"hidden must be a list of layer sizes >= 1, e.g. [256, 64]; got {self.hidden!r}"
-            )
+        hidden = self.hidden
+        sizes = isinstance(hidden, (list, tuple)) and all(is_int(h) and h >= 1 for h in hidden)
+        require(sizes, "hidden", hidden, "a list of layer sizes >= 1, e.g. [256, 64]")
         for name in ("dropout", "learning_rate", "l2"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-                raise ParameterError(
-                    f"{name} must be a number, got {value!r} "
-                    "(in YAML write 0.0001, not 1e-4, which YAML reads as text)"
-                )
-        if not 0 <= self.dropout < 1:
-            raise ParameterError(f"dropout must lie in [0, 1), got {self.dropout}")
-        if not self.learning_rate > 0:
-            raise ParameterError(f"learning_rate must be > 0, got {self.learning_rate}")
-        if not self.l2 >= 0:
-            raise ParameterError(f"l2 must be >= 0, got {self.l2}")
+            require(
+                is_number(value),
+                name,
+                value,
+                "a number (in YAML write 0.0001, not 1e-4, which YAML reads as text)",
+            )
+        require(0 <= self.dropout < 1, "dropout", self.dropout, "in [0, 1)")
+        require(self.learning_rate > 0, "learning_rate", self.learning_rate, "> 0")
+        require(self.l2 >= 0, "l2", self.l2, ">= 0")
         for name in ("epochs", "batch_size", "patience"):
             value = getattr(self, name)
-            if not _is_int(value) or value < 1:
-                raise ParameterError(f"{name} must be an integer >= 1, got {value!r}")
-        if (self.class_weight or "none") not in CLASS_WEIGHTS:
-            raise ParameterError(
-                f"class_weight must be one of {CLASS_WEIGHTS} or null, got {self.class_weight!r}"
-            )
-        if not _is_int(self.seed):
-            raise ParameterError(f"seed must be an integer, got {self.seed!r}")
+            require(is_int(value) and value >= 1, name, value, "an integer >= 1")
+        choices = f"one of {CLASS_WEIGHTS} or null"
+        require((self.class_weight or "none") in CLASS_WEIGHTS, "class_weight", self.class_weight, choices)
+        require(is_int(self.seed), "seed", self.seed, "an integer")
 
     def _build(self, keras: Any, X: np.ndarray) -> Any:
         mean = X.mean(axis=0, dtype=np.float64)
@@ -159,61 +142,16 @@ class DenseHead(Model):
         model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="binary_crossentropy")
         return model
 
-    def fit(
-        self,
-        X: np.ndarray,
-        y: np.ndarray,
-        *,
-        X_val: np.ndarray | None = None,
-        y_val: np.ndarray | None = None,
-        sample_weight: np.ndarray | None = None,
-    ) -> DenseHead:
-        """Train the network, early-stopping on the validation AUC.
-
-        Parameters
-        ----------
-        X
-            Shape (n, d), finite training features.
-        y
-            Shape (n,), 0 or 1, both classes present.
-        X_val, y_val
-            Shape (m, d) and (m,): validation rows watched for early stopping. Without them (or
-            when ``y_val`` has a single class) training runs all ``epochs``.
-        sample_weight
-            Shape (n,), >= 0: per-row weights (e.g. label confidence), multiplied by the class
-            weights.
-
-        Returns
-        -------
-        DenseHead
-            ``self``, fitted.
-
-        Raises
-        ------
-        ParameterError
-            If a parameter is invalid.
-        DataError
-            If the data are malformed (see :func:`~weaklabel.models.base.check_training_data`).
-        """
-        self._validate_params()
-        X, y, sample_weight = check_training_data(X, y, sample_weight)
-        watch = X_val is not None and y_val is not None
-        if watch:
-            X_val = check_features(X_val, n_features=X.shape[1], name="X_val")
-            y_val = np.asarray(y_val)
-            if y_val.shape != (len(X_val),) or not np.isin(y_val, (0, 1)).all():
-                raise DataError(f"y_val must be 0/1 of shape ({len(X_val)},), got {y_val.shape}")
-            if len(np.unique(y_val)) < 2:
-                log.warning("validation rows hold a single class: no early stopping, training all epochs")
-                watch = False
-
+    def _fit(self, data: FitData) -> None:
         import keras
         import tensorflow as tf
         from sklearn.utils.class_weight import compute_sample_weight
 
+        X, y, X_val, y_val = data.X, data.y, data.X_val, data.y_val
+        watch = X_val is not None
         keras.utils.set_random_seed(int(self.seed))
         tf.config.experimental.enable_op_determinism()
-        weights = np.ones(len(y)) if sample_weight is None else sample_weight.copy()
+        weights = np.ones(len(y)) if data.sample_weight is None else data.sample_weight.copy()
         if (self.class_weight or "none") == "balanced":
             weights *= compute_sample_weight("balanced", y)
         weights = (weights / weights.mean()).astype(np.float32)
@@ -265,92 +203,32 @@ class DenseHead(Model):
                 stopper.best_epoch + 1,
             )
         self.model_ = model
-        self.n_features_in_ = int(X.shape[1])
         self.history_ = history
         self.best_epoch_ = len(history) if stopper is None else stopper.best_epoch + 1
         self.best_val_auc_ = None if stopper is None else float(stopper.best)
-        return self
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Class probabilities.
-
-        Parameters
-        ----------
-        X
-            Shape (n, d) with the ``d`` of ``fit``.
-
-        Returns
-        -------
-        numpy.ndarray
-            Shape (n, 2), float64: P(negative), P(positive).
-
-        Raises
-        ------
-        ParameterError
-            If the model is not fitted.
-        DataError
-            If ``X`` is malformed or has another number of columns.
-        """
-        self._check_fitted()
-        X = check_features(X, n_features=self.n_features_in_)
-        if len(X) == 0:
-            return np.zeros((0, 2))
+    def _predict_proba(self, X: np.ndarray) -> np.ndarray:
         p = self.model_.predict(X, batch_size=1024, verbose=0).astype(np.float64).ravel()
         p = np.clip(p, 0.0, 1.0)
         return np.column_stack([1.0 - p, p])
 
     def fitted_info(self) -> dict[str, Any]:
-        """Epochs trained, the kept epoch and its validation AUC, the loss history."""
+        """Columns and rows, epochs trained, the kept epoch and its validation AUC, the loss history."""
         return {
-            "n_features_in": self.n_features_in_,
+            **super().fitted_info(),
             "epochs_trained": len(self.history_),
             "best_epoch": self.best_epoch_,
             "best_val_auc": self.best_val_auc_,
             "history": self.history_,
         }
 
-    def save(self, folder: str | Path) -> Path:
-        """Save to ``folder``: ``model.keras`` (native Keras format) and ``model.json``.
-
-        Returns
-        -------
-        Path
-            The folder.
-
-        Raises
-        ------
-        ParameterError
-            If the model is not fitted.
-        """
-        self._check_fitted()
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
+    def _save(self, folder: Path) -> None:
         self.model_.save(folder / KERAS_FILE)
-        self._write_description(folder)
-        return folder
 
-    @classmethod
-    def load(cls, folder: str | Path) -> DenseHead:
-        """Load a head saved by :meth:`save`.
-
-        Raises
-        ------
-        DataError
-            If ``model.keras`` or ``model.json`` is missing.
-        """
-        folder = Path(folder)
-        if not (folder / KERAS_FILE).exists() or not (folder / MODEL_JSON).exists():
-            raise DataError(
-                f"{folder} holds no saved dense head ({KERAS_FILE} and {MODEL_JSON}); run train first"
-            )
+    def _restore(self, folder: Path, fitted: dict[str, Any]) -> None:
         import keras
 
-        description = json.loads((folder / MODEL_JSON).read_text())
-        head = cls(**description["params"])
-        fitted = description["fitted"]
-        head.model_ = keras.saving.load_model(folder / KERAS_FILE, compile=False)
-        head.n_features_in_ = int(fitted["n_features_in"])
-        head.history_ = fitted["history"]
-        head.best_epoch_ = fitted["best_epoch"]
-        head.best_val_auc_ = fitted["best_val_auc"]
-        return head
+        self.model_ = keras.saving.load_model(folder / KERAS_FILE, compile=False)
+        self.history_ = fitted["history"]
+        self.best_epoch_ = fitted["best_epoch"]
+        self.best_val_auc_ = fitted["best_val_auc"]

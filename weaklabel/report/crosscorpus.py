@@ -1,9 +1,10 @@
 """The cross-corpus report: the table as Parquet and CSV, ``crosscorpus.md``/``.html``, a heatmap.
 
 Written by :func:`write_crosscorpus` from a :class:`weaklabel.learn.crosscorpus.CrossCorpusResult`:
-what was compared (which features, which VGG16 weights, loudly when random), files per corpus,
-every cell's ROC AUC with its interval beside the duration-only baseline, means over held-out
-corpora, and the caveats the numbers call for.
+what was compared (which features; which backbones are pretrained, which random, loudly, and which
+hand-crafted), files per corpus, every cell's ROC AUC with its interval beside the duration-only
+baseline and the logistic regression's chosen ``C``, means over held-out corpora, and the caveats
+the numbers call for.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from weaklabel.features.identity import describe
+from weaklabel.features.identity import describe, is_random, weights_banner
 from weaklabel.learn.crosscorpus import DURATION, PREDICTIONS_SCHEMA, TABLE_SCHEMA, CrossCorpusResult
 from weaklabel.report.figures import new_figure
 from weaklabel.report.render import Block, render_markdown, write_report
@@ -36,6 +37,11 @@ def _fmt(value: float, digits: int = 2) -> str:
 
 def _cell(auc: float, low: float, high: float) -> str:
     return "n/a" if pd.isna(auc) else f"{auc:.2f} [{_fmt(low)}, {_fmt(high)}]"
+
+
+def _grid(config: dict) -> str:
+    grid = (config.get("logreg") or {}).get("Cs")
+    return "the grid " + ", ".join(f"{c:g}" for c in grid) if grid else "a grid"
 
 
 def _caveats(result: CrossCorpusResult) -> list[str]:
@@ -86,23 +92,17 @@ def crosscorpus_blocks(result: CrossCorpusResult) -> list[Block]:
     table, counts, config = result.table, result.counts, result.meta.get("config", {})
     level = int(round(100 * float(config.get("level", 0.95))))
     features = result.meta.get("features", {})
-    blocks: list[Block] = [
-        ("h1", TITLE),
-        ("p", "Features:"),
-        (
-            "ul",
-            [
-                f"`{name}`: {describe({'embedder': name, **features[name]})}"
-                for name in result.meta.get("backbones", [])
-                if name in features
-            ],
-        ),
+    random = any(is_random(meta) for meta in features.values())
+    line = f"Backbones: {weights_banner(features)}" + (
+        " Rows of a random backbone are only a noise reference." if random else ""
+    )
+    blocks: list[Block] = [("h1", TITLE), ("p", f"**{line}**")]
+    listed = [f"`{name}`: {describe({'embedder': name, **features[name]})}" for name in features] + [
+        f"`{name}`: the features of {' and '.join(name.split('+'))} side by side"
+        for name in result.meta.get("backbones", [])
+        if name not in features
     ]
-    vgg = features.get("vgg16")
-    if vgg and vgg.get("weights") == "random":
-        blocks.append(
-            ("p", "**VGG16 WEIGHTS ARE RANDOM: its rows are NOT transfer learning, only a noise reference.**")
-        )
+    blocks += [("p", "Features:"), ("ul", listed)]
     corpus_rows = [
         [r.corpus, r.speakers, r.files, r.positive, r.negative, r.unlabelled, r.evaluated]
         for r in counts.itertuples(index=False)
@@ -119,7 +119,10 @@ def crosscorpus_blocks(result: CrossCorpusResult) -> list[Block]:
             f"ROC AUC of a logistic regression on z-scored features (training statistics only), {level}% "
             "bootstrap interval; `duration` is the same regression on the clip's speech duration alone, on "
             "the same rows. `loco`: train on the other corpora, test on this one; `within`: leave one "
-            "speaker out within the corpus, held-out scores pooled.",
+            "speaker out within the corpus, held-out scores pooled. `C`: the regression's strength, chosen "
+            f"from {_grid(config)} in every fit by an inner cross-validation on the training rows grouped "
+            "by speaker (no speaker on both sides of an inner fold); with fewer than two training speakers "
+            "a fixed fallback, which `C chosen by` says (within: one fit per held-out speaker).",
         ),
     ]
     header = [
@@ -132,6 +135,8 @@ def crosscorpus_blocks(result: CrossCorpusResult) -> list[Block]:
         "ROC AUC",
         "duration AUC",
         "CI by",
+        "C",
+        "C chosen by",
         "status",
     ]
     rows = [
@@ -145,11 +150,13 @@ def crosscorpus_blocks(result: CrossCorpusResult) -> list[Block]:
             _cell(r.auc, r.ci_low, r.ci_high),
             _cell(r.duration_auc, r.duration_ci_low, r.duration_ci_high),
             "" if pd.isna(r.ci_unit) else r.ci_unit,
+            "" if pd.isna(r.C) else r.C,
+            "" if pd.isna(r.C_selection) else r.C_selection,
             r.status,
         ]
         for r in table.itertuples(index=False)
     ]
-    blocks.append(("table", (header, rows, "lllllrllll")))
+    blocks.append(("table", (header, rows, "lllllrllllll")))
     means = table.dropna(subset=["auc"]).groupby(["protocol", "backbone"], sort=False)
     if len(means):
         rows = [

@@ -1,10 +1,14 @@
 """The evaluation report: metrics, ROC points and figures, and ``report.md`` and ``report.html``.
 
-The report says which data and which backbone weights were used (loudly when the weights are
-random: a random backbone is not transfer learning), how many clips each split and class holds and
-how many were left out and why, every model's ROC AUC with its confidence interval, the original
-study's numbers beside ours, and a plain-language verdict computed from the numbers
-(:func:`verdict`): nothing in it is hard-coded.
+The report opens with a banner saying which backbones are pretrained (and on what: YAMNet on
+AudioSet, VGG16 on ImageNet), which have random weights (loudly: a random backbone is not transfer
+learning) and which have no learned weights (eGeMAPS, averaged mels)
+(:func:`weaklabel.features.identity.weights_banner`). It says which data were used, how many clips
+each split and class holds and how many were left out and why, every model's ROC AUC with its
+confidence interval, named by kind and backbone (:func:`display_name`: ``logreg@yamnet`` is
+"logistic regression on YAMNet"), what ``fit`` chose (a logistic regression's ``C``, a dense
+head's best epoch), the original study's numbers beside ours, and a plain-language verdict
+computed from the numbers (:func:`verdict`): nothing in it is hard-coded.
 
 Its text is one list of blocks (:func:`evaluation_blocks`), rendered to both files by
 :func:`weaklabel.report.render.write_report`. This module imports no TensorFlow.
@@ -21,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from weaklabel.features.identity import describe, is_random
+from weaklabel.features.identity import backbone_name, describe, is_random, weights_banner, weights_kind
+from weaklabel.models.bundle import model_name, parse_name
 from weaklabel.report.figures import new_figure
 from weaklabel.report.render import Block, write_report
 
@@ -30,20 +35,26 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: The original study's ROC AUC against its weak labels, and how it got them.
+#: The original study's ROC AUC against its weak labels, and how it got them, by our model's name.
 STUDY_AUC: dict[str, dict[str, Any]] = {
-    "random_forest": {"test": 0.51, "valid": None, "how": "hard 0/1 predictions; random split"},
-    "knn": {"test": 0.54, "valid": None, "how": "hard 0/1 predictions; random split"},
-    "dense_mel": {"test": 0.60, "valid": None, "how": "probabilities; random split"},
-    "dense_head": {"test": 0.63, "valid": 0.61, "how": "probabilities; random split"},
+    model_name("random_forest", "mel_mean"): {
+        "test": 0.51,
+        "valid": None,
+        "how": "hard 0/1 predictions; random split",
+    },
+    model_name("knn", "mel_mean"): {"test": 0.54, "valid": None, "how": "hard 0/1 predictions; random split"},
+    model_name("dense_mel", "mel_mean"): {"test": 0.60, "valid": None, "how": "probabilities; random split"},
+    model_name("dense_head", "vgg16"): {"test": 0.63, "valid": 0.61, "how": "probabilities; random split"},
 }
-#: Display names of the models.
-MODEL_NAMES = {
-    "dense_head": "VGG16 + dense head",
-    "dense_mel": "dense net, averaged mels",
-    "random_forest": "RandomForest, averaged mels",
-    "knn": "KNN, averaged mels",
-    "egemaps_lr": "eGeMAPS + logistic regression",
+#: The study's head: the dense head on VGG16 embeddings.
+STUDY_HEAD = model_name("dense_head", "vgg16")
+#: Display names of the model kinds (:func:`display_name` adds the backbone).
+KIND_NAMES = {
+    "dense_head": "dense head",
+    "logreg": "logistic regression",
+    "dense_mel": "dense net",
+    "random_forest": "RandomForest",
+    "knn": "KNN",
     "duration": "duration only",
     "prior": "class prior",
 }
@@ -58,8 +69,17 @@ FIGURE_CAPTIONS = {
 }
 
 
-def _name(model: str) -> str:
-    return MODEL_NAMES.get(model, model)
+def display_name(model: str) -> str:
+    """A model's name for readers: its kind and its backbone.
+
+    Examples
+    --------
+    >>> display_name("logreg@yamnet+egemaps"), display_name("dense_head@vgg16"), display_name("prior")
+    ('logistic regression on YAMNet + eGeMAPS', 'dense head on VGG16', 'class prior')
+    """
+    kind, features = parse_name(model)
+    name = KIND_NAMES.get(kind, kind)
+    return f"{name} on {backbone_name(features)}" if features else name
 
 
 def _est(metrics: Mapping[str, Any], target: str, split: str, model: str) -> dict[str, Any] | None:
@@ -107,13 +127,37 @@ def chance_status(estimate: Mapping[str, Any] | None, *, margin: float) -> str:
     return "chance"
 
 
-def _weights_of(metrics: Mapping[str, Any]) -> dict[str, Any] | None:
-    return (metrics.get("features") or {}).get("vgg16")
+def random_backbones(metrics: Mapping[str, Any]) -> list[str]:
+    """The stores read that were made with random (untrained) weights (e.g. ``["vgg16"]``)."""
+    return [name for name, meta in (metrics.get("features") or {}).items() if is_random(meta)]
 
 
-def is_random_backbone(metrics: Mapping[str, Any]) -> bool:
-    """Whether the VGG16 store was made with random (untrained) weights."""
-    return is_random(_weights_of(metrics) or {})
+def fit_summary(info: Mapping[str, Any]) -> str:
+    """What ``fit`` chose, for the model table: ``C = 0.01 (inner CV: ...)``, ``best epoch 12``.
+
+    Parameters
+    ----------
+    info
+        A model's entry of the metrics (:func:`weaklabel.learn.evaluate.model_facts`).
+
+    Returns
+    -------
+    str
+        ``-`` when nothing was chosen.
+
+    Examples
+    --------
+    >>> fit_summary({"fit": {"C": 0.01, "C_note": "inner CV: 5 folds grouped by speaker (30 speakers)"}})
+    'C = 0.01 (inner CV: 5 folds grouped by speaker (30 speakers))'
+    >>> fit_summary({"fit": {"best_epoch": 12}})
+    'best epoch 12'
+    """
+    fit = info.get("fit") or {}
+    if fit.get("C") is not None:
+        return f"C = {fit['C']:g} ({fit.get('C_note', '?')})"
+    if fit.get("best_epoch") is not None:
+        return f"best epoch {fit['best_epoch']}"
+    return "-"
 
 
 def _join(names: list[str]) -> str:
@@ -133,30 +177,41 @@ _STATUS_WORDS = {
 }
 
 
+def _backbone_models(models: Mapping[str, Any]) -> list[str]:
+    """Audio models that read a backbone's features (not the averaged-mel baselines)."""
+    return [
+        m for m, info in models.items() if info.get("audio") and "mel_mean" not in (info.get("stores") or [])
+    ]
+
+
 def _head_findings(
     test: Mapping[str, Any], audio: list[str], *, margin: float, models: Mapping[str, Any]
 ) -> list[str]:
-    head = test.get("dense_head")
+    heads = [m for m in _backbone_models(models) if m in test or m in models]
     out = [
-        f"The dense head on VGG16 embeddings scores test ROC AUC {fmt_auc(head)} against the weak labels: "
-        f"{_STATUS_WORDS[chance_status(head, margin=margin)]}."
+        f"{display_name(m)} scores test ROC AUC {fmt_auc(test.get(m))} against the weak labels: "
+        f"{_STATUS_WORDS[chance_status(test.get(m), margin=margin)]}."
+        for m in heads
     ]
-    baselines = [m for m in audio if m != "dense_head" and (test.get(m) or {}).get("auc") is not None]
-    if not baselines or not head or head.get("auc") is None:
+    scored = [m for m in heads if (test.get(m) or {}).get("auc") is not None]
+    baselines = [m for m in audio if m not in heads and (test.get(m) or {}).get("auc") is not None]
+    if not baselines or not scored:
         return out
+    head = max(scored, key=lambda m: test[m]["auc"])
     best = max(baselines, key=lambda m: test[m]["auc"])
-    base = test[best]
-    intervals = head.get("low") is not None and base.get("high") is not None
-    if intervals and head["low"] > base["high"]:
+    top, base = test[head], test[best]
+    intervals = top.get("low") is not None and base.get("high") is not None
+    if intervals and top["low"] > base["high"]:
         relation, detail = "beats", "the intervals do not overlap"
-    elif head["auc"] > base["auc"]:
+    elif top["auc"] > base["auc"]:
         relation = "scores above"
         detail = "but the intervals overlap, so it is not clearly better" if intervals else "(no intervals)"
     else:
         relation, detail = "does not beat", "on the test split"
-    reads_mel = (models.get(best) or {}).get("features") == "mel_mean"
+    reads_mel = "mel_mean" in ((models.get(best) or {}).get("stores") or [])
     kind = "averaged-mel baseline" if reads_mel else "other audio model"
-    out.append(f"It {relation} the best {kind}, {_name(best)} ({fmt_auc(base)}), {detail}.")
+    lead = "It" if len(scored) == 1 else f"The best of them, {display_name(head)},"
+    out.append(f"{lead} {relation} the best {kind}, {display_name(best)} ({fmt_auc(base)}), {detail}.")
     return out
 
 
@@ -177,8 +232,8 @@ def _duration_findings(test: Mapping[str, Any], audio: list[str], *, margin: flo
         ]
         if close:
             out.append(
-                f"{_join([_name(m) for m in close])} {_plural(len(close), 'does', 'do')} not beat duration "
-                f"alone by more than {margin:g} AUC."
+                f"{_join([display_name(m) for m in close])} {_plural(len(close), 'does', 'do')} not beat "
+                f"duration alone by more than {margin:g} AUC."
             )
         elif audio:
             out.append(f"Every audio model beats duration alone by more than {margin:g} AUC.")
@@ -206,7 +261,7 @@ def _control_findings(
     loose = [m for m, s in status.items() if s == "chance" and abs(test[m]["auc"] - 0.5) > margin]
     tail = f" {repeat_note}" if repeat_note else ""
     if off:
-        listed = _join([f"{_name(m)} ({fmt_auc(test.get(m))}, {s} chance)" for m, s in off.items()])
+        listed = _join([f"{display_name(m)} ({fmt_auc(test.get(m))}, {s} chance)" for m, s in off.items()])
         duration = chance_status(test.get("duration"), margin=margin)
         if duration == "above":
             leak = (
@@ -225,13 +280,13 @@ def _control_findings(
             f"than affect.{leak}"
         ]
     if open_:
-        listed = _join([f"{_name(m)} ({fmt_auc(test.get(m))})" for m in open_])
+        listed = _join([f"{display_name(m)} ({fmt_auc(test.get(m))})" for m in open_])
         return [
             f"{control}It cannot be judged: {listed} {_plural(len(open_), 'has', 'have')} no confidence "
             "interval (too few test videos, or a class missing); raise demo.videos." + tail
         ]
     if loose:
-        listed = _join([f"{_name(m)} ({fmt_auc(test.get(m))})" for m in loose])
+        listed = _join([f"{display_name(m)} ({fmt_auc(test.get(m))})" for m in loose])
         return [
             f"{control}No audio model is clearly above or below chance, as it should be, but {listed} "
             f"{_plural(len(loose), 'lies', 'lie')} more than {margin:g} from 0.5 with intervals that still "
@@ -243,9 +298,9 @@ def _control_findings(
 
 def _study_findings(test: Mapping[str, Any]) -> list[str]:
     out = []
-    head = test.get("dense_head")
+    head = test.get(STUDY_HEAD)
     if head and head.get("auc") is not None:
-        study = STUDY_AUC["dense_head"]["test"]
+        study = STUDY_AUC[STUDY_HEAD]["test"]
         if head.get("low") is None:
             where = f"{'above' if study > head['auc'] else 'at or below'} ours (no interval to compare)"
         elif head["low"] <= study <= head["high"]:
@@ -256,9 +311,11 @@ def _study_findings(test: Mapping[str, Any]) -> list[str]:
             f"The original study reported test AUC {study:.2f} for the VGG16 head; ours is {fmt_auc(head)}, "
             f"so theirs lies {where}."
         )
-    hard = [m for m in ("random_forest", "knn") if m in test]
+    hard = [m for m in (model_name("random_forest", "mel_mean"), model_name("knn", "mel_mean")) if m in test]
     if hard:
-        ours = _join([f"{_name(m)} {fmt_auc(test[m])} (study {STUDY_AUC[m]['test']:.2f})" for m in hard])
+        ours = _join(
+            [f"{display_name(m)} {fmt_auc(test[m])} (study {STUDY_AUC[m]['test']:.2f})" for m in hard]
+        )
         out.append(
             "The study scored RandomForest and KNN from hard 0/1 predictions, on a random split that put the "
             f"same speaker in train and test; scored with probabilities on a split grouped by video: {ours}."
@@ -286,12 +343,15 @@ def verdict(metrics: Mapping[str, Any]) -> list[str]:
     data = metrics.get("data") or {}
     out: list[str] = []
 
-    if is_random_backbone(metrics):
+    random = random_backbones(metrics)
+    if random:
+        names = _join([backbone_name(r) for r in random])
         out.append(
-            "**The VGG16 backbone has RANDOM weights.** Its embeddings come from an untrained network: this "
-            "is NOT transfer learning, and the dense head's numbers say nothing about ImageNet features."
+            f"**The {names} backbone{'s have' if len(random) > 1 else ' has'} RANDOM weights.** Its "
+            "embeddings come from an untrained network: this is NOT transfer learning, and the numbers of "
+            "the models reading it say nothing about pretrained features."
         )
-    if "dense_head" in models:
+    if _backbone_models(models):
         out += _head_findings(test, audio, margin=margin, models=models)
     if "duration" in models:
         out += _duration_findings(test, audio, margin=margin)
@@ -328,14 +388,14 @@ def verdict(metrics: Mapping[str, Any]) -> list[str]:
     elif repeat_note and repeats["text_in_train"] > 0.1 * max(repeats.get("clips", 1), 1):
         out.append(repeat_note)
 
-    if "gold_non0" in metrics.get("auc", {}) or "gold_has0" in metrics.get("auc", {}):
-        for model in [m for m in ("dense_head",) if m in models] or audio[:1]:
-            parts = [
-                f"{mode} {fmt_auc(_est(metrics, f'gold_{mode}', 'test', model))}"
-                for mode in ("non0", "has0")
-                if f"gold_{mode}" in metrics["auc"]
-            ]
-            out.append(f"Against gold sentiment, {_name(model)} scores on test: {'; '.join(parts)}.")
+    modes = [mode for mode in ("non0", "has0") if f"gold_{mode}" in metrics.get("auc", {})]
+    if modes:
+        scores = [
+            f"{display_name(model)} "
+            + ", ".join(f"{mode} {fmt_auc(_est(metrics, f'gold_{mode}', 'test', model))}" for mode in modes)
+            for model in _backbone_models(models) or audio[:1]
+        ]
+        out.append(f"Against gold sentiment on test: {'; '.join(scores)}.")
     out += _study_findings(test)
 
     sizes = [(e.get("n", 0), e.get("n_groups", 0)) for e in test.values() if e]
@@ -387,7 +447,8 @@ def _rows_table(metrics: Mapping[str, Any]) -> Block:
 def _model_table(metrics: Mapping[str, Any]) -> Block:
     header = [
         "model",
-        "reads",
+        "name",
+        "fit chose",
         "valid AUC [95% CI]",
         "test AUC [95% CI]",
         "test n (pos/neg, videos)",
@@ -399,8 +460,9 @@ def _model_table(metrics: Mapping[str, Any]) -> Block:
         study = STUDY_AUC.get(model, {}).get("test")
         rows.append(
             [
-                _name(model),
-                info.get("features") or "nothing",
+                display_name(model),
+                f"`{model}`",
+                fit_summary(info),
                 fmt_auc(_est(metrics, "weak", "valid", model)),
                 fmt_auc(test),
                 f"{test.get('n', 0)} ({test.get('n_pos', 0)}/{test.get('n_neg', 0)}, "
@@ -417,7 +479,7 @@ def _gold_table(metrics: Mapping[str, Any]) -> Block | None:
         return None
     header = ["model"] + [f"{t[5:]} {split}" for t in targets for split in ("valid", "test")]
     rows = [
-        [_name(model)]
+        [display_name(model)]
         + [fmt_auc(_est(metrics, t, split, model)) for t in targets for split in ("valid", "test")]
         for model in metrics.get("models", {})
     ]
@@ -430,7 +492,7 @@ def _study_table(metrics: Mapping[str, Any]) -> Block:
     for model, study in STUDY_AUC.items():
         rows.append(
             [
-                _name(model),
+                display_name(model),
                 "-" if study["valid"] is None else f"{study['valid']:.2f}",
                 f"{study['test']:.2f}",
                 study["how"],
@@ -446,6 +508,19 @@ def _cell(value: object, *, width: int = 24) -> str:
     return text if len(text) <= width else text[: width - 2] + ".."
 
 
+def banner(metrics: Mapping[str, Any]) -> Block | None:
+    """The report's banner: which backbones read are pretrained, which random, which hand-crafted.
+
+    A warning box when any is random (not transfer learning), a bold line otherwise; None when no
+    feature store was read.
+    """
+    features = metrics.get("features") or {}
+    if not features:
+        return None
+    line = f"Backbones: {weights_banner(features)}"
+    return ("warn", line) if random_backbones(metrics) else ("p", f"**{line}**")
+
+
 def _backbone_blocks(metrics: Mapping[str, Any]) -> list[Block]:
     features = metrics.get("features") or {}
     if not features:
@@ -453,27 +528,15 @@ def _backbone_blocks(metrics: Mapping[str, Any]) -> list[Block]:
     keys = ["embedder", "layer", "pooling", "dim", "weights", "weights_file", "weights_sha256", "precision"]
     keys = [k for k in keys if any(k in identity for identity in features.values())]
     rows = [[store] + [_cell(identity.get(k)) for k in keys] for store, identity in features.items()]
-    blocks: list[Block] = [("table", (["store", *keys], rows))]
-    vgg = _weights_of(metrics)
-    if is_random_backbone(metrics):
-        blocks.insert(
-            0,
-            (
-                "warn",
-                "RANDOM backbone weights: the VGG16 features come from an untrained network. "
-                "This is NOT transfer learning.",
-            ),
-        )
-    if vgg:
-        blocks.insert(0, ("p", f"VGG16 store: **{describe(vgg)}** (frozen; only the head is trained)."))
+    words = {
+        "pretrained": "pretrained, frozen",
+        "random": "RANDOM weights, frozen",
+        "none": "no learned weights",
+    }
+    lines = [f"`{store}` ({words[weights_kind(meta)]}): {describe(meta)}" for store, meta in features.items()]
+    blocks: list[Block] = [("ul", lines), ("table", (["store", *keys], rows))]
     if "egemaps" in features:
-        blocks.append(
-            (
-                "p",
-                "eGeMAPS store: openSMILE eGeMAPSv02 functionals (88-d, hand-crafted, no learned weights), "
-                "on the un-padded clip. openSMILE is licensed for research and non-commercial use only.",
-            )
-        )
+        blocks.append(("p", "openSMILE (eGeMAPS) is licensed for research and non-commercial use only."))
     return blocks
 
 
@@ -496,14 +559,9 @@ def evaluation_blocks(metrics: Mapping[str, Any], *, figures: Mapping[str, str |
     data = metrics.get("data") or {}
     settings = metrics.get("settings") or {}
     blocks: list[Block] = [("h1", "Speech sentiment from weak labels: evaluation report")]
-    if is_random_backbone(metrics):
-        blocks.append(
-            (
-                "warn",
-                "RANDOM BACKBONE: the VGG16 weights are random, not ImageNet. A random backbone is NOT "
-                "transfer learning; the dense head's numbers must not be read as such.",
-            ),
-        )
+    top = banner(metrics)
+    if top is not None:
+        blocks.append(top)
     blocks += [("h2", "Verdict"), ("ul", verdict(metrics))]
 
     demo = data.get("demo")
@@ -545,14 +603,17 @@ def evaluation_blocks(metrics: Mapping[str, Any], *, figures: Mapping[str, str |
             "p",
             f"ROC AUC with {settings.get('level', 0.95):.0%} bootstrap intervals resampled by video "
             f"({settings.get('n_boot', '?')} replicates). "
-            "Every model is scored with predicted probabilities.",
+            "Every model is scored with predicted probabilities. A model is named KIND@FEATURES "
+            "(`logreg@yamnet+egemaps`: the logistic regression on both stores side by side). 'fit chose': "
+            "a logistic regression's C, chosen from a grid by an inner cross-validation on the training "
+            "rows whose folds never split a video (speaker); a dense head's kept epoch.",
         ),
         _model_table(metrics),
     ]
     skipped = metrics.get("skipped") or {}
     if skipped:
         blocks.append(
-            ("ul", [f"Not trained: {_name(model)}: {reason}." for model, reason in skipped.items()])
+            ("ul", [f"Not trained: {display_name(model)}: {reason}." for model, reason in skipped.items()])
         )
     gold = _gold_table(metrics)
     if gold is not None:
