@@ -58,7 +58,7 @@ import pyarrow as pa
 from weaklabel.audio.clips import ClipConfig
 from weaklabel.audio.mel import MelConfig
 from weaklabel.errors import DataError, ParameterError
-from weaklabel.features.extract import EMBEDDERS, EmbedConfig, extract_features
+from weaklabel.features.extract import EMBEDDERS, EmbedConfig, extract_features, installed
 from weaklabel.features.identity import describe
 from weaklabel.labels.labellers import ABSTAIN
 from weaklabel.learn.evaluate import EvaluateConfig
@@ -243,13 +243,8 @@ def load_manifest(spec: str | Path, *, scheme: str | None = None) -> pd.DataFram
 
 
 def default_backbones() -> list[str]:
-    """Every backbone of :data:`BACKBONES` whose extra is installed (egemaps needs ``opensmile``)."""
-    from weaklabel.features.egemaps import INSTALL_HINT, egemaps_available
-
-    if egemaps_available():
-        return list(BACKBONES)
-    log.warning("egemaps left out: the openSMILE package is not installed; %s", INSTALL_HINT)
-    return [b for b in BACKBONES if b != "egemaps"]
+    """Every backbone of :data:`BACKBONES` whose optional package is installed (a warning for each not)."""
+    return installed(BACKBONES)
 
 
 # ---------------------------------------------------------------------------------- evaluation

@@ -116,6 +116,10 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 )
 
 
+#: The models the probe takes when none is named, best first: the head on a pretrained backbone.
+PREFERRED_MODELS = ("dense_head@yamnet", "dense_head@vgg16")
+
+
 @dataclass(frozen=True)
 class ProbeConfig:
     """How recordings are checked and scored (the ``probe`` section of params.yaml).
@@ -127,8 +131,9 @@ class ProbeConfig:
     Attributes
     ----------
     model
-        Name of the model in ``models/bundle.json`` to score with; ``""`` for ``dense_head`` when
-        present, else the first model that reads audio features (see :func:`load_trained`).
+        Name of the model in ``models/bundle.json`` to score with (e.g. ``dense_head@yamnet``);
+        ``""`` for the first of :data:`PREFERRED_MODELS` present, else the first model that reads
+        audio features (see :func:`load_trained`).
     silence_dbfs
         A recording whose peak sample is at or below this level (dBFS) is rejected as ``silent``.
     min_seconds
@@ -159,7 +164,7 @@ class TrainedModel:
     Attributes
     ----------
     name
-        The model's name in the bundle (``dense_head``).
+        The model's name in the bundle (``dense_head@yamnet``).
     model
         Has ``predict_proba(X)`` -> (n, 2) (P(negative), P(positive)).
     features
@@ -214,8 +219,8 @@ def load_trained(models_dir: str | Path, name: str | None = None) -> TrainedMode
         Folder written by :func:`weaklabel.learn.train.train_models` (``bundle.json`` and a folder
         per model).
     name
-        Model name; ``None`` takes ``dense_head`` when present, else the first model that reads
-        a feature store.
+        Model name; ``None`` takes the first of :data:`PREFERRED_MODELS` present, else the first
+        model that reads a feature store.
 
     Returns
     -------
@@ -241,16 +246,16 @@ def load_trained(models_dir: str | Path, name: str | None = None) -> TrainedMode
         if not usable:
             raise DataError(
                 f"{models_dir} holds no model that reads audio features (models: "
-                f"{', '.join(models) or 'none'}); train one on a feature store (e.g. dense_head on vgg16)"
+                f"{', '.join(models) or 'none'}); train one on a feature store (e.g. dense_head@yamnet)"
             )
-        name = "dense_head" if "dense_head" in usable else usable[0]
+        name = next((n for n in PREFERRED_MODELS if n in usable), usable[0])
     entry = models.get(name)
     if entry is None:
         raise DataError(f"{models_dir} holds no model {name!r}; it holds {', '.join(models) or 'none'}")
     if not audio_features(entry):
         raise DataError(
             f"model {name!r} reads {entry.get('features') or 'no features'}, not a feature store computed "
-            "from audio: the probe cannot feed it; choose a model such as dense_head (--name)"
+            "from audio: the probe cannot feed it; choose a model such as dense_head@yamnet (--model)"
         )
     meta = dict(stores[entry["features"]]["meta"])
     clip = bundle.get("clip") or {}
