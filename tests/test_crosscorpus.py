@@ -338,25 +338,6 @@ def test_real_emodb_and_ravdess(shared_data, tmp_path):
     assert "too narrow" in paths["markdown"].read_text()
 
 
-#: TESS valence from the file names (../shared/data/README.md): happy and pleasant surprise
-#: positive; sad, angry, fear, disgust negative; neutral left out.
-TESS_VALENCE = {"happy": 1, "ps": 1, "sad": 0, "angry": 0, "fear": 0, "disgust": 0}
-
-
-def tess_manifest(folder):
-    """TESS's files (``SPK_word_emotion.wav``) as a labelled manifest, speaker = SPK."""
-    rows = [
-        {
-            "path": str(path),
-            "label": TESS_VALENCE.get(path.stem.rsplit("_", 1)[-1]),
-            "group": path.stem.split("_")[0],
-            "corpus": "tess",
-        }
-        for path in sorted(folder.glob("*.wav"))
-    ]
-    return pd.DataFrame(rows)
-
-
 @pytest.mark.slow
 def test_real_yamnet_beats_random_vgg16_with_tess_held_out(shared_data, tmp_path, monkeypatch):
     """Leave-one-corpus-out, TESS as the test corpus, trained on EmoDB + RAVDESS (about 3 min on 2 cores)."""
@@ -372,7 +353,7 @@ def test_real_yamnet_beats_random_vgg16_with_tess_held_out(shared_data, tmp_path
     manifests = [
         load_manifest(f"emodb:{shared_data / 'emodb'}"),
         load_manifest(f"ravdess:{shared_data / 'ravdess'}"),
-        tess_manifest(shared_data / "tess"),
+        load_manifest(f"tess:{shared_data / 'tess'}"),
     ]
     result = crosscorpus(
         manifests,

@@ -1,4 +1,5 @@
 import logging
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,8 @@ from weaklabel.sources.recordings import (
     RAVDESS_EMOTIONS,
     RECORDINGS_COLUMNS,
     RECORDINGS_SCHEMA,
+    SCHEMES,
+    TESS_EMOTIONS,
     VALENCE,
     build_manifest,
     emodb_manifest,
@@ -31,10 +34,11 @@ def write_wav(path, seconds=0.2):
 
 
 def test_valence_follows_the_data_readme():
-    assert [e for e, p in VALENCE.items() if p == "positive"] == ["happy"]
+    assert [e for e, p in VALENCE.items() if p == "positive"] == ["happy", "pleasant_surprise"]
     assert sorted(e for e, p in VALENCE.items() if p == "negative") == ["angry", "disgust", "fearful", "sad"]
     assert sorted(e for e, p in VALENCE.items() if p is None) == ["boredom", "calm", "neutral", "surprised"]
     assert set(RAVDESS_EMOTIONS.values()) <= set(VALENCE) and set(EMODB_EMOTIONS.values()) <= set(VALENCE)
+    assert set(TESS_EMOTIONS.values()) <= set(VALENCE)
 
 
 def test_ravdess_on_real_files(shared_data):
@@ -68,6 +72,18 @@ def test_emodb_on_real_files(shared_data):
     assert set(manifest["group"]) == {f"emodb_{p.stem[:2]}" for p in files}
     assert manifest["language"].eq("german").all() and manifest["text"].notna().all()
     assert (manifest["emotion"] == "happy").sum() == letters.count("F")
+
+
+def test_tess_on_real_files(shared_data):
+    """Positive = happy and pleasant surprise, negative = sad, angry, fear, disgust, neutral unlabelled."""
+    manifest = SCHEMES["tess"](shared_data / "tess")
+    words = [Path(p).stem.rsplit("_", 1)[-1] for p in manifest["path"]]
+    assert len(manifest) == len(list((shared_data / "tess").glob("*.wav"))) == 560
+    assert (manifest["label"] == 1).sum() == words.count("happy") + words.count("ps")
+    assert (manifest["label"] == 0).sum() == sum(words.count(w) for w in ("sad", "angry", "fear", "disgust"))
+    assert manifest["label"].isna().sum() == words.count("neutral")
+    assert manifest["language"].eq("english").all() and manifest["corpus"].eq("tess").all()
+    assert set(manifest.loc[manifest["label"].notna(), "group"]) == {"tess_OAF", "tess_YAF"}
 
 
 def test_scheme_builders_keep_unmatched_files(tmp_path, caplog):

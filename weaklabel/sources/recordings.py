@@ -93,6 +93,7 @@ VALENCE: dict[str, str | None] = {
     "calm": None,
     "boredom": None,
     "surprised": None,
+    "pleasant_surprise": POSITIVE,  # TESS's "ps": a surprise with a valence
 }
 
 #: File suffixes :func:`folder_manifest` lists: what libsndfile decodes, and common formats it does
@@ -142,6 +143,17 @@ EMODB_TEXTS: dict[str, str] = {
     "b03": "An den Wochenenden bin ich jetzt immer nach Hause gefahren und habe Agnes besucht.",
     "b09": "Ich will das eben wegbringen und dann mit Karl was trinken gehen.",
     "b10": "Die wird auf dem Platz sein, wo wir sie immer hinlegen.",
+}
+
+#: TESS emotion word -> emotion (``ps`` is pleasant surprise, which has a valence: positive).
+TESS_EMOTIONS: dict[str, str] = {
+    "angry": "angry",
+    "disgust": "disgust",
+    "fear": "fearful",
+    "happy": "happy",
+    "neutral": "neutral",
+    "ps": "pleasant_surprise",
+    "sad": "sad",
 }
 
 #: Spellings :func:`parse_label` accepts in a ``polarity`` value (case-insensitive).
@@ -466,13 +478,23 @@ EMODB = NamingScheme(
     texts=EMODB_TEXTS,
     language="german",
 )
+#: Toronto Emotional Speech Set: ``SPK_word_emotion.wav``: speaker ``SPK`` (OAF, YAF), the target word
+#: of "Say the word ...", emotion (:data:`TESS_EMOTIONS`); English.
+TESS = NamingScheme(
+    corpus="tess",
+    pattern="SPK_word_emotion",
+    name=re.compile(r"^(?P<speaker>[A-Za-z]+)_(?P<text>[A-Za-z]+)_(?P<emotion>[a-z]+)$"),
+    emotions=TESS_EMOTIONS,
+    texts={},
+    language="english",
+)
 #: Manifest of RAVDESS recordings from their file names: :meth:`NamingScheme.manifest` of :data:`RAVDESS`.
 ravdess_manifest = RAVDESS.manifest
 #: Manifest of Berlin EmoDB recordings from their file names: :meth:`NamingScheme.manifest` of :data:`EMODB`.
 emodb_manifest = EMODB.manifest
 
 #: Naming schemes by name (``weaklabel probe --scheme``): folder -> manifest.
-SCHEMES = {scheme.corpus: scheme.manifest for scheme in (RAVDESS, EMODB)}
+SCHEMES = {scheme.corpus: scheme.manifest for scheme in (RAVDESS, EMODB, TESS)}
 
 
 def _absolute(path: Path) -> Path:
