@@ -204,6 +204,27 @@ def gold_csv(folder: Path, content: bytes) -> list[str]:
     return ["ingest", str(root), "--gold", str(folder / "gold.csv")]
 
 
+def models_folder(bundle: str, model: str = "m") -> Make:
+    """``weaklabel probe`` on one good recording with a models folder whose bundle.json is ``bundle``."""
+
+    def make(folder: Path) -> list[str]:
+        wav(folder / "probe_in" / "a.wav")
+        (folder / "models").mkdir()
+        (folder / "models" / "bundle.json").write_text(bundle)
+        (folder / "evil").mkdir()  # a model folder outside the models folder: must never be opened
+        (folder / "evil" / "model.json").write_text('{"class": "weaklabel.models.baselines:PriorModel"}')
+        return ["probe", "probe_in", "--models", "models", "--model", model]
+
+    return make
+
+
+#: A bundle whose model reads a VGG16 store and whose folder is ``FOLDER``.
+BUNDLE = (
+    '{"clip": {"length": 16000, "sample_rate": 16000}, "features": {"vgg16": {"meta": {"embedder": '
+    '"vgg16"}}}, "models": {"m": {"path": "FOLDER", "features": "vgg16"}}}'
+)
+
+
 def with_params(sections: dict, argv: list[str], setup: Callable[[Path], object] | None = None) -> Make:
     def make(folder: Path) -> list[str]:
         if setup is not None:
@@ -493,6 +514,14 @@ FAULTS: list[Fault] = [
     Fault("label-empty-id", label_segments(["v___1", "", "v___3"]),
           error=r"1 empty segment_id\(s\) \(rows \[1\]\)"),
     Fault("label-null-id", label_segments(["v___1", None]), error=r"1 empty segment_id\(s\)"),
+    # models folders met by the probe (and evaluate): the bundle is data, its paths stay inside
+    Fault("models-bundle-not-json", models_folder("{not json"), error=r"bundle\.json is not valid JSON"),
+    Fault("models-bundle-a-list", models_folder("[1, 2]"),
+          error=r"bundle\.json holds a list, expected an object"),
+    Fault("models-path-outside", models_folder(BUNDLE.replace("FOLDER", "../evil")),
+          error=r"model 'm' folder .*evil resolves to .*, outside models"),
+    Fault("models-path-absolute", models_folder(BUNDLE.replace("FOLDER", "/etc")),
+          error=r"model 'm' folder /etc resolves to /etc, outside models"),
     Fault("label-csv-not-utf8", label_csv(b"segment_id,text\nv___1,caf\xe9 \xff\n"),
           error=r"segments file segments\.csv is not a readable UTF-8 CSV"),
 ]  # fmt: skip

@@ -22,6 +22,7 @@ from typing import Any
 
 from weaklabel.errors import DataError
 from weaklabel.models.base import Model, load_saved
+from weaklabel.paths import contained
 
 #: The index's file name inside the models folder.
 BUNDLE = "bundle.json"
@@ -67,12 +68,23 @@ def read_bundle(models_dir: str | Path) -> dict[str, Any]:
     Raises
     ------
     DataError
-        If there is none.
+        If there is none, or it is not a JSON object with a ``models`` mapping.
     """
     path = Path(models_dir) / BUNDLE
     if not path.exists():
         raise DataError(f"no {BUNDLE} in {models_dir}: run the train stage (weaklabel train) first")
-    return json.loads(path.read_text())
+    try:
+        bundle = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DataError(
+            f"{path} is not valid JSON ({error}): the models folder is damaged; run the train stage again"
+        ) from None
+    if not isinstance(bundle, dict) or not isinstance(bundle.get("models"), dict):
+        raise DataError(
+            f"{path} holds a {type(bundle).__name__}, expected an object with a 'models' mapping as the "
+            "train stage writes it: run the train stage again"
+        )
+    return bundle
 
 
 def load_model(models_dir: str | Path, name: str) -> Model:
@@ -94,7 +106,8 @@ def load_model(models_dir: str | Path, name: str) -> Model:
     Raises
     ------
     DataError
-        If the folder or the model is missing.
+        If the folder or the model is missing, or the bundle points the model's folder outside
+        ``models_dir`` (a crafted bundle must not make anything load from elsewhere).
 
     Examples
     --------
@@ -105,4 +118,9 @@ def load_model(models_dir: str | Path, name: str) -> Model:
     entry = models.get(name)
     if entry is None:
         raise DataError(f"{models_dir} holds no model {name!r}; it holds {', '.join(models)}")
-    return load_saved(Path(models_dir) / entry["path"])
+    folder = entry.get("path") if isinstance(entry, dict) else None
+    if not isinstance(folder, str) or not folder:
+        raise DataError(
+            f"{models_dir}/{BUNDLE}: model {name!r} has no folder ('path'); run the train stage again"
+        )
+    return load_saved(contained(Path(models_dir) / folder, models_dir, what=f"model {name!r} folder"))
