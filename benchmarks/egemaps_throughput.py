@@ -33,7 +33,8 @@ import numpy as np
 import pandas as pd
 
 from weaklabel.audio.clips import ClipConfig, plan_clips
-from weaklabel.features.extract import EmbedConfig, extract_features
+from weaklabel.features.extract import extract_features
+from weaklabel.features.registry import EmbedConfig
 
 MOSEI_SEGMENTS = 23_259
 

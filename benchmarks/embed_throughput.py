@@ -52,8 +52,9 @@ import soundfile as sf
 
 from weaklabel.audio.clips import ClipConfig, fix_length, load_clip, plan_clips
 from weaklabel.audio.mel import MelConfig, log_mel, log_mel_batch, to_vgg_image
-from weaklabel.features.extract import EmbedConfig, extract_features, installed, make_embedders, peak_rss_mb
+from weaklabel.features.extract import extract_features, peak_rss_mb
 from weaklabel.features.mel_mean import MelMeanEmbedder
+from weaklabel.features.registry import EmbedConfig, installed, make_embedders
 
 MOSEI_SEGMENTS = 23_259
 RATE = 16_000

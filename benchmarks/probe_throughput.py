@@ -51,7 +51,8 @@ import soundfile as sf
 
 from weaklabel.audio.clips import ClipConfig, plan_clips
 from weaklabel.audio.mel import MelConfig
-from weaklabel.features.extract import EmbedConfig, extract_features, peak_rss_mb
+from weaklabel.features.extract import extract_features, peak_rss_mb
+from weaklabel.features.registry import EmbedConfig
 
 try:  # run as a script, benchmarks/ is on sys.path; run as a module from the repo root, it is not
     from embed_throughput import _cpu_name, _cpu_seconds, model_only

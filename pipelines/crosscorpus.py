@@ -16,7 +16,7 @@ from pathlib import Path
 from pipelines import _stage
 from weaklabel.audio.clips import ClipConfig
 from weaklabel.audio.mel import MelConfig
-from weaklabel.features.extract import EmbedConfig
+from weaklabel.features.registry import EmbedConfig
 from weaklabel.learn.crosscorpus import CrossCorpusConfig, crosscorpus, default_backbones, load_manifest
 from weaklabel.learn.evaluate import EvaluateConfig
 from weaklabel.learn.train import TrainConfig

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from pipelines import _stage
 from weaklabel.audio.mel import MelConfig
-from weaklabel.features.extract import EmbedConfig, extract_features
+from weaklabel.features.extract import extract_features
 from weaklabel.features.identity import describe
+from weaklabel.features.registry import EmbedConfig
 from weaklabel.features.store import remove_stale_stores
 from weaklabel.tables import read_table
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines import _stage
-from weaklabel.features.extract import EmbedConfig
+from weaklabel.features.registry import EmbedConfig
 from weaklabel.learn.probe import ProbeConfig, load_trained, probe
 from weaklabel.report.probe import write_probe
 from weaklabel.sources.recordings import build_manifest

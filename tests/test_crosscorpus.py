@@ -13,8 +13,8 @@ from weaklabel.audio.io import read_slice
 from weaklabel.cli import main
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.features.egemaps import egemaps_available
-from weaklabel.features.extract import EmbedConfig
 from weaklabel.features.mel_mean import MelMeanEmbedder
+from weaklabel.features.registry import EmbedConfig
 from weaklabel.features.store import read_store
 from weaklabel.learn.crosscorpus import (
     PREDICTIONS_SCHEMA,
@@ -240,9 +240,9 @@ class Loudness:
 
 
 def test_a_combination_concatenates_backbones_extracted_once(tmp_path, rng, monkeypatch):
-    from weaklabel.features import extract
+    from weaklabel.features import registry
 
-    monkeypatch.setitem(extract.EMBEDDERS, "loudness", lambda config, mel: Loudness())
+    monkeypatch.setitem(registry.EMBEDDERS, "loudness", lambda config, mel: Loudness())
     manifest = write_corpus(tmp_path, rng, speakers=2, per_class=2)
     result = crosscorpus(
         manifest,
@@ -265,9 +265,9 @@ def test_a_combination_concatenates_backbones_extracted_once(tmp_path, rng, monk
 
 
 def test_a_new_backbone_is_one_registry_line(tmp_path, rng, monkeypatch):
-    from weaklabel.features import extract
+    from weaklabel.features import registry
 
-    monkeypatch.setitem(extract.EMBEDDERS, "loudness", lambda config, mel: Loudness())
+    monkeypatch.setitem(registry.EMBEDDERS, "loudness", lambda config, mel: Loudness())
     manifest = write_corpus(tmp_path, rng, speakers=2, per_class=2)
     result = crosscorpus(
         manifest, backbones=["loudness", "mel_mean"], config=FAST, evaluate=BOOT, work_dir=tmp_path / "xc"
@@ -341,14 +341,14 @@ def test_real_emodb_and_ravdess(shared_data, tmp_path):
 @pytest.mark.slow
 def test_real_yamnet_beats_random_vgg16_with_tess_held_out(shared_data, tmp_path, monkeypatch):
     """Leave-one-corpus-out, TESS as the test corpus, trained on EmoDB + RAVDESS (about 3 min on 2 cores)."""
-    from weaklabel.features import extract
+    from weaklabel.features import registry
     from weaklabel.features.yamnet import YAMNetEmbedder, yamnet_available
 
     if not yamnet_available():
         pytest.skip("ai-edge-litert is not installed: YAMNet cannot run")
-    if "yamnet" not in extract.EMBEDDERS:  # until the registry holds it: the same embedder, by hand
+    if "yamnet" not in registry.EMBEDDERS:  # until the registry holds it: the same embedder, by hand
         monkeypatch.setitem(
-            extract.EMBEDDERS, "yamnet", lambda config, mel: YAMNetEmbedder(threads=config.workers)
+            registry.EMBEDDERS, "yamnet", lambda config, mel: YAMNetEmbedder(threads=config.workers)
         )
     manifests = [
         load_manifest(f"emodb:{shared_data / 'emodb'}"),

@@ -114,7 +114,8 @@ def test_worker_pool_matches_in_process_and_pickles(embedder, rng):
 
 @needs_opensmile
 def test_the_extraction_path_feeds_it_the_unpadded_audio(embedder, rng, tmp_path):
-    from weaklabel.features.extract import EmbedConfig, extract_features
+    from weaklabel.features.extract import extract_features
+    from weaklabel.features.registry import EmbedConfig
 
     audio = {"long": noise(9.0, rng), "short": noise(2.5, rng), "mid": noise(3.5, rng)}
     for key, signal in audio.items():

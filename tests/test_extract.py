@@ -10,9 +10,10 @@ from tests.conftest import tone
 from weaklabel.audio.clips import ClipConfig, load_clip, plan_clips
 from weaklabel.audio.mel import MelConfig
 from weaklabel.errors import DataError, ParameterError
-from weaklabel.features import extract
-from weaklabel.features.extract import EmbedConfig, extract_features, make_embedders
+from weaklabel.features import extract, registry
+from weaklabel.features.extract import extract_features
 from weaklabel.features.mel_mean import MelMeanEmbedder
+from weaklabel.features.registry import EmbedConfig, make_embedders
 from weaklabel.features.store import read_meta, read_store
 
 CONFIG = EmbedConfig(weights="random", batch_size=4, shard_size=5, workers=2)
@@ -168,7 +169,7 @@ def test_config_and_table_checks(tmp_path, clips):
 
 
 def test_backbones_name_the_stores_and_the_mel_always_comes_along():
-    assert EmbedConfig().backbones == extract.DEFAULT_BACKBONES == ("vgg16", "yamnet", "egemaps")
+    assert EmbedConfig().backbones == registry.DEFAULT_BACKBONES == ("vgg16", "yamnet", "egemaps")
     assert EmbedConfig().embedder_names == ("vgg16", "yamnet", "egemaps", "mel_mean")
     assert EmbedConfig(backbones=["egemaps"]).embedder_names == ("egemaps", "mel_mean")
     assert EmbedConfig(backbones=["mel_mean", "vgg16"]).embedder_names == ("mel_mean", "vgg16")
@@ -227,11 +228,11 @@ def stand_ins(monkeypatch, missing: set[str]):
 
         return build
 
-    for name in extract.EMBEDDERS:
-        monkeypatch.setitem(extract.EMBEDDERS, name, factory(name))
-    for name in extract.OPTIONAL:
+    for name in registry.EMBEDDERS:
+        monkeypatch.setitem(registry.EMBEDDERS, name, factory(name))
+    for name in registry.OPTIONAL:
         status = f"the {name} package is not installed" if name in missing else None
-        monkeypatch.setitem(extract.OPTIONAL, name, lambda status=status: status)
+        monkeypatch.setitem(registry.OPTIONAL, name, lambda status=status: status)
 
 
 def test_default_backbones_leave_out_a_missing_optional_one_with_a_warning(monkeypatch, caplog):
@@ -263,7 +264,7 @@ def test_an_optional_backbone_asked_for_explicitly_fails_loudly(monkeypatch, con
 
 def test_installed_keeps_what_can_be_built(monkeypatch):
     stand_ins(monkeypatch, missing={"yamnet"})
-    assert extract.installed(["yamnet", "vgg16", "egemaps", "mel_mean"]) == ["vgg16", "egemaps", "mel_mean"]
+    assert registry.installed(["yamnet", "vgg16", "egemaps", "mel_mean"]) == ["vgg16", "egemaps", "mel_mean"]
 
 
 def test_batches_say_where_the_real_audio_lies(tmp_path, clips):

@@ -14,8 +14,9 @@ from weaklabel.audio.clips import ClipConfig, fix_length, plan_clips
 from weaklabel.audio.io import read_slice
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.features.egemaps import egemaps_available
-from weaklabel.features.extract import EmbedConfig, extract_features
+from weaklabel.features.extract import extract_features
 from weaklabel.features.mel_mean import MelMeanEmbedder
+from weaklabel.features.registry import EmbedConfig
 from weaklabel.features.store import read_store
 from weaklabel.features.yamnet import yamnet_available
 from weaklabel.learn.probe import (

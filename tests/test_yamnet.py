@@ -287,7 +287,8 @@ def test_extraction_loop_fills_a_store_from_the_unpadded_audio(tmp_path: Path, e
 
     from weaklabel.audio.clips import ClipConfig, plan_clips
     from weaklabel.audio.io import read_slice
-    from weaklabel.features.extract import EmbedConfig, extract_features
+    from weaklabel.features.extract import extract_features
+    from weaklabel.features.registry import EmbedConfig
     from weaklabel.features.store import read_store
 
     rng = np.random.default_rng(3)
@@ -332,7 +333,8 @@ def test_the_features_path_builds_yamnet_from_params_and_reports_short_clips(
 
     from pipelines import features as stage
     from weaklabel.audio.clips import ClipConfig, load_clip, plan_clips
-    from weaklabel.features.extract import EmbedConfig, extract_features
+    from weaklabel.features.extract import extract_features
+    from weaklabel.features.registry import EmbedConfig
     from weaklabel.features.store import read_store
 
     rng = np.random.default_rng(5)

@@ -11,7 +11,7 @@ from weaklabel.audio.clips import ClipConfig
 from weaklabel.audio.mel import MelConfig
 from weaklabel.cli import _options
 from weaklabel.errors import ParameterError
-from weaklabel.features.extract import EmbedConfig
+from weaklabel.features.registry import EmbedConfig
 from weaklabel.learn.crosscorpus import (
     BACKBONES,
     PROTOCOLS,

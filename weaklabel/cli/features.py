@@ -9,8 +9,9 @@ from pathlib import Path
 
 from weaklabel.audio.mel import MelConfig
 from weaklabel.cli import _options
-from weaklabel.features.extract import EmbedConfig, extract_features
+from weaklabel.features.extract import extract_features
 from weaklabel.features.identity import describe
+from weaklabel.features.registry import EmbedConfig
 from weaklabel.features.store import remove_stale_stores
 from weaklabel.params import Params
 from weaklabel.tables import read_table

@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 from weaklabel.cli import _options
-from weaklabel.features.extract import EmbedConfig
+from weaklabel.features.registry import EmbedConfig
 from weaklabel.learn.probe import ProbeConfig, load_trained, probe
 from weaklabel.params import Params
 from weaklabel.report.probe import write_probe

@@ -31,7 +31,7 @@ extraction path (:func:`weaklabel.features.extract.extract_features`, as in the 
 the probe), with the pipeline's own settings: the ``clips`` section's window (``random``, seeded, by
 default), the ``mel`` and ``embed`` sections' parameters, and the ``evaluate`` section's bootstrap
 (``n_boot``, ``level``, ``seed``). eGeMAPS reads the un-padded audio there, as in the features stage.
-Any backbone of :data:`weaklabel.features.extract.EMBEDDERS` can be evaluated (``yamnet`` once it is
+Any backbone of :data:`weaklabel.features.registry.EMBEDDERS` can be evaluated (``yamnet`` once it is
 registered there), and any combination of them (``yamnet+egemaps``: the backbones' features side by
 side, each extracted once). Every backbone is scored on the same rows (files every backbone could
 embed, with finite features); the rest go to the rejects table.
@@ -58,8 +58,9 @@ import pyarrow as pa
 from weaklabel.audio.clips import ClipConfig
 from weaklabel.audio.mel import MelConfig
 from weaklabel.errors import DataError, ParameterError
-from weaklabel.features.extract import EMBEDDERS, EmbedConfig, extract_features, installed
+from weaklabel.features.extract import extract_features
 from weaklabel.features.identity import describe
+from weaklabel.features.registry import EMBEDDERS, EmbedConfig, installed
 from weaklabel.labels.labellers import ABSTAIN
 from weaklabel.learn.evaluate import EvaluateConfig
 from weaklabel.metrics import bootstrap_auc
@@ -133,7 +134,7 @@ class CrossCorpusConfig:
 
     Clips, features and the bootstrap follow the pipeline's own sections, passed to
     :func:`crosscorpus` beside this config: ``clips`` (:class:`~weaklabel.audio.clips.ClipConfig`),
-    ``mel``, ``embed`` (:class:`~weaklabel.features.extract.EmbedConfig`) and ``evaluate``
+    ``mel``, ``embed`` (:class:`~weaklabel.features.registry.EmbedConfig`) and ``evaluate``
     (:class:`~weaklabel.learn.evaluate.EvaluateConfig`: ``n_boot``, ``level``, ``seed``).
 
     The logistic regression's parameters are the train stage's (``train.logreg``, passed to
@@ -445,7 +446,7 @@ def crosscorpus(
         1/0/None, ``group`` = speaker, ``corpus``): from :func:`load_manifest` or
         :mod:`weaklabel.sources.recordings`.
     backbones
-        Any embedders of :data:`weaklabel.features.extract.EMBEDDERS` (:data:`BACKBONES`), or
+        Any embedders of :data:`weaklabel.features.registry.EMBEDDERS` (:data:`BACKBONES`), or
         combinations of them joined by ``+`` (``yamnet+egemaps``: their features side by side).
         ``egemaps`` needs the ``opensmile`` extra; ``vgg16`` uses ``embed.weights`` (``auto`` falls
         back to RANDOM weights offline, which the table says).

@@ -14,7 +14,7 @@ Each recording goes through the path its model's training clips went through:
    weights** as the features the model was trained on: it is rebuilt from the model bundle
    (:func:`embedder_for`) and checked against it, weight fingerprint included
    (:func:`check_embedder`); a mismatch is refused. Batch size, shard size and producer threads
-   are the ``embed`` section's (:class:`weaklabel.features.extract.EmbedConfig`);
+   are the ``embed`` section's (:class:`weaklabel.features.registry.EmbedConfig`);
 3. **score**: ``predict_proba`` of the model on the embeddings gives P(positive);
 4. **scale and rank** within each language (:func:`scale_within`): scores of one model sit close
    together, so each language's scores are min-max scaled to [0, 1] and ranked (1 = most positive);
@@ -58,8 +58,9 @@ from tqdm.auto import tqdm
 from weaklabel.audio.clips import ClipConfig
 from weaklabel.audio.mel import MelConfig
 from weaklabel.errors import DataError, ParameterError
-from weaklabel.features.extract import EMBEDDERS, EmbedConfig, Embedder, extract_features
+from weaklabel.features.extract import extract_features
 from weaklabel.features.identity import check_identity, describe
+from weaklabel.features.registry import EMBEDDERS, EmbedConfig, Embedder
 from weaklabel.metrics import roc_auc
 from weaklabel.models.bundle import load_model, read_bundle
 from weaklabel.sources.recordings import NEGATIVE, POSITIVE, recordings_frame
@@ -125,7 +126,7 @@ class ProbeConfig:
     """How recordings are checked and scored (the ``probe`` section of params.yaml).
 
     Batch size, shard size and threads are the ``embed`` section's
-    (:class:`weaklabel.features.extract.EmbedConfig`, passed to :func:`probe` beside this config);
+    (:class:`weaklabel.features.registry.EmbedConfig`, passed to :func:`probe` beside this config);
     the backbone's settings come from the model bundle.
 
     Attributes
@@ -350,7 +351,7 @@ def embedder_for(
     Returns
     -------
     Embedder
-        An embedder of :data:`weaklabel.features.extract.EMBEDDERS` computing the same features.
+        An embedder of :data:`weaklabel.features.registry.EMBEDDERS` computing the same features.
 
     Raises
     ------
