@@ -78,7 +78,7 @@ def test_one_label_per_segment(repro):
 
 
 def test_report_names_the_backbone_weights_and_every_model(repro):
-    from weaklabel.report.evaluation import display_name
+    from weaklabel.report.verdict import display_name
 
     metrics = json.loads((repro / "reports/metrics.json").read_text())
     report = (repro / "reports/report.md").read_text()

@@ -26,14 +26,9 @@ from weaklabel.learn.train import (
     train_from_paths,
 )
 from weaklabel.models.bundle import load_model, read_bundle
-from weaklabel.report.evaluation import (
-    STUDY_AUC,
-    chance_status,
-    display_name,
-    evaluation_blocks,
-    verdict,
-)
+from weaklabel.report.evaluation import evaluation_blocks
 from weaklabel.report.render import render_html, render_markdown
+from weaklabel.report.verdict import STUDY_AUC, chance_status, display_name, verdict
 from weaklabel.sources.mosei import SEGMENTS_SCHEMA
 from weaklabel.tables import write_table
 
