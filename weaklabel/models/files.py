@@ -209,10 +209,10 @@ def read_keras(path: str | Path) -> Any:
         If the file is damaged or not a ``.keras`` archive, or safe mode refuses it (a ``Lambda``
         layer holding code); the message names the file and says to retrain.
     """
-    import keras
-
     if not zipfile.is_zipfile(path):  # Keras would say "File not found"
         raise damaged(path, "not a .keras archive (a zip file)")
+    import keras
+
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # Keras raises many types for a bad archive
