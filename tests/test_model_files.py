@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import zipfile
 
 import numpy as np
@@ -92,6 +93,19 @@ def test_a_skops_file_naming_another_type_is_refused_before_anything_is_built(da
     write_skops(SVC(), folder / "model.skops")  # a scikit-learn class, but not this model's
     with pytest.raises(DataError, match=r"holds type\(s\) sklearn\.svm\._classes\.SVC, which a saved Dummy"):
         load_saved(folder)
+    # a schema edited by hand to name a module that must not even be imported
+    write_skops(fitted("prior", data).estimator_, folder / "model.skops")
+    with zipfile.ZipFile(folder / "model.skops") as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    schema = json.loads(files["schema.json"])
+    schema.update({"__module__": "antigravity", "__class__": "DummyClassifier"})
+    files["schema.json"] = json.dumps(schema).encode()
+    with zipfile.ZipFile(folder / "model.skops", "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    with pytest.raises(DataError, match=r"holds type\(s\) antigravity\.DummyClassifier, which"):
+        load_saved(folder)
+    assert "antigravity" not in sys.modules
 
 
 def test_read_skops_checks_the_class_it_loads(tmp_path):

@@ -132,28 +132,19 @@ def _schema_types(node: Any) -> Iterator[str]:
 
 
 def skops_types(path: str | Path) -> set[str]:
-    """Every type a skops file would build: those its schema names, and those skops itself reports.
-
-    Nothing in the file is built or imported: the schema is read as JSON.
+    """Every type a skops file names: in its schema, as JSON, at any depth; nothing is built or imported.
 
     Raises
     ------
     DataError
         If the file is not a skops file (not a zip, no ``schema.json``, schema not JSON).
     """
-    import skops.io
-
     try:
         with zipfile.ZipFile(path) as archive:
             schema = json.loads(archive.read("schema.json"))
     except (OSError, KeyError, UnicodeDecodeError, json.JSONDecodeError, zipfile.BadZipFile) as error:
         raise damaged(path, error) from None
-    found = set(_schema_types(schema))
-    try:  # functions and methods skops would look up by name (e.g. posix.system)
-        found |= set(skops.io.get_untrusted_types(file=path))
-    except Exception as error:  # any failure to parse the file means it is damaged
-        raise damaged(path, error) from None
-    return found
+    return set(_schema_types(schema))
 
 
 def read_skops(path: str | Path, *, trusted: Iterable[str], expected: type) -> Any:
@@ -184,6 +175,11 @@ def read_skops(path: str | Path, *, trusted: Iterable[str], expected: type) -> A
 
     allowed = DATA_TYPES | set(trusted)
     found = skops_types(path)
+    if found <= allowed:  # then also every type skops itself would look up (it builds nothing)
+        try:
+            found |= set(skops.io.get_untrusted_types(file=path))
+        except Exception as error:  # any failure to parse the file means it is damaged
+            raise damaged(path, error) from None
     refused = sorted(found - allowed)
     if refused:
         raise DataError(
