@@ -174,3 +174,57 @@ def test_one_worker_beside_tensorflow_runs_in_its_own_process(tmp_path):
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().endswith("(2, 88)")
+
+
+SCRIPT_PARENT_OF_A_POOL = """
+import sys
+import time
+
+import numpy as np
+from weaklabel.features.egemaps import EgemapsEmbedder
+
+if __name__ == "__main__":
+    embedder = EgemapsEmbedder(workers=2, chunksize=1)
+    embedder.embed_signals([np.full(16_000, 0.1, np.float32)] * 4)  # starts the workers
+    print(" ".join(str(pid) for pid in embedder._pool._processes), flush=True)
+    time.sleep(300)  # killed with -9 long before this ends
+"""
+
+
+def _alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+@needs_opensmile
+def test_workers_die_with_their_parent_after_kill_9(tmp_path):
+    import os
+    import signal
+    import time
+
+    from tests.conftest import REPO
+
+    script = tmp_path / "parent.py"
+    script.write_text(SCRIPT_PARENT_OF_A_POOL)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    workers: list[int] = []
+    try:
+        workers = [int(pid) for pid in parent.stdout.readline().split()]
+        assert workers and all(_alive(pid) for pid in workers), workers
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(timeout=30)
+        deadline = time.monotonic() + 5.0  # each worker checks its parent every second
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in workers if _alive(pid)], "eGeMAPS workers outlived their parent"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        for pid in workers:  # only if the test failed: the workers this test started
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)

@@ -225,6 +225,113 @@ BUNDLE = (
 )
 
 
+#: The model of :func:`trained_models`, and the probe's output folder (under data/, where ``absent`` looks).
+PROBED = "data/probe"
+PROBE_REJECTS = f"{PROBED}/probe_rejects.parquet"
+
+
+def trained_models(folder: Path, kind: str = "random_forest") -> Path:
+    """``folder/models`` as the train stage writes it: one small model on the time-averaged mel.
+
+    ``kind`` is ``random_forest`` (saved as ``model.skops``) or ``knn`` (``neighbours.npz``); the
+    mel_mean backbone needs no TensorFlow, so the probe runs fast. The model is named ``m``.
+    """
+    from weaklabel.features.mel_mean import MelMeanEmbedder
+    from weaklabel.models.baselines import KNNModel, RandomForestModel
+    from weaklabel.models.bundle import library_versions, write_bundle
+
+    meta = MelMeanEmbedder().meta
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, meta["dim"])).astype(np.float32)
+    model = RandomForestModel(n_estimators=3) if kind == "random_forest" else KNNModel(n_neighbors=3)
+    model.fit(X, np.arange(12) % 2).save(folder / "models" / "m")
+    bundle = {
+        "clip": {"length": 16_000, "sample_rate": 16_000},
+        "features": {"mel_mean": {"meta": meta, "dim": meta["dim"]}},
+        "models": {"m": {"path": "m", "features": "mel_mean"}},
+        "versions": library_versions(),
+    }
+    write_bundle(bundle, folder / "models")
+    write_params(folder, {"embed": {"workers": 1, "batch_size": 2}})
+    return folder / "models" / "m"
+
+
+def probe_argv(folder: Path) -> list[str]:
+    wav(folder / "probe_in" / "a.wav")
+    return ["probe", "probe_in", "--models", "models", "--model", "m", "--out", PROBED]
+
+
+def model_file(kind: str, name: str, content: bytes | Callable[[Path], None]) -> Make:
+    """The probe with :func:`trained_models` whose file ``name`` is replaced by ``content``."""
+
+    def make(folder: Path) -> list[str]:
+        model = trained_models(folder, kind)
+        if callable(content):
+            content(model / name)
+        else:
+            (model / name).write_bytes(content)
+        return probe_argv(folder)
+
+    return make
+
+
+def corrupt_keras(folder: Path) -> list[str]:
+    """A dense head whose ``model.keras`` is damaged (Keras itself said "File not found")."""
+    model = trained_models(folder)
+    for path in model.iterdir():
+        path.unlink()
+    description = {
+        "class": "weaklabel.models.head:DenseHead",
+        "params": {"hidden": [4]},
+        "fitted": {"n_features_in": 128, "n_train": 12, "history": [], "best_epoch": 1, "best_val_auc": None},
+    }
+    (model / "model.json").write_text(json.dumps(description))
+    (model / "model.keras").write_bytes(b"PK\x03\x04 a truncated .keras archive")
+    return probe_argv(folder)
+
+
+def skops_running_code(path: Path) -> None:
+    """A skops file holding a transformer that would call ``os.system``: loading it must refuse it."""
+    from sklearn.preprocessing import FunctionTransformer
+
+    from weaklabel.models.files import write_skops
+
+    write_skops(FunctionTransformer(func=os.system, kw_args={"command": "true"}), path)
+
+
+def pickled_by_an_older_weaklabel(path: Path) -> None:
+    """The folder an older weaklabel wrote: the estimator as ``model.joblib`` (a pickle), no skops file."""
+    path.rename(path.parent / "model.joblib")
+
+
+def probe_manifest(rows: list[str], *, link: bool = False) -> Make:
+    """The probe of ``probe_in`` with a trained model; ``probe_in/manifest.csv`` lists a.wav, then ``rows``.
+
+    ``outside.wav`` beside ``probe_in/`` is a readable recording that only containment keeps out;
+    with ``link``, ``probe_in/link.wav`` is a symbolic link to it.
+    """
+
+    def make(folder: Path) -> list[str]:
+        trained_models(folder)
+        argv = probe_argv(folder)
+        wav(folder / "outside.wav")
+        if link:
+            (folder / "probe_in" / "link.wav").symlink_to(folder / "outside.wav")
+        lines = ["path,language,polarity", "a.wav,en,positive", *(f"{row},en,negative" for row in rows)]
+        (folder / "probe_in" / "manifest.csv").write_text("\n".join(lines) + "\n")
+        return argv
+
+    return make
+
+
+def probe_counts(folder: Path) -> tuple[int, int, int]:
+    summary = json.loads((folder / PROBED / "probe_summary.json").read_text())
+    rejects = pd.read_parquet(folder / PROBED / "probe_rejects.parquet")
+    scored = pd.read_parquet(folder / PROBED / "probe.parquet")
+    assert len(rejects) == summary["rejected"] and len(scored) == summary["scored"] == 1  # only a.wav
+    return summary["files"], summary["scored"], summary["rejected"]
+
+
 def with_params(sections: dict, argv: list[str], setup: Callable[[Path], object] | None = None) -> Make:
     def make(folder: Path) -> list[str]:
         if setup is not None:
@@ -524,6 +631,34 @@ FAULTS: list[Fault] = [
           error=r"model 'm' folder /etc resolves to /etc, outside models"),
     Fault("label-csv-not-utf8", label_csv(b"segment_id,text\nv___1,caf\xe9 \xff\n"),
           error=r"segments file segments\.csv is not a readable UTF-8 CSV"),
+    # trained-model files: damaged ones say which and to retrain; none runs code when it loads
+    Fault("models-keras-corrupt", corrupt_keras,
+          error=r"models/m/model\.keras cannot be read as a saved model \(not a \.keras archive.*retrain"),
+    Fault("models-skops-corrupt", model_file("random_forest", "model.skops", b"PK\x03\x04 not a skops zip"),
+          error=r"models/m/model\.skops cannot be read as a saved model .*retrain"),
+    Fault("models-knn-rows-corrupt", model_file("knn", "neighbours.npz", b"\x93NUMPY garbage"),
+          error=r"models/m/neighbours\.npz cannot be read as a saved model .*retrain"),
+    Fault("models-model-json-corrupt", model_file("random_forest", "model.json", b'{"class": '),
+          error=r"models/m/model\.json cannot be read as a saved model \(JSONDecodeError.*retrain"),
+    Fault("models-skops-untrusted-type", model_file("random_forest", "model.skops", skops_running_code),
+          error=r"models/m/model\.skops holds type\(s\) .*posix\.system.*, which a saved "
+                r"RandomForestClassifier never holds: not loaded"),
+    Fault("models-joblib-pickle", model_file("random_forest", "model.skops", pickled_by_an_older_weaklabel),
+          error=r"model\.skops missing; its model\.joblib is a pickle .*no longer loaded"),
+    # probe manifests: a row leaving the probed folder is a reject, never opened; counts conserve
+    Fault("probe-manifest-dotdot", probe_manifest(["../outside.wav"]), reason="outside_root",
+          rejects=PROBE_REJECTS, counts=probe_counts, detail=r"a '\.\./' or absolute path"),
+    Fault("probe-manifest-etc-passwd", probe_manifest(["/etc/passwd"]), reason="outside_root",
+          rejects=PROBE_REJECTS, counts=probe_counts, detail=r"/etc/passwd resolves to",
+          absent=("root:x:0:0",)),
+    Fault("probe-manifest-proc-environ", probe_manifest(["/proc/self/environ"]), reason="outside_root",
+          rejects=PROBE_REJECTS, counts=probe_counts, detail=r"/proc/self/environ resolves",
+          absent=("PATH=",)),
+    Fault("probe-manifest-link-outside", probe_manifest(["link.wav"], link=True), reason="outside_root",
+          rejects=PROBE_REJECTS, counts=probe_counts, detail=r"is a symbolic link"),
+    Fault("probe-manifest-all-outside", probe_manifest(["../outside.wav", "/etc/passwd", "/proc/self/environ",
+                                                        "link.wav"], link=True),
+          reason="outside_root", rejects=PROBE_REJECTS, counts=probe_counts),
 ]  # fmt: skip
 
 

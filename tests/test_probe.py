@@ -32,7 +32,13 @@ from weaklabel.learn.probe import (
     summarise,
 )
 from weaklabel.report.probe import write_probe
-from weaklabel.sources.recordings import emodb_manifest, folder_manifest, ravdess_manifest, recordings_frame
+from weaklabel.sources.recordings import (
+    emodb_manifest,
+    folder_manifest,
+    ravdess_manifest,
+    read_manifest,
+    recordings_frame,
+)
 from weaklabel.tables import read_table
 
 RATE = 16_000
@@ -252,6 +258,43 @@ def test_mel_mean_model_end_to_end_without_tensorflow_embedder(folder, models, t
     assert document["files"] == 13 and [r["language"] for r in document["languages"]] == ["english", "german"]
     assert pd.read_csv(paths["csv"]).shape[0] == 10
     assert paths["plot"].stat().st_size > 5_000
+
+
+def test_paths_leaving_the_probed_folder_are_rejected_and_never_opened(tmp_path, models, monkeypatch):
+    import weaklabel.learn.probe as probe_module
+
+    root = tmp_path / "probe"
+    root.mkdir()
+    sf.write(root / "good.wav", voice(1.2, high=True, seed=1), RATE)
+    outside = tmp_path / "outside.wav"  # a readable recording: only containment keeps it out
+    sf.write(outside, voice(1.2, high=False, seed=2), RATE)
+    (root / "link.wav").symlink_to(outside)
+    rows = ["good.wav", "../outside.wav", "/etc/passwd", "/proc/self/environ", "link.wav"]
+    (root / "manifest.csv").write_text("path,language\n" + "".join(f"{row},en\n" for row in rows))
+    opened = []
+    check = probe_module.inspect_file
+    monkeypatch.setattr(
+        probe_module, "inspect_file", lambda path, **kw: opened.append(path) or check(path, **kw)
+    )
+    manifest = read_manifest(root / "manifest.csv", root=root)
+    result = probe(
+        manifest, load_trained(models, "knn@mel_mean"), embed=EmbedConfig(workers=1), root=root, verbose=False
+    )
+    assert opened == [str(root / "good.wav")]
+    assert result.scores["file"].tolist() == ["good.wav"]
+    rejects = result.rejects.set_index("key")
+    assert (rejects["reason"] == "outside_root").all() and len(rejects) == 4
+    assert "symbolic link" in rejects.loc[str(root / "link.wav"), "detail"]
+    assert "outside" in rejects.loc["/etc/passwd", "detail"]
+    info = result.info
+    assert info["files"] == 5 == info["scored"] + info["rejected"] and info["rejects_by_reason"] == {
+        "outside_root": 4
+    }
+    assert result.summary.set_index("language").loc["en", ["files", "scored", "rejected"]].tolist() == [
+        5,
+        1,
+        4,
+    ]
 
 
 def test_nothing_to_score_still_conserves_counts(tmp_path, models):

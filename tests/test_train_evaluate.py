@@ -25,7 +25,7 @@ from weaklabel.learn.train import (
     row_counts,
     train_from_paths,
 )
-from weaklabel.models.bundle import load_model, read_bundle
+from weaklabel.models.bundle import library_versions, load_model, read_bundle
 from weaklabel.report.evaluation import evaluation_blocks
 from weaklabel.report.render import render_html, render_markdown
 from weaklabel.report.verdict import STUDY_AUC, chance_status, display_name, verdict
@@ -308,6 +308,8 @@ def test_models_without_their_store_are_skipped_with_the_reason(setup, tmp_path)
     )
     assert list(manifest["models"]) == ["knn@mel_mean", "prior"]
     assert set(manifest["skipped"]) == {"dense_head@vgg16", "logreg@egemaps"}
+    assert manifest["versions"] == library_versions() == read_bundle(tmp_path / "models")["versions"]
+    assert not list((tmp_path / "models").rglob("*.joblib"))  # no pickles
     md = render_markdown(
         evaluation_blocks({"models": {}, "skipped": manifest["skipped"]}, figures={}), relative_to=tmp_path
     )

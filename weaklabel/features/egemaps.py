@@ -16,7 +16,9 @@ lies (``pad_left`` and ``audio_samples``, see :meth:`EgemapsEmbedder.__call__`).
 clip window (:class:`weaklabel.audio.clips.ClipConfig`) that is every sample of each recording.
 
 Extraction runs in a pool of worker processes (one openSMILE instance each). The pool uses the
-``spawn`` start method, so it is safe next to TensorFlow's threads in the parent.
+``spawn`` start method, so it is safe next to TensorFlow's threads in the parent. Workers die with
+their parent: each watches it (:func:`exit_with_parent`) and exits within a second or so of the
+parent's end, however it ended (``kill -9`` included), instead of living on at ~190 MB each.
 
 **Speed.** A worker's time is almost all openSMILE's own extraction, native code that runs one
 thread per instance: on a 2-vCPU VM, per 6 s clip, 96 % native (about 190 ms on a loaded machine,
@@ -46,6 +48,8 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
+import time
 import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -154,7 +158,41 @@ def _embed_array(job: tuple[np.ndarray, int]) -> tuple[np.ndarray, str]:
     return egemaps_signal(audio, sample_rate=rate)
 
 
-def _init_worker() -> None:
+def exit_with_parent(parent: int, *, every: float = 1.0) -> threading.Thread:
+    """End this process as soon as ``parent`` is no longer its parent (the parent died).
+
+    A daemon thread compares ``os.getppid()`` with ``parent`` every ``every`` seconds and calls
+    ``os._exit(1)`` once they differ: a worker of a pool must not outlive the process that started
+    it (``kill -9`` of an embedding run left eGeMAPS workers behind). ``prctl(PR_SET_PDEATHSIG)``
+    is not used: it fires when the *thread* that forked the worker exits, not the process.
+
+    Parameters
+    ----------
+    parent
+        The pid of the process that started this one, as that process saw it (``os.getpid()``
+        there, passed along), so a parent that died before this call is caught too.
+    every
+        Seconds between checks.
+
+    Returns
+    -------
+    threading.Thread
+        The watching thread (started).
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    thread = threading.Thread(target=watch, name="weaklabel-parent-watch", daemon=True)
+    thread.start()
+    return thread
+
+
+def _init_worker(parent: int | None = None) -> None:
+    """Initialise a pool worker: die with ``parent`` (default: the current parent), load openSMILE."""
+    exit_with_parent(os.getppid() if parent is None else parent)
     _smile()
 
 
@@ -287,7 +325,9 @@ class EgemapsEmbedder(PooledEmbedder):
             return None
         if self._pool is None:
             context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker)
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)
+            )
             log.debug("eGeMAPS: started %d worker processes", self.workers)
         return self._pool
 

@@ -2,9 +2,11 @@
 
 Each recording goes through the path its model's training clips went through:
 
-1. **check** (:func:`inspect_file`): the file is streamed once, block by block, to find its length
-   and peak; missing, undecodable, empty, too short and silent files become rejects
-   (:data:`REASONS`), the rest are scored;
+1. **check**: a file whose path leaves the probed folder (a manifest row ``../x.wav``,
+   ``/etc/passwd``, or a symbolic link pointing out; :func:`weaklabel.paths.outside_root`) is a
+   reject (``outside_root``) and is never opened; every other file is streamed once, block by
+   block (:func:`inspect_file`), to find its length and peak; missing, undecodable, empty, too
+   short and silent files become rejects (:data:`REASONS`), the rest are scored;
 2. **plan and embed**: the recordings go through the one extraction path
    (:func:`weaklabel.features.extract.extract_features`, as the features stage and cross-corpus
    evaluation do) with the ``centre`` window (:class:`weaklabel.audio.clips.ClipConfig`): each is
@@ -63,6 +65,8 @@ from weaklabel.features.identity import check_identity, describe
 from weaklabel.features.registry import EMBEDDERS, EmbedConfig, Embedder
 from weaklabel.metrics import roc_auc
 from weaklabel.models.bundle import load_model, read_bundle
+from weaklabel.paths import REASON as OUTSIDE_ROOT
+from weaklabel.paths import outside_root
 from weaklabel.sources.recordings import NEGATIVE, POSITIVE, recordings_frame
 from weaklabel.tables import rejects_frame
 
@@ -73,6 +77,7 @@ STAGE = "probe"
 #: Reject reason codes of ``probe_rejects.parquet`` (the extraction loop's own codes,
 #: :data:`weaklabel.features.extract.REASONS`, may appear too, for files that changed under it).
 REASONS: dict[str, str] = {
+    OUTSIDE_ROOT: "the path leaves the probed folder ('../', an absolute path, a link out): never opened",
     "missing_file": "the file does not exist",
     "decode_error": "the file cannot be decoded as audio (damaged, not audio, or a format libsndfile lacks)",
     "empty": "the file holds no samples (0 bytes, or a header without audio)",
@@ -566,9 +571,11 @@ def summarise(scores: pd.DataFrame, *, rejected: Mapping[str, int] | None = None
 
 
 def _inspect_all(
-    paths: list[str], config: ProbeConfig, workers: int, verbose: bool
+    paths: list[str], config: ProbeConfig, workers: int, verbose: bool, root: str | Path | None
 ) -> list[tuple[str | None, str, float]]:
     def check(path: str) -> tuple[str | None, str, float]:
+        if root is not None and (escape := outside_root(path, root)) is not None:
+            return OUTSIDE_ROOT, escape, 0.0  # before anything opens the file
         return inspect_file(path, min_seconds=config.min_seconds, silence_dbfs=config.silence_dbfs)
 
     with ThreadPoolExecutor(workers, thread_name_prefix="weaklabel-probe") as pool:
@@ -623,7 +630,9 @@ def probe(
         A ready embedder; ``None`` rebuilds it from ``trained.features`` (:func:`embedder_for`).
         Either way it is checked against ``trained.features`` and a mismatch is refused.
     root
-        Folder that ``file`` in the output is relative to; ``None`` for the files' common folder.
+        The probed folder: every recording must stay inside it (links resolved), and a row that
+        leaves it is rejected as ``outside_root`` without being opened; ``file`` in the output is
+        relative to it. ``None`` checks nothing and takes the files' common folder for ``file``.
     work_dir
         Where the probe's feature store is written (kept, so a rerun resumes); ``None`` for a
         temporary folder removed afterwards.
@@ -671,7 +680,7 @@ def probe(
             f"say {mel.sample_rate} Hz: the models folder is inconsistent; retrain"
         )
 
-    checks = _inspect_all(frame["path"].tolist(), config, embed.workers, verbose)
+    checks = _inspect_all(frame["path"].tolist(), config, embed.workers, verbose, root)
     frame["reason"] = [c[0] for c in checks]
     frame["detail"] = [c[1] for c in checks]
     frame["seconds"] = [c[2] for c in checks]

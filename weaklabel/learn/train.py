@@ -36,7 +36,8 @@ features stage left out) is skipped, with the reason in the bundle's ``skipped``
 
 The bundle records, for each model, its kind, the feature stores it reads and each store's
 identity (backbone, weights, fingerprint, layer, precision, dim, mel parameters), what ``fit``
-chose (``logreg``'s ``C``, a dense head's best epoch), and the clip length and sample rate, so that
+chose (``logreg``'s ``C``, a dense head's best epoch), the versions of the libraries the models were
+saved with (``versions``, warned about when they differ at load), and the clip length and sample rate, so that
 a later user (the probe) can compute matching features and refuse a model whose backbone differs
 (:func:`weaklabel.features.identity.check_identity`).
 """
@@ -65,7 +66,7 @@ from weaklabel.labels.labellers import ABSTAIN
 from weaklabel.learn.split import SPLITS, read_split, split_summary
 from weaklabel.models.base import Model
 from weaklabel.models.baselines import DurationModel, KNNModel, PriorModel, RandomForestModel
-from weaklabel.models.bundle import PLUS, model_name, parse_name, write_bundle
+from weaklabel.models.bundle import PLUS, library_versions, model_name, parse_name, write_bundle
 from weaklabel.models.head import DenseHead
 from weaklabel.models.logreg import LogisticModel
 from weaklabel.tables import read_table
@@ -599,6 +600,7 @@ def train_models(
     bundle: dict[str, Any] = {
         "format": 1,
         "weaklabel": __version__,
+        "versions": library_versions(),
         "seed": config.seed,
         "sample_weight": config.sample_weight,
         "clip": dataset.clip,

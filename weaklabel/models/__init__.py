@@ -12,7 +12,11 @@ call each class's private hooks. Parameters are keyword-only and stored as given
 - :class:`~weaklabel.models.logreg.LogisticModel`: logistic regression on z-scored features, ``C``
   chosen by an inner cross-validation grouped by speaker (``groups``); saved as JSON.
 - :mod:`weaklabel.models.baselines`: RandomForest, KNN, duration-only logistic regression and the
-  class prior (scikit-learn).
+  class prior (scikit-learn; saved in the skops format with an explicit list of trusted types, the
+  KNN as its training rows).
+
+No saved model file runs code when it loads (:mod:`weaklabel.models.files`): nothing is pickled,
+Keras files load in safe mode, and a damaged file is one DataError naming it.
 
 :mod:`weaklabel.models.bundle` names models ``KIND@FEATURES`` (``logreg@yamnet``) and indexes a
 models folder.

@@ -6,8 +6,9 @@ inputs and state once, for every model, and call a subclass's private hooks (``_
 
 A saved model is a folder holding ``model.json`` (the class, its parameters, what ``fit`` learnt
 that is worth reading: epochs, training rows, a chosen regularisation) and the class's own files
-(``model.keras`` for a Keras network, ``model.joblib`` for a scikit-learn estimator,
-``weights.json`` for the logistic regression).
+(``model.keras`` for a Keras network, ``model.skops`` for a scikit-learn estimator,
+``neighbours.npz`` for the KNN, ``weights.json`` for the logistic regression). None of them can run
+code when it loads (:mod:`weaklabel.models.files`); a damaged one is a DataError naming it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from weaklabel.errors import DataError, ParameterError
+from weaklabel.models.files import damaged, read_json
 
 log = logging.getLogger(__name__)
 
@@ -243,6 +245,8 @@ class Model:
     allows_missing: bool = False
     #: Files besides ``model.json`` that a saved folder must hold.
     saved_files: tuple[str, ...] = ()
+    #: Files an older weaklabel saved instead, no longer read (named when ``saved_files`` are missing).
+    retired_files: tuple[str, ...] = ()
 
     def get_params(self) -> dict[str, Any]:
         """The ``__init__`` parameters and their current values."""
@@ -369,22 +373,42 @@ class Model:
         Raises
         ------
         DataError
-            If a file is missing or the folder holds another class.
+            If a file is missing or damaged (the message names it and says to retrain), the folder
+            holds another class, or a file would run code when loaded (refused, see
+            :mod:`weaklabel.models.files`).
         """
         folder = Path(folder)
         missing = [name for name in (MODEL_JSON, *cls.saved_files) if not (folder / name).exists()]
         if missing:
-            raise DataError(
-                f"{folder} holds no saved {cls.__name__} ({', '.join(missing)} missing); run train first"
+            retired = [name for name in cls.retired_files if (folder / name).exists()]
+            note = (
+                f"; its {', '.join(retired)} is a pickle an older weaklabel wrote, no longer loaded because "
+                "loading a pickle can run any code"
+                if retired
+                else ""
             )
-        description = json.loads((folder / MODEL_JSON).read_text())
+            raise DataError(
+                f"{folder} holds no saved {cls.__name__} ({', '.join(missing)} missing{note}); "
+                "run train first"
+            )
+        path = folder / MODEL_JSON
+        description = read_json(path)
+        if not isinstance(description, dict):
+            raise damaged(path, f"a JSON {type(description).__name__}, expected an object")
         if str(description.get("class", "")) != _class_path(cls):
             raise DataError(f"{folder} holds a {description.get('class')}, not a {cls.__name__}")
-        model = cls(**description["params"])
-        fitted = description["fitted"]
-        model._restore(folder, fitted)
-        model.n_features_in_ = int(fitted["n_features_in"])
-        model.n_train_ = int(fitted.get("n_train", 0))
+        try:
+            model = cls(**description["params"])
+            fitted = description["fitted"]
+            n_features, n_train = int(fitted["n_features_in"]), int(fitted.get("n_train", 0))
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise damaged(path, error) from None
+        try:
+            model._restore(folder, fitted)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:  # a hook's file lacks a field
+            raise damaged(folder, error) from None
+        model.n_features_in_ = n_features
+        model.n_train_ = n_train
         return model
 
     # ------------------------------------------------------------------ hooks of the subclasses
@@ -435,12 +459,16 @@ def load_saved(folder: str | Path) -> Model:
     Raises
     ------
     DataError
-        If the folder holds no ``model.json`` or names a class that is not a weaklabel model.
+        If the folder holds no ``model.json``, a damaged one, or one naming a class that is not a
+        weaklabel model; or as :meth:`Model.load`.
     """
     path = Path(folder) / MODEL_JSON
     if not path.exists():
         raise DataError(f"no saved model in {folder} ({MODEL_JSON} missing): run the train stage first")
-    target = json.loads(path.read_text()).get("class", "")
+    description = read_json(path)
+    if not isinstance(description, dict):
+        raise damaged(path, f"a JSON {type(description).__name__}, expected an object")
+    target = str(description.get("class", ""))
     module_name, _, qualname = target.partition(":")
     if not module_name.startswith("weaklabel.models."):
         raise DataError(f"{path} names class {target!r}; expected a class from weaklabel.models")

@@ -10,6 +10,11 @@
   words; if this scores well, so can an audio model that only hears the padding.
 - :class:`PriorModel`: predicts the training share of positives for every clip (AUC 0.5 exactly).
 
+Saved models run no code when they load (:mod:`weaklabel.models.files`): the random forest, the
+duration model and the prior are saved in the skops format and loaded with an explicit list of the
+classes each may hold (:meth:`SklearnModel.estimator_types`), anything else refused; the KNN saves
+its training rows (``.npz``) and refits on load, which rebuilds the same neighbours exactly.
+
 This module imports scikit-learn, never TensorFlow.
 """
 
@@ -22,19 +27,25 @@ from typing import Any
 import numpy as np
 
 from weaklabel.models.base import FitData, Model, is_int, is_number, parameters, require
+from weaklabel.models.files import damaged, read_npz, read_skops, type_name, write_npz, write_skops
 
 log = logging.getLogger(__name__)
 
-#: File name of the pickled scikit-learn estimator inside a saved model folder.
+#: File name of the scikit-learn estimator inside a saved model folder (skops format, no pickle).
+SKOPS_FILE = "model.skops"
+#: File name of the KNN's training rows inside a saved model folder.
+NEIGHBOURS_FILE = "neighbours.npz"
+#: What an older weaklabel saved instead: a joblib pickle, no longer loaded (it could run code).
 JOBLIB_FILE = "model.joblib"
 
 
 class SklearnModel(Model):
-    """The scikit-learn baselines: a fitted estimator, saved with joblib.
+    """The scikit-learn baselines: a fitted estimator, saved in the skops format.
 
-    Subclasses implement ``_make_estimator(n_samples)`` (which validates their parameters); a
-    pipeline's last step receives the sample weights. The saved ``model.joblib`` is a pickle: load
-    folders from trusted sources only.
+    Subclasses implement ``_make_estimator(n_samples)`` (which validates their parameters) and
+    :meth:`estimator_types`; a pipeline's last step receives the sample weights. The saved
+    ``model.skops`` is rebuilt from its schema, never unpickled, and a file that names any type
+    outside :data:`weaklabel.models.files.DATA_TYPES` and :meth:`estimator_types` is refused.
 
     Attributes
     ----------
@@ -46,9 +57,17 @@ class SklearnModel(Model):
         Training rows.
     """
 
-    saved_files = (JOBLIB_FILE,)
+    saved_files = (SKOPS_FILE,)
+    retired_files = (JOBLIB_FILE,)
 
     def _make_estimator(self, n_samples: int) -> Any:
+        raise NotImplementedError
+
+    def estimator_types(self) -> tuple[type, ...]:
+        """The classes the saved estimator holds besides plain data, the estimator's own first.
+
+        A saved file naming any other class is refused (:func:`weaklabel.models.files.read_skops`).
+        """
         raise NotImplementedError
 
     def _fit(self, data: FitData) -> None:
@@ -66,14 +85,12 @@ class SklearnModel(Model):
         return proba[:, [classes.index(0), classes.index(1)]]
 
     def _save(self, folder: Path) -> None:
-        import joblib
-
-        joblib.dump(self.estimator_, folder / JOBLIB_FILE)
+        write_skops(self.estimator_, folder / SKOPS_FILE)
 
     def _restore(self, folder: Path, fitted: dict[str, Any]) -> None:
-        import joblib
-
-        self.estimator_ = joblib.load(folder / JOBLIB_FILE)
+        types = self.estimator_types()
+        trusted = [type_name(cls) for cls in types]
+        self.estimator_ = read_skops(folder / SKOPS_FILE, trusted=trusted, expected=types[0])
 
 
 @parameters
@@ -105,6 +122,14 @@ class RandomForestModel(SklearnModel):
     class_weight: str | None = "balanced"
     n_jobs: int = 1
     seed: int = 0
+
+    def estimator_types(self) -> tuple[type, ...]:
+        """The forest, its trees and their node arrays."""
+        from sklearn.ensemble import RandomForestClassifier
+        from sklearn.tree import DecisionTreeClassifier
+        from sklearn.tree._tree import Tree
+
+        return (RandomForestClassifier, DecisionTreeClassifier, Tree)
 
     def _make_estimator(self, n_samples: int) -> Any:
         from sklearn.ensemble import RandomForestClassifier
@@ -145,14 +170,46 @@ class KNNModel(SklearnModel):
 
     Notes
     -----
-    Nearest neighbours cannot weight rows: ``sample_weight`` is ignored.
+    Nearest neighbours cannot weight rows: ``sample_weight`` is ignored. A saved KNN is its
+    training rows (``neighbours.npz``: ``X`` float32, ``y`` int64; no pickle) and parameters; loading
+    refits on them, which rebuilds the same scaler and search tree, so predictions are identical.
+
+    Attributes
+    ----------
+    X_train_ : numpy.ndarray
+        (n, d) float32: the training rows, as :meth:`fit` checked them.
+    y_train_ : numpy.ndarray
+        (n,) int64: their targets.
     """
 
     supports_sample_weight = False
+    saved_files = (NEIGHBOURS_FILE,)
 
     n_neighbors: int = 25
     weights: str = "distance"
     metric: str = "euclidean"
+
+    def _fit(self, data: FitData) -> None:
+        super()._fit(data)
+        self.X_train_, self.y_train_ = data.X, data.y
+
+    def _save(self, folder: Path) -> None:
+        write_npz(folder / NEIGHBOURS_FILE, X=self.X_train_, y=self.y_train_)
+
+    def _restore(self, folder: Path, fitted: dict[str, Any]) -> None:
+        path = folder / NEIGHBOURS_FILE
+        rows = read_npz(path, ("X", "y"))
+        X, y = rows["X"], rows["y"]
+        n, d = int(fitted["n_train"]), int(fitted["n_features_in"])
+        if X.dtype != np.float32 or y.dtype != np.int64 or X.shape != (n, d) or y.shape != (n,):
+            raise damaged(
+                path,
+                f"X {X.dtype} {X.shape} and y {y.dtype} {y.shape}, expected float32 ({n}, {d}) and "
+                f"int64 ({n},) as model.json says",
+            )
+        if not np.isfinite(X).all() or not np.isin(y, (0, 1)).all():
+            raise damaged(path, "training rows with NaN/inf features or targets other than 0 and 1")
+        self._fit(FitData(X, y))
 
     def _make_estimator(self, n_samples: int) -> Any:
         from sklearn.neighbors import KNeighborsClassifier
@@ -192,6 +249,14 @@ class DurationModel(SklearnModel):
     C: float = 1.0
     class_weight: str | None = "balanced"
 
+    def estimator_types(self) -> tuple[type, ...]:
+        """The pipeline, its scaler and its logistic regression."""
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import Pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        return (Pipeline, StandardScaler, LogisticRegression)
+
     def _make_estimator(self, n_samples: int) -> Any:
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
@@ -207,6 +272,12 @@ class DurationModel(SklearnModel):
 @parameters
 class PriorModel(SklearnModel):
     """Predicts the training share of positives for every row: the floor, AUC 0.5 by construction."""
+
+    def estimator_types(self) -> tuple[type, ...]:
+        """scikit-learn's ``DummyClassifier``."""
+        from sklearn.dummy import DummyClassifier
+
+        return (DummyClassifier,)
 
     def _make_estimator(self, n_samples: int) -> Any:
         from sklearn.dummy import DummyClassifier

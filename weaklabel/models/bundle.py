@@ -8,18 +8,24 @@ the model's folder.
 
 ``bundle.json`` records, for each model, its class, params, the feature store it reads and that
 store's identity (:mod:`weaklabel.features.identity`), the rows and classes it was trained on; and
-for the bundle, the clip length and rate, the split's fingerprint and the models skipped (with the
-reason). The train stage writes it (:func:`write_bundle`); evaluate and the probe read it
-(:func:`read_bundle`, :func:`load_model`).
+for the bundle, the clip length and rate, the split's fingerprint, the models skipped (with the
+reason) and the versions of the libraries the models were saved with (``versions``,
+:func:`library_versions`). The train stage writes it (:func:`write_bundle`); evaluate and the probe
+read it (:func:`read_bundle`, :func:`load_model`), and loading a model logs a warning for each
+library whose installed version differs from the saved one (:func:`version_differences`): a model
+saved by another scikit-learn or Keras may load and predict differently.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from weaklabel import __version__
 from weaklabel.errors import DataError
 from weaklabel.models.base import Model, load_saved
 from weaklabel.paths import contained
@@ -30,6 +36,14 @@ BUNDLE = "bundle.json"
 AT = "@"
 #: Joins the feature stores of a combination: ``yamnet+egemaps``.
 PLUS = "+"
+#: Libraries whose versions ``bundle.json`` records (``versions``): the ones that write and read
+#: model files. Keys are PyPI names; a library that is not installed is left out.
+LIBRARIES = ("weaklabel", "numpy", "scikit-learn", "skops", "keras", "tensorflow")
+#: Distributions that install a library under another PyPI name (the first one found counts).
+DISTRIBUTIONS = {"tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tf-nightly")}
+
+log = logging.getLogger(__name__)
+_warned: set[tuple[str, ...]] = set()  # (models folder, library, saved, installed) already logged
 
 
 def model_name(kind: str, features: str | None = None) -> str:
@@ -53,6 +67,84 @@ def parse_name(name: str) -> tuple[str, str | None]:
     """
     kind, at, features = name.partition(AT)
     return kind, (features if at else None)
+
+
+def library_versions() -> dict[str, str]:
+    """The installed versions of :data:`LIBRARIES` (read from package metadata, nothing imported).
+
+    Returns
+    -------
+    dict
+        PyPI name -> version, for the libraries installed (``weaklabel`` always).
+
+    Examples
+    --------
+    >>> sorted(library_versions())[:2]
+    ['keras', 'numpy']
+    """
+    versions = {"weaklabel": __version__}
+    for library in LIBRARIES[1:]:
+        for distribution in DISTRIBUTIONS.get(library, (library,)):
+            try:
+                versions[library] = metadata.version(distribution)
+                break
+            except metadata.PackageNotFoundError:
+                continue
+    return versions
+
+
+def version_differences(saved: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The libraries whose installed version differs from the one a models folder was saved with.
+
+    Parameters
+    ----------
+    saved
+        A bundle's ``versions``: PyPI name -> version.
+
+    Returns
+    -------
+    list of (library, saved, installed)
+        In the order of ``saved``; a library not installed now is left out (loading a model that
+        needs it says so).
+
+    Examples
+    --------
+    >>> version_differences({"numpy": "0.0.1", "weaklabel": library_versions()["weaklabel"]})[0][:2]
+    ('numpy', '0.0.1')
+    """
+    installed = library_versions()
+    return [
+        (library, str(version), installed[library])
+        for library, version in saved.items()
+        if library in installed and str(version) != installed[library]
+    ]
+
+
+def _warn_versions(models_dir: str | Path, bundle: Mapping[str, Any]) -> None:
+    """Log, once per models folder and library, each library whose version differs from the saved one."""
+    saved = bundle.get("versions")
+    if not isinstance(saved, Mapping):
+        log.info(
+            "%s/%s records no library versions (written by an older weaklabel): retrain to record them",
+            models_dir,
+            BUNDLE,
+        )
+        return
+    for library, then, now in version_differences(saved):
+        key = (str(Path(models_dir).resolve()), library, then, now)
+        if key not in _warned:
+            _warned.add(key)
+            log.warning(
+                "the models in %s were saved with %s %s, but %s %s is installed: they may load or predict "
+                "differently; install %s==%s, or retrain with this version",
+                models_dir,
+                library,
+                then,
+                library,
+                now,
+                library,
+                then,
+            )
 
 
 def write_bundle(bundle: Mapping[str, Any], models_dir: str | Path) -> Path:
@@ -106,15 +198,22 @@ def load_model(models_dir: str | Path, name: str) -> Model:
     Raises
     ------
     DataError
-        If the folder or the model is missing, or the bundle points the model's folder outside
-        ``models_dir`` (a crafted bundle must not make anything load from elsewhere).
+        If the folder or the model is missing, the bundle points the model's folder outside
+        ``models_dir`` (a crafted bundle must not make anything load from elsewhere), or a model
+        file is damaged or would run code (:mod:`weaklabel.models.files`).
+
+    Notes
+    -----
+    Logs a warning for each library whose installed version differs from the one the bundle
+    records (:func:`version_differences`), naming both.
 
     Examples
     --------
     >>> head = load_model("data/models", "dense_head@vgg16")  # doctest: +SKIP
     >>> head.predict_proba(X)[:, 1]  # doctest: +SKIP
     """
-    models = read_bundle(models_dir)["models"]
+    bundle = read_bundle(models_dir)
+    models = bundle["models"]
     entry = models.get(name)
     if entry is None:
         raise DataError(f"{models_dir} holds no model {name!r}; it holds {', '.join(models)}")
@@ -123,4 +222,6 @@ def load_model(models_dir: str | Path, name: str) -> Model:
         raise DataError(
             f"{models_dir}/{BUNDLE}: model {name!r} has no folder ('path'); run the train stage again"
         )
-    return load_saved(contained(Path(models_dir) / folder, models_dir, what=f"model {name!r} folder"))
+    folder = contained(Path(models_dir) / folder, models_dir, what=f"model {name!r} folder")
+    _warn_versions(models_dir, bundle)
+    return load_saved(folder)

@@ -13,6 +13,9 @@ on, so the same data, parameters and seed give the same network up to float roun
 scikit-learn's ``compute_sample_weight``) and per-sample weights are folded into one sample weight
 normalised to mean 1.
 
+A saved head is ``model.json`` and ``model.keras``, loaded in Keras's safe mode (a file holding
+Python code, such as a ``Lambda`` layer, is refused; :func:`weaklabel.models.files.read_keras`).
+
 TensorFlow and Keras are imported only inside :meth:`DenseHead.fit` and :meth:`DenseHead.load`.
 """
 
@@ -29,6 +32,7 @@ from tqdm.auto import tqdm
 from weaklabel.errors import DataError
 from weaklabel.metrics import roc_auc
 from weaklabel.models.base import FitData, Model, is_int, is_number, parameters, require
+from weaklabel.models.files import read_keras
 
 log = logging.getLogger(__name__)
 
@@ -226,9 +230,7 @@ class DenseHead(Model):
         self.model_.save(folder / KERAS_FILE)
 
     def _restore(self, folder: Path, fitted: dict[str, Any]) -> None:
-        import keras
-
-        self.model_ = keras.saving.load_model(folder / KERAS_FILE, compile=False)
+        self.model_ = read_keras(folder / KERAS_FILE)
         self.history_ = fitted["history"]
         self.best_epoch_ = fitted["best_epoch"]
         self.best_val_auc_ = fitted["best_val_auc"]

@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from weaklabel.models.base import FitData, Model, check_features, is_int, is_number, parameters, require
+from weaklabel.models.files import damaged, read_json
 
 log = logging.getLogger(__name__)
 
@@ -279,10 +280,17 @@ class LogisticModel(Model):
         (folder / WEIGHTS_JSON).write_text(json.dumps(weights) + "\n")
 
     def _restore(self, folder: Path, fitted: dict[str, Any]) -> None:
-        weights = json.loads((folder / WEIGHTS_JSON).read_text())
-        self.scaler_ = _scaler(mean=weights["scaler"]["mean"], scale=weights["scaler"]["scale"])
-        self.coef_ = np.asarray(weights["coef"], dtype=np.float64)
-        self.intercept_ = float(weights["intercept"])
+        path = folder / WEIGHTS_JSON
+        weights = read_json(path)
+        try:
+            self.scaler_ = _scaler(mean=weights["scaler"]["mean"], scale=weights["scaler"]["scale"])
+            self.coef_ = np.asarray(weights["coef"], dtype=np.float64)
+            self.intercept_ = float(weights["intercept"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise damaged(path, error) from None
+        d = int(fitted["n_features_in"])
+        if self.coef_.shape != (d,) or self.scaler_.mean_.shape != (d,) or self.scaler_.scale_.shape != (d,):
+            raise damaged(path, f"coefficients or scaler statistics of the wrong length, expected {d}")
         self.C_ = float(fitted["C"])
         self.C_selection_ = str(fitted["C_selection"])
         self.C_note_ = str(fitted["C_note"])
