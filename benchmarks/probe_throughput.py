@@ -161,7 +161,8 @@ def train_tiny_model(
     Path
         The models folder (``bundle.json`` and ``dense_head/``).
     """
-    from weaklabel.learn.train import TrainConfig, build_dataset, train_models
+    from weaklabel.learn.dataset import build_dataset
+    from weaklabel.learn.train import TrainConfig, train_models
 
     rng = np.random.default_rng(seed + 1)
     (root / "audio").mkdir(parents=True, exist_ok=True)

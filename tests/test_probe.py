@@ -56,7 +56,8 @@ def voice(seconds, *, high, seed, sample_rate=RATE, channels=1):
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     """A tiny dense head, a KNN (and eGeMAPS + LR with the extra) trained through the train stage's API."""
-    from weaklabel.learn.train import TrainConfig, build_dataset, train_models
+    from weaklabel.learn.dataset import build_dataset
+    from weaklabel.learn.train import TrainConfig, train_models
 
     stores = ("vgg16", "mel_mean", "egemaps") if egemaps_available() else ("vgg16", "mel_mean")
 

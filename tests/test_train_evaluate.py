@@ -14,17 +14,10 @@ from weaklabel.errors import DataError, ParameterError
 from weaklabel.features.identity import check_identity, feature_identity
 from weaklabel.features.store import open_store
 from weaklabel.labels.labellers import ABSTAIN, LABELS_SCHEMA
+from weaklabel.learn.dataset import build_dataset, row_counts
 from weaklabel.learn.evaluate import EvaluateConfig, read_demo
 from weaklabel.learn.split import SplitConfig, make_split, write_split
-from weaklabel.learn.train import (
-    DEFAULT_MODELS,
-    TrainConfig,
-    available_models,
-    build_dataset,
-    parse_model,
-    row_counts,
-    train_from_paths,
-)
+from weaklabel.learn.train import DEFAULT_MODELS, TrainConfig, available_models, parse_model, train_from_paths
 from weaklabel.models.bundle import library_versions, load_model, read_bundle
 from weaklabel.report.evaluation import evaluation_blocks
 from weaklabel.report.render import render_html, render_markdown

@@ -30,14 +30,14 @@ import pandas as pd
 
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.features.identity import check_identity
-from weaklabel.learn.split import read_split, split_summary
-from weaklabel.learn.train import (
+from weaklabel.learn.dataset import (
     DURATION,
     Dataset,
     build_dataset,
     row_counts,
     split_fingerprint,
 )
+from weaklabel.learn.split import read_split, split_summary
 from weaklabel.metrics import bootstrap_auc, roc_points
 from weaklabel.models.bundle import PLUS, load_model, read_bundle
 from weaklabel.report.evaluation import write_evaluation_report
@@ -107,7 +107,7 @@ def score_models(models_dir: str | Path, dataset: Dataset, *, names: list[str] |
     models_dir
         The models folder (with ``bundle.json``).
     dataset
-        From :func:`weaklabel.learn.train.build_dataset`, with every source the models read.
+        From :func:`weaklabel.learn.dataset.build_dataset`, with every source the models read.
     names
         Models to score (default: all in the bundle).
 
@@ -408,7 +408,7 @@ def evaluate_models(
     models_dir
         The models folder.
     dataset
-        From :func:`weaklabel.learn.train.build_dataset` (the same split the models were trained on).
+        From :func:`weaklabel.learn.dataset.build_dataset` (the same split the models were trained on).
     config
         Bootstrap and verdict settings.
     segments
@@ -419,7 +419,7 @@ def evaluate_models(
     Returns
     -------
     metrics : dict
-        ``auc`` (:func:`auc_table`), ``rows`` (:func:`~weaklabel.learn.train.row_counts`), ``classes``
+        ``auc`` (:func:`auc_table`), ``rows`` (:func:`~weaklabel.learn.dataset.row_counts`), ``classes``
         (per split), ``models`` (:func:`model_facts`), ``skipped`` (models not trained, name -> reason),
         ``features`` (each store's identity), ``data``
         (:func:`describe_data`), ``settings``.
