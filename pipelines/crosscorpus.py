@@ -14,12 +14,7 @@ import json
 from pathlib import Path
 
 from pipelines import _stage
-from weaklabel.audio.clips import ClipConfig
-from weaklabel.audio.mel import MelConfig
-from weaklabel.features.registry import EmbedConfig
-from weaklabel.learn.crosscorpus import CrossCorpusConfig, crosscorpus, default_backbones, load_manifest
-from weaklabel.learn.evaluate import EvaluateConfig
-from weaklabel.learn.train import TrainConfig
+from weaklabel.learn.crosscorpus import crosscorpus, default_backbones, load_manifest, settings_from_params
 from weaklabel.report.crosscorpus import write_crosscorpus
 
 #: What the outputs say when data.crosscorpus lists no manifest.
@@ -48,18 +43,9 @@ def main(argv: list[str] | None = None) -> None:
         (args.out / "crosscorpus.md").write_text(f"# Cross-corpus evaluation\n\n{NOT_CONFIGURED}\n")
         log.info("crosscorpus %s", NOT_CONFIGURED)
         return
-    config = params.section("crosscorpus", CrossCorpusConfig)
     manifests = [load_manifest(spec) for spec in specs]
     result = crosscorpus(
-        manifests,
-        backbones=default_backbones(),
-        config=config,
-        logreg=params.section("train", TrainConfig).logreg,
-        clips=params.section("clips", ClipConfig),
-        embed=params.section("embed", EmbedConfig),
-        mel=params.section("mel", MelConfig),
-        evaluate=params.section("evaluate", EvaluateConfig),
-        work_dir=args.work_dir,
+        manifests, backbones=default_backbones(), work_dir=args.work_dir, **settings_from_params(params)
     )
     paths = write_crosscorpus(result, args.out)
     log.info("crosscorpus: %d rows; wrote %s", len(result.table), paths["markdown"])

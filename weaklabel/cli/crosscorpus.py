@@ -7,22 +7,17 @@ import dataclasses
 import logging
 from pathlib import Path
 
-from weaklabel.audio.clips import ClipConfig
-from weaklabel.audio.mel import MelConfig
 from weaklabel.cli import _options
 from weaklabel.errors import ParameterError
-from weaklabel.features.registry import EmbedConfig
 from weaklabel.learn.crosscorpus import (
     BACKBONES,
     PROTOCOLS,
     SCHEMES,
-    CrossCorpusConfig,
     crosscorpus,
     default_backbones,
     load_manifest,
+    settings_from_params,
 )
-from weaklabel.learn.evaluate import EvaluateConfig
-from weaklabel.learn.train import TrainConfig
 from weaklabel.params import Params
 from weaklabel.report.crosscorpus import write_crosscorpus
 
@@ -99,29 +94,21 @@ def run(args: argparse.Namespace, params: Params) -> int:
             "no manifest to evaluate: pass MANIFEST arguments or list them in data.crosscorpus "
             "(e.g. [emodb:data/emodb, ravdess:data/ravdess])"
         )
-    config = params.section("crosscorpus", CrossCorpusConfig)
-    logreg = params.section("train", TrainConfig).logreg
-    clips = params.section("clips", ClipConfig)
-    mel = params.section("mel", MelConfig)
-    embed = params.section("embed", EmbedConfig)
-    evaluate = params.section("evaluate", EvaluateConfig)
+    settings = settings_from_params(params)
     if args.protocol is not None:
-        config = dataclasses.replace(config, protocols=tuple(args.protocol))
+        settings["config"] = dataclasses.replace(settings["config"], protocols=tuple(args.protocol))
     if args.weights is not None:
-        embed = dataclasses.replace(embed, weights=args.weights)
+        settings["embed"] = dataclasses.replace(settings["embed"], weights=args.weights)
     backbones = args.backbone if args.backbone is not None else default_backbones()
     manifests = [load_manifest(spec, scheme=args.scheme) for spec in specs]
-    log.info("crosscorpus: %d manifests, backbones %s, %s", len(manifests), ", ".join(backbones), config)
+    log.info(
+        "crosscorpus: %d manifests, backbones %s, %s",
+        len(manifests),
+        ", ".join(backbones),
+        settings["config"],
+    )
     result = crosscorpus(
-        manifests,
-        backbones=backbones,
-        config=config,
-        logreg=logreg,
-        clips=clips,
-        embed=embed,
-        mel=mel,
-        evaluate=evaluate,
-        work_dir=args.work_dir or args.out / "work",
+        manifests, backbones=backbones, work_dir=args.work_dir or args.out / "work", **settings
     )
     paths = write_crosscorpus(result, args.out)
     for row in result.table.itertuples(index=False):

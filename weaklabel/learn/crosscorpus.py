@@ -66,6 +66,7 @@ from weaklabel.learn.evaluate import EvaluateConfig
 from weaklabel.metrics import bootstrap_auc
 from weaklabel.models.bundle import PLUS
 from weaklabel.models.logreg import LogisticModel
+from weaklabel.params import Params
 from weaklabel.sources import recordings as manifests
 from weaklabel.sources.manifest_ingest import labels_from_manifest, manifest_tables
 from weaklabel.tables import REJECTS_SCHEMA, rejects_frame
@@ -423,6 +424,32 @@ def _evaluate(
         else pd.DataFrame({n: pd.Series(dtype=object) for n in PREDICTIONS_SCHEMA.names})
     )
     return table_frame, preds
+
+
+def settings_from_params(params: Params) -> dict[str, Any]:
+    """The keyword arguments of :func:`crosscorpus` that a params file sets, each from its one section.
+
+    Parameters
+    ----------
+    params
+        A loaded params file (:func:`weaklabel.params.load_params`).
+
+    Returns
+    -------
+    dict
+        ``config`` (section ``crosscorpus``), ``logreg`` (``train.logreg``), ``clips``, ``mel``,
+        ``embed`` and ``evaluate`` (their sections), ready for ``crosscorpus(manifests, **settings)``.
+    """
+    from weaklabel.learn.train import TrainConfig
+
+    return {
+        "config": params.section("crosscorpus", CrossCorpusConfig),
+        "logreg": params.section("train", TrainConfig).logreg,
+        "clips": params.section("clips", ClipConfig),
+        "mel": params.section("mel", MelConfig),
+        "embed": params.section("embed", EmbedConfig),
+        "evaluate": params.section("evaluate", EvaluateConfig),
+    }
 
 
 def crosscorpus(
