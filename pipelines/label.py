@@ -9,11 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines import _stage
-from weaklabel.labels.analysis import label_configs
-from weaklabel.labels.labellers import write_labels
-from weaklabel.labels.source import source_labels
-from weaklabel.report.labels import write_label_report
-from weaklabel.sources.manifest_ingest import split_source
+from weaklabel.report.labels import label_and_report
 from weaklabel.tables import read_table
 
 
@@ -28,13 +24,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     log = _stage.start("label", args)
 
-    source, section = split_source(_stage.params().raw("labels"))
-    config, report = label_configs(section)
-    segments = read_table(args.segments)
-    labels = source_labels(source, segments, manifest=args.manifest, config=config, verbose=True)
-    write_labels(labels, args.out / "labels.parquet")
-    metrics = write_label_report(labels, segments, args.report, config=config, report=report)
-    log.info("labels (%s): %s", source.source, metrics["summary"]["combined"])
+    source, _, metrics = label_and_report(
+        read_table(args.segments),
+        _stage.params().raw("labels"),
+        manifest=args.manifest,
+        out=args.out,
+        report_dir=args.report,
+        verbose=True,
+    )
+    log.info("labels (%s): %s", source, metrics["summary"]["combined"])
 
 
 if __name__ == "__main__":

@@ -10,12 +10,8 @@ import pandas as pd
 
 from weaklabel.cli import _options
 from weaklabel.errors import DataError
-from weaklabel.labels.analysis import label_configs
-from weaklabel.labels.labellers import write_labels
-from weaklabel.labels.source import source_labels
 from weaklabel.params import Params
-from weaklabel.report.labels import write_label_report
-from weaklabel.sources.manifest_ingest import split_source
+from weaklabel.report.labels import label_and_report
 from weaklabel.tables import read_table
 
 log = logging.getLogger(__name__)
@@ -75,19 +71,19 @@ def read_segments(path: Path) -> pd.DataFrame:
 
 def run(args: argparse.Namespace, params: Params) -> int:
     """Label the segments and write the labels and the report; returns the exit code."""
-    source, section = split_source(params.raw("labels"))
-    config, report = label_configs(section)
-    segments = read_segments(args.segments)
-    labels = source_labels(
-        source, segments, manifest=args.manifest, config=config, verbose=args.verbosity >= 0
+    source, path, metrics = label_and_report(
+        read_segments(args.segments),
+        params.raw("labels"),
+        manifest=args.manifest,
+        out=args.out,
+        report_dir=args.report,
+        verbose=args.verbosity >= 0,
     )
-    path = write_labels(labels, args.out / "labels.parquet")
-    metrics = write_label_report(labels, segments, args.report, config=config, report=report)
     combined = metrics["summary"]["combined"]
     log.info(
         "wrote %s (%s labels: %d positive, %d negative, %d abstained) and the report in %s",
         path,
-        source.source,
+        source,
         combined["positive"],
         combined["negative"],
         combined["abstain"],

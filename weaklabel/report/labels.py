@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from weaklabel.labels.analysis import ReportConfig, analyse_labels
-from weaklabel.labels.labellers import LabelConfig
+from weaklabel.labels.analysis import ReportConfig, analyse_labels, label_configs
+from weaklabel.labels.labellers import LabelConfig, write_labels
 from weaklabel.report.figures import new_figure
 from weaklabel.report.render import write_report
 
@@ -145,3 +146,50 @@ def write_label_report(
             non0["auc"]["combined"],
         )
     return metrics
+
+
+def label_and_report(
+    segments: pd.DataFrame,
+    section: Mapping[str, Any] | None,
+    *,
+    manifest: str | Path | None,
+    out: str | Path,
+    report_dir: str | Path,
+    verbose: bool = False,
+) -> tuple[str, Path, dict[str, Any]]:
+    """What the label stage does: label the segments as ``labels.source`` says, write them and the report.
+
+    Parameters
+    ----------
+    segments
+        Segments with ``segment_id`` and ``text`` (and ``gold_sentiment`` for the gold metrics).
+    section
+        The ``labels`` params section (``source``, the labelling and report settings).
+    manifest
+        Ingest's ``manifest.parquet``, read with ``labels.source: manifest``
+        (:func:`weaklabel.labels.source.source_labels`).
+    out
+        Folder for ``labels.parquet``.
+    report_dir
+        Folder for the label report (:func:`write_label_report`).
+    verbose
+        Show a progress bar.
+
+    Returns
+    -------
+    source : str
+        ``labels.source``.
+    path : Path
+        The ``labels.parquet`` written.
+    metrics : dict
+        The report's metrics.
+    """
+    from weaklabel.labels.source import source_labels
+    from weaklabel.sources.manifest_ingest import split_source
+
+    source, rest = split_source(dict(section) if section is not None else None)
+    config, report = label_configs(rest)
+    labels = source_labels(source, segments, manifest=manifest, config=config, verbose=verbose)
+    path = write_labels(labels, Path(out) / "labels.parquet")
+    metrics = write_label_report(labels, segments, report_dir, config=config, report=report)
+    return source.source, path, metrics
