@@ -8,6 +8,7 @@ from importlib import metadata
 
 import pytest
 
+import weaklabel
 from weaklabel import provenance as module
 from weaklabel.provenance import (
     NOT_INSTALLED,
@@ -85,7 +86,7 @@ def test_never_raises_without_git_or_when_git_hangs(tmp_path, monkeypatch):
 def test_package_versions(monkeypatch):
     versions = package_versions()
     assert list(versions) == list(module.PACKAGES)
-    assert versions["numpy"] == metadata.version("numpy")
+    assert versions["numpy"] == metadata.version("numpy") and versions["weaklabel"] == weaklabel.__version__
     real = metadata.version
 
     def fake(name):

@@ -25,23 +25,27 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from weaklabel import __version__
+from weaklabel.models.bundle import DISTRIBUTIONS
+
 if TYPE_CHECKING:
     from weaklabel.report.render import Block
 
 log = logging.getLogger(__name__)
 
-#: Packages whose versions are recorded: display name -> distributions that provide it, tried in order.
-PACKAGES: dict[str, tuple[str, ...]] = {
-    "weaklabel": ("weaklabel",),
-    "numpy": ("numpy",),
-    "pandas": ("pandas",),
-    "scikit-learn": ("scikit-learn",),
-    "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tf-nightly"),
-    "keras": ("keras",),
-    "librosa": ("librosa",),
-    "ai-edge-litert": ("ai-edge-litert",),
-    "opensmile": ("opensmile",),
-}
+#: Packages whose versions are recorded (PyPI names; other distributions of one package, e.g.
+#: ``tensorflow-cpu``, are those of :data:`weaklabel.models.bundle.DISTRIBUTIONS`).
+PACKAGES = (
+    "weaklabel",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "tensorflow",
+    "keras",
+    "librosa",
+    "ai-edge-litert",
+    "opensmile",
+)
 #: Seconds one git command may take before the commit is reported unknown.
 GIT_TIMEOUT = 10.0
 #: What is recorded when a package is absent.
@@ -98,6 +102,9 @@ def git_state(root: str | Path) -> dict[str, Any]:
 def package_versions() -> dict[str, str]:
     """Installed version of each of :data:`PACKAGES`, ``"not installed"`` for the absent.
 
+    Read from package metadata: nothing is imported. weaklabel's is the running code's
+    ``weaklabel.__version__``.
+
     Returns
     -------
     dict
@@ -105,9 +112,9 @@ def package_versions() -> dict[str, str]:
         it, e.g. ``"2.19.0 (tensorflow-cpu)"``.
     """
     versions = {}
-    for name, distributions in PACKAGES.items():
-        versions[name] = NOT_INSTALLED
-        for distribution in distributions:
+    for name in PACKAGES:
+        versions[name] = __version__ if name == "weaklabel" else NOT_INSTALLED
+        for distribution in () if name == "weaklabel" else DISTRIBUTIONS.get(name, (name,)):
             try:
                 version = metadata.version(distribution)
             except metadata.PackageNotFoundError:
