@@ -66,6 +66,8 @@ FIGURE_FILES = {
 SCORE_COLUMNS = ("model", "y_true", "score", "group")
 #: Fewer rows than this are called a small sample in the report.
 SMALL_SAMPLE = 30
+#: Fewer speakers with both classes than this are called few in the report.
+FEW_GROUPS = 10
 
 
 def _binary(values: Any, name: str, *, missing: bool = False) -> np.ndarray:
@@ -401,7 +403,7 @@ def weak_gold_agreement(weak: Any, gold: Any) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------- figures
 
 
-def _grid(n: int, *, width: float, height: float, columns: int = 3) -> tuple[Figure, list[Any]]:
+def _grid(n: int, *, width: float, height: float, columns: int) -> tuple[Figure, list[Any]]:
     """A figure of ``n`` panels in rows of ``columns``; unused panels hidden."""
     n_cols = min(columns, max(1, n))
     n_rows = max(1, -(-n // n_cols))
@@ -425,7 +427,7 @@ def plot_confusion(confusions: Mapping[str, Mapping[str, Any]]) -> Figure:
     matplotlib.figure.Figure
         Saved as ``confusion.png`` by :func:`diagnostics_blocks`' caller.
     """
-    figure, axes = _grid(len(confusions), width=3.2, height=3.0)
+    figure, axes = _grid(len(confusions), width=3.0, height=2.9, columns=4)
     for ax, (model, c) in zip(axes, confusions.items(), strict=True):
         cells = np.array([[c["tn"], c["fp"]], [c["fn"], c["tp"]]], dtype=float)
         totals = cells.sum(axis=1, keepdims=True)
@@ -443,37 +445,32 @@ def plot_confusion(confusions: Mapping[str, Mapping[str, Any]]) -> Figure:
 
 
 def plot_calibration(tables: Mapping[str, pd.DataFrame]) -> Figure:
-    """Reliability diagram: fraction of positives against mean P(positive), one line per model.
+    """Reliability diagrams: fraction of positives against mean P(positive), one panel per model.
 
     Parameters
     ----------
     tables
-        Model -> :func:`calibration_table` of its scores; empty bins are skipped, the marker's
-        area follows the bin's count, the legend gives the Brier score.
+        Model -> :func:`calibration_table` of its scores. Each panel has the diagonal (perfect
+        calibration) and the model's line over its non-empty bins, the marker's area following the
+        bin's count; the title gives the Brier score.
 
     Returns
     -------
     matplotlib.figure.Figure
         Saved as ``calibration.png``.
     """
-    figure = new_figure(6.5, 5.5)
-    ax = figure.add_subplot()
-    ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1, label="perfectly calibrated")
-    for model, table in tables.items():
+    figure, axes = _grid(len(tables), width=3.0, height=3.0, columns=4)
+    for ax, (model, table) in zip(axes, tables.items(), strict=True):
         used = table[table["count"] > 0]
-        size = 80 * used["count"] / max(int(used["count"].max()), 1) if len(used) else 0
-        brier = table.attrs.get("brier")
-        label = f"{model} (Brier {_fmt(brier)})" if brier is not None else model
-        (line,) = ax.plot(used["mean_predicted"], used["fraction_positive"], linewidth=1.2, label=label)
-        ax.scatter(
-            used["mean_predicted"], used["fraction_positive"], s=size, color=line.get_color(), zorder=3
-        )
-    ax.set_xlim(-0.02, 1.02)
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("mean P(positive) in the bin")
-    ax.set_ylabel("fraction of weak-label positives in the bin")
-    ax.set_title("Calibration (marker area: clips in the bin)")
-    ax.legend(loc="upper left", fontsize="small")
+        size = 120 * used["count"] / max(int(used["count"].max()), 1) if len(used) else 0
+        ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1)
+        ax.plot(used["mean_predicted"], used["fraction_positive"], color="tab:blue", linewidth=1.2)
+        ax.scatter(used["mean_predicted"], used["fraction_positive"], s=size, color="tab:blue", zorder=3)
+        ax.set_xlim(-0.02, 1.02)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_title(f"{model}\nBrier {_fmt(table.attrs.get('brier'))}, n={table.attrs.get('n')}", fontsize=9)
+        ax.set_xlabel("mean P(positive) in the bin", fontsize=8)
+        ax.set_ylabel("fraction positive in the bin", fontsize=8)
     return figure
 
 
@@ -492,7 +489,7 @@ def plot_auc_by_group(tables: Mapping[str, pd.DataFrame]) -> Figure:
         Saved as ``auc_by_group.png``.
     """
     models = list(tables)
-    figure = new_figure(max(5.0, 1.3 * len(models) + 2), 4.8)
+    figure = new_figure(min(12.0, max(5.0, 0.8 * len(models) + 2)), 4.8)
     ax = figure.add_subplot()
     rng = np.random.default_rng(0)  # jitter of the dots only
     values = [tables[m]["auc"].dropna().to_numpy(dtype=np.float64) for m in models]
@@ -626,7 +623,7 @@ def _group_rows(summaries: Mapping[str, Mapping[str, Any]]) -> Block:
         [
             f"`{m}`",
             s["groups"],
-            s["with_auc"],
+            f"{s['with_auc']} (few)" if s["with_auc"] < FEW_GROUPS else s["with_auc"],
             _fmt(s["median"]),
             f"{_fmt(s['q1'])}-{_fmt(s['q3'])}" if s["with_auc"] else "-",
             f"{s['above_half']}/{s['with_auc']} ({s['share_above_half']:.0%})" if s["with_auc"] else "-",
@@ -762,10 +759,13 @@ def diagnostics_blocks(
     blocks: list[Block] = [("h2", "Diagnostics")]
     if warning:
         blocks.append(("warn", warning))
+    sizes = sorted({c["n"] for c in confusions.values()})
+    clips = "-".join(str(n) for n in sizes[:: max(1, len(sizes) - 1)])  # "42" or "21-42"
     intro = (
-        f"{len(used)} scored rows with a label across {len(confusions)} models"
-        + (f"; {unlabelled} rows without a label are left out" if unlabelled else "")
-        + f". Fewer than {SMALL_SAMPLE} rows are marked as a small sample."
+        f"{len(used)} scores against a label ({len(confusions)} models, {clips} clips each)"
+        + (f"; {unlabelled} scores of clips without a label are left out" if unlabelled else "")
+        + f". Fewer than {SMALL_SAMPLE} clips are marked as a small sample, fewer than {FEW_GROUPS} "
+        "speakers as few."
     )
     blocks.append(("p", intro))
     figures: dict[str, Figure] = {}
@@ -790,9 +790,10 @@ def diagnostics_blocks(
             (
                 "p",
                 f"Scores in {n_bins} equal-width bins of P(positive); a calibrated model's line follows the "
-                "diagonal. The Brier score is the mean squared error of P(positive) (lower is better); "
-                "always predicting the share of positives scores the base-rate Brier. Models trained with "
-                "balanced class weights are not calibrated to the true base rate by design.",
+                "diagonal (with few clips per bin it wanders by chance alone). The Brier score is the mean "
+                "squared error of P(positive) (lower is better); always predicting the share of positives "
+                "scores the base-rate Brier. Models trained with balanced class weights are not calibrated "
+                "to the true base rate by design.",
             ),
             _calibration_rows(calibrations),
             figure_block("calibration", plot_calibration(calibrations), "Calibration (reliability) curves"),
