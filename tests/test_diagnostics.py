@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -263,3 +265,22 @@ def test_figures_draw_one_element_per_model(rng):
     assert len(loss_ax.get_lines()) == 4  # a curve and the kept epoch's line per model
     legend = [t.get_text() for t in loss_ax.get_legend().get_texts()]
     assert legend == ["x (kept epoch 3)", "y (kept epoch 2)"]
+
+
+def test_importing_diagnostics_and_provenance_stays_light():
+    """No TensorFlow, Keras, matplotlib or scikit-learn until a function needs them."""
+    code = (
+        "import sys\n"
+        "import weaklabel.report.diagnostics, weaklabel.provenance\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'matplotlib', 'sklearn') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_another_threshold_is_said(tmp_path, rng):
+    blocks, _ = diagnostics_blocks(long_scores(rng), tmp_path, threshold=0.3)
+    md = render_markdown(blocks)
+    assert "## Confusion at P(positive) > 0.3" in md and "Threshold 0.3, set by the caller." in md
+    assert "fixed before any score was seen" not in md
