@@ -31,7 +31,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "leave one corpus out (train on the others) and within each corpus leave one speaker out; "
         "logistic regression on z-scored features (params train.logreg: C chosen by an inner "
         "cross-validation grouped by speaker), bootstrap confidence intervals by speaker, and "
-        "the duration-only baseline beside every cell. Writes OUT/crosscorpus.{parquet,csv,md}, "
+        "the duration-only baseline beside every cell. The manifests' corpus column decides the folds "
+        "(one corpus from several manifests is one corpus); a corpus of fewer than 2 speakers only trains. "
+        "Writes OUT/crosscorpus.{parquet,csv,md}, "
         "OUT/heatmap.png, OUT/predictions.parquet, OUT/rejects.parquet and OUT/meta.json."
     )
     parser.epilog = (
@@ -122,5 +124,9 @@ def run(args: argparse.Namespace, params: Params) -> int:
             row.C,
             row.status,
         )
+    for row in result.untested.itertuples(index=False):
+        log.info("%-6s %-10s not tested: %s", row.protocol, row.test_corpus, row.reason)
+    for note in result.notes:
+        log.info("note: %s", note)
     log.info("wrote %s and %s", paths["markdown"], paths["heatmap"])
     return 0
