@@ -463,37 +463,55 @@ def test_egemaps_goes_through_the_extraction_loop_on_unpadded_audio(tmp_path, rn
 
 
 @pytest.mark.slow
-def test_real_emodb_and_ravdess(shared_data, tmp_path):
-    if not egemaps_available():
-        pytest.skip("the opensmile extra is not installed (pip install weaklabel[opensmile]): no eGeMAPS")
+def test_real_corpora_merged_halves_one_actor_and_a_stray_tess_file(shared_data, tmp_path):
+    """EmoDB given as two manifests, RAVDESS's one actor, TESS's OA_bite_neutral.wav (about 1 min)."""
+    emodb = load_manifest(f"emodb:{shared_data / 'emodb'}")
     manifests = [
-        load_manifest(f"emodb:{shared_data / 'emodb'}"),
+        emodb.iloc[: len(emodb) // 2],  # as if EmoDB came as two CSV files
+        emodb.iloc[len(emodb) // 2 :],
         load_manifest(f"ravdess:{shared_data / 'ravdess'}"),
+        load_manifest(f"tess:{shared_data / 'tess'}"),
     ]
     result = crosscorpus(
-        manifests, backbones=["egemaps", "mel_mean"], evaluate=EvaluateConfig(n_boot=500), work_dir=tmp_path
+        manifests, backbones=["mel_mean"], evaluate=EvaluateConfig(n_boot=200), work_dir=tmp_path
     )
-    table = result.table.set_index(["protocol", "test_corpus", "backbone"])
-    assert len(table) == 8
-    counts = result.counts.set_index("corpus")
-    assert counts.loc["emodb", ["files", "positive", "negative"]].tolist() == [92, 11, 52]
-    assert counts.loc["ravdess", ["files", "positive", "negative"]].tolist() == [15, 2, 8]
-    assert result.rejects.empty
-    # RAVDESS here is one actor: no within-corpus speaker split is possible, and the table says so
-    assert table.loc[("within", "ravdess", "egemaps"), "status"] == "needs >= 2 speakers, found 1"
-    scored = table[table["status"] == "ok"]
+    columns = ["speakers", "files", "unlabelled", "rejected", "evaluated", "positive", "negative"]
+    counts = result.counts.set_index("corpus")[columns]
+    assert counts.loc["emodb"].tolist() == [2, 92, 29, 0, 63, 11, 52]
+    assert counts.loc["ravdess"].tolist() == [1, 15, 5, 0, 10, 2, 8]
+    # OA_bite_neutral.wav: unlabelled (neutral), and its group "OA" is no third TESS speaker
+    assert counts.loc["tess"].tolist() == [2, 560, 80, 0, 480, 160, 320]
+    assert result.notes[0] == "emodb: merged from 2 inputs"
     assert (
-        len(scored) == 6 and scored["auc"].between(0, 1).all() and scored["duration_auc"].between(0, 1).all()
+        "tess: speaker group(s) tess_OA have no evaluated file (1 files): not counted among its speakers"
+        in (result.notes)
     )
-    # 2-speaker test sets: intervals resample files and are wide (but for a perfect ranking of RAVDESS's
-    # 2 positives, where every resample gives 1.0: too narrow); the report must say both
-    ranked = scored[scored["auc"] < 1]
-    assert (scored["ci_unit"] == "file").all() and ((ranked["ci_high"] - ranked["ci_low"]) > 0.1).all()
-    # C: trained on RAVDESS alone (1 speaker) no inner CV is possible; on EmoDB's 2 speakers, 2 folds
-    assert table.loc[("loco", "emodb", "egemaps"), "C_selection"] == "fallback: 1 speaker: no inner CV"
-    assert table.loc[("loco", "ravdess", "egemaps"), "C_selection"].startswith("inner CV: 2 folds grouped")
-    paths = write_crosscorpus(result, tmp_path / "report")
-    assert "too narrow" in paths["markdown"].read_text()
+    assert "tess: 80 files unlabelled, not scored (emotion: neutral 80)" in result.notes
+    assert_counts_add_up(result, pd.concat(manifests))
+    # RAVDESS (1 actor) only trains; EmoDB held out trains on RAVDESS and TESS, never on its other half
+    assert result.untested.values.tolist() == [
+        ["loco", "ravdess", "1 speaker: too few to test (it only trains)"],
+        ["within", "ravdess", "1 speaker: leaving one speaker out needs >= 2"],
+    ]
+    table = result.table.set_index(["protocol", "test_corpus"])
+    assert sorted(table.index) == [
+        ("loco", "emodb"),
+        ("loco", "tess"),
+        ("within", "emodb"),
+        ("within", "tess"),
+    ]
+    loco = table.loc[("loco", "emodb")]
+    assert (loco.train_corpora, loco.n_train, loco.n_train_speakers) == ("ravdess,tess", 490, 3)
+    assert (loco.n_test, loco.n_test_speakers, loco.ci_unit) == (63, 2, "file")
+    assert table["auc"].between(0, 1).all() and table["duration_auc"].between(0, 1).all()
+    means = result.means.set_index("protocol")
+    assert means.loc["loco", ["corpora", "files"]].tolist() == [2, 543]
+    expected = np.average(
+        [table.loc[("loco", "emodb"), "auc"], table.loc[("loco", "tess"), "auc"]], weights=[63, 480]
+    )
+    assert means.loc["loco", "weighted_auc"] == pytest.approx(expected)
+    text = write_crosscorpus(result, tmp_path / "report")["markdown"].read_text()
+    assert "0 (0/0)" not in text and "- loco ravdess: 1 speaker: too few to test" in text
 
 
 @pytest.mark.slow
@@ -526,6 +544,9 @@ def test_real_yamnet_beats_random_vgg16_with_tess_held_out(shared_data, tmp_path
             f"{row.n_test} files; C = {row.C} ({row.C_selection}); duration alone {row.duration_auc:.3f}"
         )
     assert tess.loc["yamnet", "n_test"] == 480 and tess.loc["yamnet", "n_train_speakers"] == 3
+    assert result.untested.values.tolist() == [
+        ["loco", "ravdess", "1 speaker: too few to test (it only trains)"]
+    ]
     assert tess.loc["yamnet", "C_selection"] == "inner CV: 3 folds grouped by speaker (3 speakers)"
     assert tess.loc["yamnet", "auc"] >= 0.75  # measured outside the project: about 0.80
     assert tess.loc["yamnet", "auc"] > tess.loc["vgg16", "auc"]
