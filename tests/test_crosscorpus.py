@@ -248,7 +248,7 @@ def test_a_speaker_group_without_labels_is_not_a_speaker(synthetic, tmp_path):
     )
     counts = result.counts.set_index("corpus")
     assert counts.loc["alpha", ["speakers", "files", "unlabelled", "evaluated"]].tolist() == [3, 22, 4, 18]
-    assert "alpha: speaker group(s) s9 have no evaluated file (1 files): not counted among its speakers" in (
+    assert "alpha: speaker group(s) s9 have no evaluated file (1 file): not counted among its speakers" in (
         result.notes
     )
     assert result.table.set_index("test_corpus").loc["alpha", "n_test_speakers"] == 3
@@ -483,7 +483,7 @@ def test_real_corpora_merged_halves_one_actor_and_a_stray_tess_file(shared_data,
     assert counts.loc["tess"].tolist() == [2, 560, 80, 0, 480, 160, 320]
     assert result.notes[0] == "emodb: merged from 2 inputs"
     assert (
-        "tess: speaker group(s) tess_OA have no evaluated file (1 files): not counted among its speakers"
+        "tess: speaker group(s) tess_OA have no evaluated file (1 file): not counted among its speakers"
         in (result.notes)
     )
     assert "tess: 80 files unlabelled, not scored (emotion: neutral 80)" in result.notes

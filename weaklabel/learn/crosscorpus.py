@@ -360,8 +360,9 @@ def _check_params(model: type[Model], params: Mapping[str, Any], section: str) -
 
 
 # ---------------------------------------------------------------------------------- evaluation
-def _speakers(n: int) -> str:
-    return f"{n} speaker" if n == 1 else f"{n} speakers"
+def _count(n: int, noun: str) -> str:
+    """``"1 speaker"``, ``"2 speakers"``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _cells(rows: pd.DataFrame, protocol: str) -> list[tuple[str, list[str], list, str | None]]:
@@ -377,13 +378,13 @@ def _cells(rows: pd.DataFrame, protocol: str) -> list[tuple[str, list[str], list
             reason = (
                 "no other corpus to train on"
                 if not others
-                else f"{_speakers(len(speakers))}: too few to test (it only trains)"
+                else f"{_count(len(speakers), 'speaker')}: too few to test (it only trains)"
                 if few
                 else None
             )
             cells.append((corpus, others, [(~in_corpus, in_corpus)], reason))
             continue
-        reason = f"{_speakers(len(speakers))}: leaving one speaker out needs >= {MIN_TEST_SPEAKERS}"
+        reason = f"{_count(len(speakers), 'speaker')}: leaving one speaker out needs >= {MIN_TEST_SPEAKERS}"
         folds = [
             (in_corpus & (rows["speaker"] != s).to_numpy(), in_corpus & (rows["speaker"] == s).to_numpy())
             for s in speakers
@@ -858,15 +859,18 @@ def _corpus_notes(info: pd.DataFrame, rows: pd.DataFrame) -> list[str]:
     for corpus, files in info.groupby("corpus"):
         silent = sorted(set(files["speaker"]) - set(rows.loc[rows["corpus"] == corpus, "speaker"]))
         if silent:
+            files_of_silent = _count(int(files["speaker"].isin(silent).sum()), "file")
             notes.append(
                 f"{corpus}: speaker group(s) {', '.join(silent)} have no evaluated file "
-                f"({int(files['speaker'].isin(silent).sum())} files): not counted among its speakers"
+                f"({files_of_silent}): not counted among its speakers"
             )
         unlabelled = files[files["label"] == ABSTAIN]
         if len(unlabelled):
             why = unlabelled["emotion"].astype(object).where(unlabelled["emotion"].notna(), "none given")
             reasons = ", ".join(f"{name} {n}" for name, n in why.value_counts().items())
-            notes.append(f"{corpus}: {len(unlabelled)} files unlabelled, not scored (emotion: {reasons})")
+            notes.append(
+                f"{corpus}: {_count(len(unlabelled), 'file')} unlabelled, not scored (emotion: {reasons})"
+            )
     return notes
 
 
