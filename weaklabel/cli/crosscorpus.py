@@ -39,16 +39,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.epilog = (
         "MANIFEST is a manifest CSV (path, label or polarity, group/speaker, corpus; see "
         "weaklabel.sources.recordings.read_manifest), or a corpus folder named by its scheme: "
-        "ravdess:DIR or "
-        "emodb:DIR (valence from the file names: happy positive; sad, angry, fearful, disgust "
-        "negative; others unlabelled). Example: weaklabel crosscorpus emodb:data/emodb "
-        "ravdess:data/ravdess --backbone yamnet egemaps yamnet+egemaps mel_mean"
+        f"{', '.join(f'{scheme}:DIR' for scheme in SCHEMES)} (valence from the file names: happy "
+        "positive; sad, angry, fearful, disgust negative; others unlabelled). The corpus column decides "
+        "the folds: several manifests of one corpus are one corpus. Example: weaklabel crosscorpus "
+        "emodb:data/emodb ravdess:data/ravdess --backbone yamnet egemaps yamnet+egemaps mel_mean"
     )
     parser.add_argument(
         "manifests",
         nargs="*",
         metavar="MANIFEST",
-        help="manifest CSV, ravdess:DIR or emodb:DIR (default: data.crosscorpus in params)",
+        help=f"manifest CSV or SCHEME:DIR, SCHEME one of {', '.join(SCHEMES)} "
+        "(default: data.crosscorpus in params)",
     )
     parser.add_argument(
         "--scheme",
