@@ -3,6 +3,8 @@ outputs, CLI, real data."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -32,7 +34,7 @@ from weaklabel.learn.evaluate import EvaluateConfig
 from weaklabel.learn.probe import TrainedModel, probe
 from weaklabel.models.baselines import DurationModel
 from weaklabel.models.logreg import LogisticModel
-from weaklabel.report.crosscorpus import to_markdown, write_crosscorpus
+from weaklabel.report.crosscorpus import plot_heatmap, to_markdown, write_crosscorpus
 from weaklabel.sources.manifest_ingest import manifest_tables
 from weaklabel.tables import read_table
 
@@ -552,3 +554,12 @@ def test_real_yamnet_beats_random_vgg16_with_tess_held_out(shared_data, tmp_path
     assert tess.loc["yamnet", "auc"] > tess.loc["vgg16", "auc"]
     text = to_markdown(result)
     assert "Pretrained: YAMNet (AudioSet). RANDOM weights (NOT transfer learning): VGG16." in text
+
+
+def test_heatmap_carries_the_random_backbone_warning_in_the_image(synthetic):
+    _, _, result = synthetic
+    assert not plot_heatmap(result).texts  # averaged mels have no weights to warn about
+    features = {"vgg16": {"embedder": "vgg16", "weights": "random"}}
+    figure = plot_heatmap(dataclasses.replace(result, meta={**result.meta, "features": features}))
+    texts = [" ".join(t.get_text().split()) for t in figure.texts]
+    assert any("RANDOM weights (NOT transfer learning)" in t for t in texts)

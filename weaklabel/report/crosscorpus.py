@@ -19,7 +19,7 @@ import pandas as pd
 
 from weaklabel.features.identity import describe, is_random, weights_banner
 from weaklabel.learn.crosscorpus import DURATION, PREDICTIONS_SCHEMA, TABLE_SCHEMA, CrossCorpusResult
-from weaklabel.report.figures import new_figure
+from weaklabel.report.figures import new_figure, stamp_warning
 from weaklabel.report.render import Block, render_markdown, write_report
 from weaklabel.tables import write_rejects, write_table
 
@@ -228,7 +228,8 @@ def plot_heatmap(result: CrossCorpusResult) -> Figure:
 
     Each cell shows the ROC AUC and its interval; 0.5 (chance) is white, red above, blue below.
     Only evaluated cells have a column (the untested ones are listed in the report); with none,
-    the figure says so.
+    the figure says so. When a backbone has random weights, the warning is written into the image
+    (:func:`weaklabel.report.figures.stamp_warning`).
 
     Parameters
     ----------
@@ -278,6 +279,9 @@ def plot_heatmap(result: CrossCorpusResult) -> Figure:
     axes.set_title("ROC AUC by protocol and held-out corpus (0.5 = chance)", fontsize=10)
     figure.colorbar(image, ax=axes, fraction=0.04, pad=0.02, label="ROC AUC")
     figure.tight_layout()
+    features = result.meta.get("features", {})
+    if any(is_random(meta) for meta in features.values()):
+        stamp_warning(figure, f"Backbones: {weights_banner(features)}")
     return figure
 
 
