@@ -18,17 +18,30 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.features.store import read_store
 from weaklabel.labels.labellers import ABSTAIN
 from weaklabel.learn.split import SPLITS, protocol_of, speakers_of
 from weaklabel.models.bundle import PLUS
+from weaklabel.tables import read_table
 
 log = logging.getLogger(__name__)
 
 #: Feature source of the duration baseline: the clips table's ``read_seconds`` column.
 DURATION = "duration"
+#: The out-of-fold scores the train stage writes under ``kfold`` (``<models>/oof.parquet``).
+OOF_FILE = "oof.parquet"
+OOF_SCHEMA = pa.schema(
+    [
+        ("model", pa.string()),
+        ("segment_id", pa.string()),
+        ("speaker", pa.string()),
+        ("fold", pa.int32()),
+        ("score", pa.float64()),  # P(positive) from the model fitted without this fold
+    ]
+)
 #: Reasons a row of the split is not used to train or score against weak labels, in priority order.
 ROW_REASONS = ("no_label", "abstained")
 
@@ -269,3 +282,24 @@ def row_counts(dataset: Dataset) -> dict[str, dict[str, int]]:
         entry["scored"] = int(rows["has_features"].sum())
         out[name] = entry
     return out
+
+
+def read_oof(models_dir: str | Path) -> pd.DataFrame:
+    """The out-of-fold scores (:data:`OOF_SCHEMA`) the train stage wrote under ``kfold``.
+
+    Raises
+    ------
+    DataError
+        If the models folder has none (the models were trained under ``holdout``, or before folds).
+    """
+    path = Path(models_dir) / OOF_FILE
+    if not path.is_file():
+        raise DataError(
+            f"no out-of-fold scores in {models_dir} ({OOF_FILE}); the split has folds, so re-run the train "
+            "stage (dvc repro train) to fit the models per fold"
+        )
+    scores = read_table(path)
+    missing = [c for c in OOF_SCHEMA.names if c not in scores.columns]
+    if missing:
+        raise DataError(f"{path} lacks {missing}; re-run the train stage")
+    return scores

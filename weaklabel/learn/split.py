@@ -40,6 +40,7 @@ Examples
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,8 @@ log = logging.getLogger(__name__)
 SPLITS = ("train", "valid", "test")
 #: Evaluation protocols (``evaluate.protocol``): k speaker-grouped folds, or one train/valid/test split.
 PROTOCOLS = ("kfold", "holdout")
+#: The default protocol and number of folds (``evaluate.protocol``, ``evaluate.folds``).
+DEFAULT_PROTOCOL, DEFAULT_FOLDS = "kfold", 5
 #: Fold of a segment outside the folds (abstained, unlabelled, or the holdout protocol).
 NO_FOLD = -1
 #: Ways of splitting, see :class:`SplitConfig`.
@@ -146,6 +149,16 @@ def check_protocol(protocol: str, folds: int) -> int | None:
             f"evaluate.folds must be an integer >= 2 (e.g. 5; 3 for quick runs), got {folds!r}"
         )
     return folds if protocol == "kfold" else None
+
+
+def folds_from(evaluate: Mapping[str, Any] | None) -> int | None:
+    """The folds the ``evaluate`` params section asks for (:func:`check_protocol`), its defaults filling gaps.
+
+    The split stage reads only these two keys of ``evaluate``, so that it does not depend on the
+    evaluation's code.
+    """
+    evaluate = evaluate or {}
+    return check_protocol(evaluate.get("protocol", DEFAULT_PROTOCOL), evaluate.get("folds", DEFAULT_FOLDS))
 
 
 def speakers_of(segments: pd.DataFrame) -> pd.Series:

@@ -61,13 +61,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from weaklabel import __version__
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.features.identity import backbone_name, feature_identity
 from weaklabel.learn.dataset import (
     DURATION,
+    OOF_FILE,
+    OOF_SCHEMA,
     Dataset,
     build_dataset,
     row_counts,
@@ -354,19 +355,6 @@ class TrainConfig:
         return list(dict.fromkeys(spec.features for spec in self.specs() if spec.features))
 
 
-#: The out-of-fold scores the train stage writes under ``kfold`` (``<models>/oof.parquet``).
-OOF_FILE = "oof.parquet"
-OOF_SCHEMA = pa.schema(
-    [
-        ("model", pa.string()),
-        ("segment_id", pa.string()),
-        ("speaker", pa.string()),
-        ("fold", pa.int32()),
-        ("score", pa.float64()),  # P(positive) from the model fitted without this fold
-    ]
-)
-
-
 def _weights(dataset: Dataset, rows: np.ndarray, *, config: TrainConfig) -> np.ndarray | None:
     """Per-row training weights (label confidence, mean 1) under ``sample_weight: confidence``, else None."""
     if config.sample_weight != "confidence":
@@ -585,27 +573,6 @@ def train_models(
         oof_path.unlink()
     write_bundle(bundle, out)
     return bundle
-
-
-def read_oof(models_dir: str | Path) -> pd.DataFrame:
-    """The out-of-fold scores (:data:`OOF_SCHEMA`) the train stage wrote under ``kfold``.
-
-    Raises
-    ------
-    DataError
-        If the models folder has none (the models were trained under ``holdout``, or before folds).
-    """
-    path = Path(models_dir) / OOF_FILE
-    if not path.is_file():
-        raise DataError(
-            f"no out-of-fold scores in {models_dir} ({OOF_FILE}); the split has folds, so re-run the train "
-            "stage (dvc repro train) to fit the models per fold"
-        )
-    scores = read_table(path)
-    missing = [c for c in OOF_SCHEMA.names if c not in scores.columns]
-    if missing:
-        raise DataError(f"{path} lacks {missing}; re-run the train stage")
-    return scores
 
 
 def train_from_paths(
