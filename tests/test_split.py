@@ -130,7 +130,11 @@ def test_round_trip_and_read_checks(tmp_path):
     split = make_split(segments, labels, config=SplitConfig())
     path = write_split(split, tmp_path / "split.parquet")
     back = read_split(path)
-    assert back[["segment_id", "video", "split"]].astype(str).equals(split.astype(str))
+    assert back.astype(str).equals(split.astype(str))
+    old = split[["segment_id", "video", "split"]]  # written before speakers and folds: still read
+    old.to_parquet(tmp_path / "old.parquet")
+    back = read_split(tmp_path / "old.parquet")
+    assert (back["speaker"] == back["video"]).all() and (back["fold"] == -1).all()
     broken = split.copy()
     broken.loc[0, "split"] = "test" if broken.loc[0, "split"] != "test" else "train"
     write_split(broken, tmp_path / "broken.parquet")

@@ -453,7 +453,8 @@ def split_summary(split: pd.DataFrame, labels: pd.DataFrame | None = None) -> di
         "negative": int, "abstain": int}}`` for each split present of :data:`SPLITS` and, under
         ``kfold``, each fold (``fold0``, ...) (classes only with ``labels``).
     """
-    frame = split.assign(speaker=speakers_of(split))
+    columns = [c for c in ("segment_id", "video", "split", "fold") if c in split.columns]
+    frame = split[columns].assign(speaker=speakers_of(split))
     if labels is not None:
         frame = frame.merge(labels[["segment_id", "label"]], on="segment_id", how="left")
     parts = {name: frame["split"] == name for name in SPLITS if (frame["split"] == name).any()}

@@ -282,8 +282,8 @@ def _paired_findings(metrics: Mapping[str, Any], audio: list[str], *, margin: fl
             ):
                 continue
             other = fallback or f"the best other model, {display_name(diff['other'])}"
-            verb = relation(diff)
-            verb = "cannot be compared with" if verb == "unknown" else verb
+            verb = {"beats": "beats", "unknown": "cannot be compared with"}.get(relation(diff))
+            verb = verb or f"is {relation(diff)}"
             parts.append(f"it {verb} {other} (difference {fmt_diff(diff)})")
         out.append(line + ("; " + "; ".join(parts) if parts else "") + ".")
     return out
