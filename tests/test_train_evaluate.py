@@ -28,7 +28,7 @@ from weaklabel.learn.train import (
 from weaklabel.models.bundle import library_versions, load_model, read_bundle
 from weaklabel.report.evaluation import evaluation_blocks
 from weaklabel.report.render import render_html, render_markdown
-from weaklabel.report.verdict import STUDY_AUC, chance_status, control_check, display_name, verdict
+from weaklabel.report.verdict import chance_status, control_check, display_name, verdict
 from weaklabel.sources.mosei import SEGMENTS_SCHEMA
 from weaklabel.tables import write_table
 
@@ -571,7 +571,7 @@ def test_split_train_evaluate_report_end_to_end(tmp_path, monkeypatch):
     params = {
         "split": {"train": 0.8, "valid": 0.1, "test": 0.1, "seed": 0, "mode": "grouped"},
         "train": {"seed": 0, "sample_weight": "confidence", **FAST},
-        "evaluate": {"n_boot": 200, "level": 0.95, "seed": 0, "min_videos": 2, "chance_margin": 0.05},
+        "evaluate": {"protocol": "kfold", "folds": 3, "n_boot": 200, "min_speakers": 2},
     }
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.chdir(tmp_path)
@@ -589,17 +589,8 @@ def test_split_train_evaluate_report_end_to_end(tmp_path, monkeypatch):
     ]
     train_stage.main([*common, *stores, "--out", "models"])
     evaluate_stage.main(
-        [
-            *common,
-            *stores,
-            "--models",
-            "models",
-            "--segments",
-            str(paths["segments"]),
-            "--demo",
-            str(paths["demo"]),
-        ]
-        + ["--out", "reports"]
+        [*common, *stores, "--models", "models", "--segments", str(paths["segments"])]
+        + ["--corpus", str(paths["corpus"]), "--out", "reports"]
     )
 
     manifest = read_bundle("models")
@@ -608,7 +599,7 @@ def test_split_train_evaluate_report_end_to_end(tmp_path, monkeypatch):
         manifest["clip"]["length"] == 112_000 and manifest["features"]["vgg16"]["meta"]["weights"] == "random"
     )
     head = manifest["models"][HEAD]
-    assert head["kind"] == "dense_head" and head["stores"] == ["vgg16"]
+    assert head["kind"] == "dense_head" and head["stores"] == ["vgg16"] and len(head["folds"]) == 3
     assert head["feature_identity"]["vgg16"]["weights_fingerprint"] == "abc123"
     combo = manifest["models"]["logreg@yamnet+egemaps"]
     assert combo["stores"] == ["yamnet", "egemaps"] and combo["fitted"]["n_features_in"] == 16 + 88
@@ -618,7 +609,7 @@ def test_split_train_evaluate_report_end_to_end(tmp_path, monkeypatch):
         assert (
             fitted["C"] in (0.01, 1.0) and fitted["C_selection"] == "inner_cv" and fitted["inner_folds"] == 3
         )
-    assert manifest["groups"] == "video"
+    assert manifest["groups"] == "speaker" and manifest["protocol"] == "kfold"
     assert manifest["models"][KNN]["sample_weight"] == "none"
     assert manifest["models"]["random_forest@mel_mean"]["sample_weight"] == "confidence"
     assert (Path("models") / HEAD / "model.keras").is_file()
@@ -629,22 +620,28 @@ def test_split_train_evaluate_report_end_to_end(tmp_path, monkeypatch):
     assert type(load_model("models", "dense_head@yamnet")).__name__ == "DenseHead"
 
     metrics = json.loads(Path("reports/metrics.json").read_text())
-    assert set(metrics["auc"]) == {"weak", "gold_has0", "gold_non0"}
-    for target in metrics["auc"].values():
-        for split in ("valid", "test"):
-            assert set(target[split]) == set(DEFAULT_MODELS)
-    test = metrics["auc"]["weak"]["test"]
-    assert test[HEAD]["auc"] > 0.8 and test["logreg@yamnet"]["auc"] > 0.8 and test["prior"]["auc"] == 0.5
-    for estimate in test.values():
-        assert estimate["low"] <= estimate["auc"] <= estimate["high"]
-    # Gold scores every clip with features, abstained ones too.
-    assert metrics["auc"]["gold_has0"]["test"][KNN]["n"] == metrics["rows"]["test"]["scored"]
+    assert len(metrics) < 40 and all(isinstance(v, (int, float)) for v in metrics.values())
+    assert set(metrics) == {f"auc.{m}.{t}" for m in DEFAULT_MODELS for t in ("weak", "gold")} | {
+        "clips",
+        "speakers",
+    }
+    evaluation = json.loads(Path("reports/evaluation.json").read_text())
+    assert set(evaluation["auc"]) == {"weak", "gold_has0", "gold_non0"}
+    for target in evaluation["auc"].values():
+        assert set(target) == {"oof"} and set(target["oof"]) == set(DEFAULT_MODELS)
+    oof = evaluation["auc"]["weak"]["oof"]
+    assert oof[HEAD]["auc"] > 0.8 and oof["logreg@yamnet"]["auc"] > 0.8
+    assert [e["auc"] for e in evaluation["per_fold"]["weak"]["prior"]] == [0.5, 0.5, 0.5]
+    for estimate in oof.values():
+        assert estimate["low"] <= estimate["auc"] <= estimate["high"] and estimate["n_groups"] == 10
+    assert metrics["clips"] == oof[KNN]["n"] and metrics["speakers"] == 10
     assert (
-        metrics["models"]["logreg@yamnet"]["fit"]["C"] == manifest["models"]["logreg@yamnet"]["fitted"]["C"]
+        evaluation["models"]["logreg@yamnet"]["fit"]["C"]
+        == manifest["models"]["logreg@yamnet"]["fitted"]["C"]
     )
-    roc = pd.read_csv("reports/roc.csv")
-    assert list(roc.columns) == ["model", "split", "fpr", "tpr"]
-    assert set(roc["model"]) == set(DEFAULT_MODELS) and set(roc["split"]) == {"valid", "test"}
+    roc = pd.read_csv("reports/plots/roc_oof.csv")
+    assert list(roc.columns) == ["model", "fpr", "tpr"] and set(roc["model"]) == set(DEFAULT_MODELS)
+    assert sorted(p.name for p in Path("reports/plots").iterdir()) == ["roc_oof.csv"]
 
     md = Path("reports/report.md").read_text()
     page = Path("reports/report.html").read_text()
@@ -658,16 +655,17 @@ def test_split_train_evaluate_report_end_to_end(tmp_path, monkeypatch):
     assert "| logistic regression on YAMNet + eGeMAPS | `logreg@yamnet+egemaps` | C = " in md
     assert "(inner CV: 3 folds grouped by speaker (" in md
     assert "| duration only |" in md and "| class prior |" in md
-    assert all(f"{study['test']:.2f}" in md for study in STUDY_AUC.values())
-    assert "negative control FAILED" in md  # the planted signal is heard with affect_strength 0
-    repeats = metrics["data"]["repeated_text"]["test"]  # every synthetic transcript is "words"
-    assert repeats["text_in_train"] == repeats["clips"] == metrics["rows"]["test"]["used"]
+    assert "The class-prior baseline scores 0.500 in every fold" in md
+    assert "No comparison with the original study" in md and "The original study beside ours" not in md
+    assert "negative control FAILED" in md and "**FAILED**: " in md  # the planted signal is heard
+    repeats = evaluation["data"]["repeated_text"]["oof"]  # every synthetic transcript is "words"
+    assert repeats["text_in_train"] == repeats["clips"] == oof[KNN]["n"]
     assert page.count("data:image/png;base64,") == 2 and 'src="roc.png"' not in page
     assert Path("reports/roc.png").stat().st_size > 1000 and Path("reports/scores.png").stat().st_size > 1000
 
 
 @pytest.mark.slow
-def test_cli_split_then_train_and_baselines_are_deterministic(tmp_path, monkeypatch):
+def test_cli_holdout_split_then_train_and_baselines_are_deterministic(tmp_path, monkeypatch):
     from weaklabel.cli import main
 
     paths = build_setup(tmp_path / "data", n_videos=20)
@@ -675,26 +673,33 @@ def test_cli_split_then_train_and_baselines_are_deterministic(tmp_path, monkeypa
         "train": {
             "models": ["random_forest", "knn", "duration", "prior"],
             **{"random_forest": FAST["random_forest"]},
-        }
+        },
+        "evaluate": {"n_boot": 100, "protocol": "holdout"},
     }
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump({**params, "evaluate": {"n_boot": 100}}))
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.chdir(tmp_path)
     segments = ["--segments", str(paths["segments"])]
     tables = ["--labels", str(paths["labels"]), "--clips", str(paths["clips"])]
     tables += ["--features", str(tmp_path / "data" / "features")]
     args = [*tables, "--split", "split.parquet"]
     assert main(["split", *segments, "--labels", str(paths["labels"]), "--out", "."]) == 0
-    assert Path("split.parquet").is_file()
+    split = pd.read_parquet("split.parquet")
+    assert set(split["split"]) == {"train", "valid", "test"} and (split["fold"] == -1).all()
     assert main(["train", *args, "--out", "models_a"]) == 0
     assert main(["train", *args, "--out", "models_b"]) == 0
-    evaluate = ["evaluate", *segments, *args, "--demo", str(paths["demo"])]
+    assert not Path("models_a/oof.parquet").exists()
+    evaluate = ["evaluate", *segments, *args, "--corpus", str(paths["corpus"])]
     assert main([*evaluate, "--models", "models_a", "--out", "rep_a"]) == 0
     assert main([*evaluate, "--models", "models_b", "--out", "rep_b"]) == 0
-    a = json.loads(Path("rep_a/metrics.json").read_text())["auc"]
-    b = json.loads(Path("rep_b/metrics.json").read_text())["auc"]
-    assert a == b
+    a = json.loads(Path("rep_a/evaluation.json").read_text())
+    b = json.loads(Path("rep_b/evaluation.json").read_text())
+    assert a["auc"] == b["auc"] and a["paired"] == b["paired"]
+    assert a["headline"] == "test" and set(a["auc"]["weak"]) == {"valid", "test"} and a["per_fold"] == {}
+    assert sorted(p.name for p in Path("rep_a/plots").iterdir()) == ["roc_test.csv", "roc_valid.csv"]
+    assert json.loads(Path("rep_a/metrics.json").read_text()) == json.loads(
+        Path("rep_b/metrics.json").read_text()
+    )
     # A split the models were not trained on is refused.
-    split = pd.read_parquet("split.parquet")
     split.loc[split.index[:20], "split"] = "test"
     split.to_parquet("other.parquet")
     assert (

@@ -405,6 +405,30 @@ def _study_findings(metrics: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def _prior_findings(metrics: Mapping[str, Any]) -> list[str]:
+    """The class prior must score 0.5: pooled (holdout), or in every fold (kfold).
+
+    Out of fold, each fold's constant is its own training prior, so pooling the folds' constants
+    ranks folds against each other and need not give 0.5; every single fold must.
+    """
+    prior = headline_aucs(metrics).get("prior")
+    if not prior or prior.get("auc") is None:
+        return []
+    folds = [e.get("auc") for e in ((metrics.get("per_fold") or {}).get("weak") or {}).get("prior", [])]
+    if folds:
+        if all(a is not None and abs(a - 0.5) < 1e-9 for a in folds):
+            return [
+                "The class-prior baseline scores 0.500 in every fold, as a constant score must (pooled out "
+                f"of fold {prior['auc']:.3f}: each fold's constant is its own training prior, so pooling "
+                "ranks the folds against each other; the other models' pooled AUCs carry a little of this "
+                "too)."
+            ]
+        return [f"**Check the evaluation**: the class-prior baseline scores {folds} per fold, not 0.5."]
+    if abs(prior["auc"] - 0.5) < 1e-9:
+        return ["The class-prior baseline scores 0.500, as a constant score must."]
+    return [f"**Check the evaluation**: the class-prior baseline scores {prior['auc']:.3f}, not 0.5."]
+
+
 def verdict(metrics: Mapping[str, Any]) -> list[str]:
     """The plain-language verdict, one sentence group per finding, computed from the evaluation.
 
@@ -443,14 +467,7 @@ def verdict(metrics: Mapping[str, Any]) -> list[str]:
     out += _paired_findings(metrics, audio, margin=margin)
     if "duration" in models:
         out += _duration_findings(metrics, audio, margin=margin)
-    prior = test.get("prior")
-    if prior and prior.get("auc") is not None:
-        if abs(prior["auc"] - 0.5) < 1e-9:
-            out.append("The class-prior baseline scores 0.500, as a constant score must.")
-        else:
-            out.append(
-                f"**Check the evaluation**: the class-prior baseline scores {prior['auc']:.3f}, not 0.5."
-            )
+    out += _prior_findings(metrics)
 
     repeats = (data.get("repeated_text") or {}).get(metrics.get("headline", "test")) or {}
     repeat_note = ""
