@@ -146,7 +146,7 @@ def _model_table(metrics: Mapping[str, Any]) -> Block:
             )
         for key in ("vs_duration", "vs_best"):
             diff = (paired.get(model) or {}).get(key)
-            label = "" if key == "vs_duration" or not diff else f" vs {display_name(diff['other'])}"
+            label = "" if key == "vs_duration" or not diff else f" {display_name(diff['other'])}"
             row.append("-" if not diff else f"{relation(diff)}{label}: {fmt_diff(diff)}")
         if mosei:
             study = STUDY_AUC.get(model, {}).get("test")
