@@ -547,6 +547,10 @@ def test_kfold_scores_every_labelled_clip_once_out_of_fold(setup, tmp_path):
     again, *_ = kfold_run(setup, tmp_path / "again")  # deterministic for a seed
     assert again["auc"] == evaluation["auc"] and again["paired"] == evaluation["paired"]
 
+    dataset.metas["vgg16"] = {**dataset.metas["vgg16"], "weights_fingerprint": "other"}
+    with pytest.raises(DataError, match="weights_fingerprint"):  # out-of-fold scores of other features
+        evaluate_models(tmp_path / "models", dataset, config=EvaluateConfig(n_boot=10, folds=3))
+
 
 def test_report_renders_both_formats(tmp_path):
     png = tmp_path / "fig.png"

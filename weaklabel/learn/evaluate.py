@@ -141,6 +141,31 @@ class EvaluateConfig:
         return check_protocol(self.protocol, self.folds)
 
 
+def check_features(entry: Mapping[str, Any], dataset: Dataset) -> str | None:
+    """Check that the dataset holds the features a bundle entry was trained on; returns its source.
+
+    Raises
+    ------
+    DataError
+        If a store the model reads was not loaded, or was made differently (another backbone,
+        other weights) from the one it was trained on.
+    """
+    name, source = entry.get("name"), entry.get("features")
+    reads = source.split(PLUS) if source else []
+    absent = [part for part in reads if part not in dataset.features]
+    if absent:
+        raise DataError(
+            f"model {name!r} reads {', '.join(absent)} features, which were not loaded (have "
+            f"{sorted(dataset.features)}); pass --store {absent[0]}=PATH"
+        )
+    identities = entry.get("feature_identity") or {}
+    for store in (part for part in reads if part != DURATION):
+        check_identity(
+            identities.get(store, {}), dataset.metas[store], model=name, source=f"the {store} store"
+        )
+    return source
+
+
 def score_models(models_dir: str | Path, dataset: Dataset, *, names: list[str] | None = None) -> pd.DataFrame:
     """P(positive) of every final model for every row of the ``valid`` and ``test`` splits with all features.
 
@@ -172,20 +197,7 @@ def score_models(models_dir: str | Path, dataset: Dataset, *, names: list[str] |
     rows = np.flatnonzero(frame["has_features"].to_numpy() & scored)
     parts = []
     for name in names:
-        entry = bundle["models"][name]
-        source = entry.get("features")
-        reads = source.split(PLUS) if source else []
-        absent = [part for part in reads if part not in dataset.features]
-        if absent:
-            raise DataError(
-                f"model {name!r} reads {', '.join(absent)} features, which were not loaded (have "
-                f"{sorted(dataset.features)}); pass --store {absent[0]}=PATH"
-            )
-        identities = entry.get("feature_identity") or {}
-        for store in (part for part in reads if part != DURATION):
-            check_identity(
-                identities.get(store, {}), dataset.metas[store], model=name, source=f"the {store} store"
-            )
+        source = check_features(bundle["models"][name], dataset)
         model = load_model(models_dir, name)
         proba = model.predict_proba(dataset.X(source, rows))
         parts.append(
@@ -223,8 +235,11 @@ def oof_scores(models_dir: str | Path, dataset: Dataset) -> pd.DataFrame:
     Raises
     ------
     DataError
-        If the models folder holds no out-of-fold scores, or a labelled clip was scored twice.
+        If the models folder holds no out-of-fold scores, a labelled clip was scored twice, or a
+        store differs from the one a model was trained on (:func:`check_features`).
     """
+    for entry in read_bundle(models_dir)["models"].values():
+        check_features(entry, dataset)
     scores = read_oof(models_dir)
     scores = scores[scores["segment_id"].isin(dataset.frame["segment_id"])].copy()
     if scores.duplicated(["model", "segment_id"]).any():
