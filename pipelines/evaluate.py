@@ -1,4 +1,4 @@
-"""DVC stage ``evaluate``: AUC with video-grouped CIs, ROC plots and the report (params ``evaluate``)."""
+"""DVC stage ``evaluate``: AUCs with speaker-grouped CIs, paired differences, the report (``evaluate``)."""
 
 from __future__ import annotations
 
@@ -20,14 +20,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--features", type=Path, required=True, help="folder whose sub-folders are the feature stores"
     )
-    parser.add_argument("--demo", type=Path, default=None, help="demo.json of the demo corpus (optional)")
+    parser.add_argument("--corpus", type=Path, default=None, help="ingest's corpus.json (what the corpus is)")
     parser.add_argument("--out", type=Path, required=True, help="reports folder")
     args = parser.parse_args(argv)
     log = _stage.start("evaluate", args)
     config = _stage.params().section("evaluate", EvaluateConfig)
 
     paths = evaluate_from_paths(
-        **shell.paths(args, "models", "labels", "split", "clips", "segments", "demo", "out"),
+        **shell.paths(args, "models", "labels", "split", "clips", "segments", "corpus", "out"),
         stores=list_stores(args.features),
         config=config,
     )
