@@ -8,6 +8,7 @@ from pipelines import _stage
 from weaklabel import shell
 from weaklabel.features.store import list_stores
 from weaklabel.learn.evaluate import EvaluateConfig, evaluate_from_paths
+from weaklabel.provenance import provenance
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -24,12 +25,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True, help="reports folder")
     args = parser.parse_args(argv)
     log = _stage.start("evaluate", args)
-    config = _stage.params().section("evaluate", EvaluateConfig)
+    params = _stage.params()
 
     paths = evaluate_from_paths(
         **shell.paths(args, "models", "labels", "split", "clips", "segments", "corpus", "out"),
         stores=list_stores(args.features),
-        config=config,
+        config=params.section("evaluate", EvaluateConfig),
+        provenance=provenance(params.path or params.sections, root=Path.cwd()),
     )
     log.info("wrote %s", ", ".join(str(p) for p in paths.values()))
 

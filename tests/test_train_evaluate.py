@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
@@ -664,8 +665,20 @@ def test_split_train_evaluate_report_end_to_end(tmp_path, monkeypatch):
     assert "negative control FAILED" in md and "**FAILED**: " in md  # the planted signal is heard
     repeats = evaluation["data"]["repeated_text"]["oof"]  # every synthetic transcript is "words"
     assert repeats["text_in_train"] == repeats["clips"] == oof[KNN]["n"]
-    assert page.count("data:image/png;base64,") == 2 and 'src="roc.png"' not in page
-    assert Path("reports/roc.png").stat().st_size > 1000 and Path("reports/scores.png").stat().st_size > 1000
+    assert page.count("data:image/png;base64,") == 6 and 'src="roc.png"' not in page
+    for name in (
+        "roc",
+        "scores",
+        *(f"diagnostics/{n}" for n in ("confusion", "calibration", "auc_by_group")),
+    ):
+        image = matplotlib.image.imread(f"reports/{name}.png")[..., :3]
+        red = (np.abs(image - np.array([0xCC, 0, 0]) / 255).max(axis=-1) < 0.02).mean(axis=1)
+        assert red[:3].min() > 0.9, f"{name}.png lacks the random-backbone warning"  # VGG16 is random
+    assert Path("reports/diagnostics/learning_curves.png").is_file()
+    for heading in ("Confusion at P(positive) > 0.5", "Calibration", "Per-speaker AUC", "Provenance"):
+        assert f"## {heading}" in md
+    assert "## Learning curves of the dense networks" in md and "## Weak labels against gold" in md
+    assert set(evaluation["provenance"]) >= {"git", "packages", "params", "date_utc"}
 
 
 @pytest.mark.slow

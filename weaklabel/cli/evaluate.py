@@ -10,6 +10,7 @@ from weaklabel import shell
 from weaklabel.cli import _options
 from weaklabel.learn.evaluate import EvaluateConfig, evaluate_from_paths
 from weaklabel.params import Params
+from weaklabel.provenance import provenance
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ def run(args: argparse.Namespace, params: Params) -> int:
         **shell.paths(args, "models", "labels", "split", "clips", "segments", "corpus", "out"),
         stores=_options.parse_stores(args),
         config=params.section("evaluate", EvaluateConfig),
+        provenance=provenance(params.path or params.sections, root=Path.cwd()),
     )
     log.info("wrote %s", ", ".join(str(p) for p in paths.values()))
     return 0

@@ -56,6 +56,8 @@ from weaklabel.learn.dataset import (
 from weaklabel.learn.split import DEFAULT_FOLDS, DEFAULT_PROTOCOL, check_protocol, read_split, split_summary
 from weaklabel.metrics import bootstrap_auc, paired_bootstrap_auc, roc_auc, roc_points
 from weaklabel.models.bundle import PLUS, load_model, read_bundle
+from weaklabel.models.files import read_json
+from weaklabel.report.diagnostics import weak_gold_agreement
 from weaklabel.report.evaluation import write_evaluation_report
 from weaklabel.sources.gold import BINARIZE_MODES, binarize_gold
 from weaklabel.sources.mosei import read_corpus_facts
@@ -709,6 +711,7 @@ def evaluate_from_paths(
     out: str | Path,
     config: EvaluateConfig,
     corpus: str | Path | None = None,
+    provenance: Mapping[str, Any] | None = None,
 ) -> dict[str, Path]:
     """Read everything, evaluate every model, write the metrics, plots and report (the evaluate stage).
 
@@ -728,6 +731,9 @@ def evaluate_from_paths(
     corpus
         Ingest's ``corpus.json`` (what the corpus is: demo, CMU-MOSEI, manifest); None or absent:
         taken for a CMU-MOSEI-layout corpus, with a warning.
+    provenance
+        From :func:`weaklabel.provenance.provenance` (commit, packages, params hash, date), for the
+        report and ``evaluation.json``; None leaves it out.
 
     Returns
     -------
@@ -762,7 +768,43 @@ def evaluate_from_paths(
     evaluation, scores, roc = evaluate_models(
         models, dataset, config=config, segments=segments_table, corpus=read_corpus_facts(corpus)
     )
-    weak = _targets(dataset, gold_modes=())["weak"]
+    targets = _targets(dataset, gold_modes=config.gold_modes)
+    weak = targets.pop("weak")
+    agreement = {
+        f"gold {name[len('gold_') :]}": weak_gold_agreement(weak, gold) for name, gold in targets.items()
+    }
     return write_evaluation_report(
-        evaluation, out, metrics=small_metrics(evaluation), scores=scores, roc=roc, weak=weak
+        evaluation,
+        out,
+        metrics=small_metrics(evaluation),
+        scores=scores,
+        roc=roc,
+        weak=weak,
+        histories=dense_histories(models, bundle),
+        agreement=agreement or None,
+        provenance=provenance,
     )
+
+
+def dense_histories(models: str | Path, bundle: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Each dense network's per-epoch history (its final fit), read from its ``model.json``.
+
+    Parameters
+    ----------
+    models
+        The models folder.
+    bundle
+        Its ``bundle.json`` (:func:`weaklabel.models.bundle.read_bundle`).
+
+    Returns
+    -------
+    dict
+        Model name -> history (``epoch``, ``loss``, ``val_auc`` ...), for models that keep one.
+    """
+    histories = {}
+    for name, entry in bundle["models"].items():
+        path = Path(models) / entry["path"] / "model.json"
+        fitted = read_json(path).get("fitted", {}) if path.is_file() else {}
+        if isinstance(fitted, Mapping) and fitted.get("history"):
+            histories[name] = list(fitted["history"])
+    return histories

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +38,9 @@ import numpy as np
 import pandas as pd
 
 from weaklabel.features.identity import describe, weights_banner, weights_kind
-from weaklabel.report.figures import new_figure
+from weaklabel.provenance import provenance_block
+from weaklabel.report.diagnostics import diagnostics_blocks
+from weaklabel.report.figures import new_figure, stamp_warning
 from weaklabel.report.render import Block, write_report
 from weaklabel.report.verdict import (
     STUDY_AUC,
@@ -68,6 +71,9 @@ OUTPUT_FILES = {
 }
 #: ROC points of one scored set, under the reports folder (``model, fpr, tpr``; DVC plots).
 ROC_FILE = "plots/roc_{set}.csv"
+#: Folder of the diagnostics figures (confusion, calibration, per-speaker AUC, learning curves);
+#: which of them exist depends on the run (no dense network: no learning curves).
+DIAGNOSTICS = "diagnostics"
 #: Readers' names of the scored sets.
 SET_NAMES = {"oof": "out of fold", "valid": "validation", "test": "test"}
 #: Caption of each figure in the report, by its key in :data:`OUTPUT_FILES`.
@@ -477,6 +483,9 @@ def write_evaluation_report(
     scores: pd.DataFrame,
     roc: Mapping[str, pd.DataFrame],
     weak: pd.Series,
+    histories: Mapping[str, Any] | None = None,
+    agreement: Mapping[str, Mapping[str, Any]] | None = None,
+    provenance: Mapping[str, Any] | None = None,
 ) -> dict[str, Path]:
     """Write the evaluation report into ``out``: :data:`OUTPUT_FILES`, ROC points, ``report.{md,html}``.
 
@@ -494,7 +503,19 @@ def write_evaluation_report(
         (:data:`ROC_FILE`).
     weak
         The label of each scored segment (1.0, 0.0, NaN when not used), indexed by ``segment_id``,
-        for :func:`plot_evaluation_scores`.
+        for :func:`plot_evaluation_scores` and the diagnostics (confusion at 0.5, calibration,
+        AUC per speaker, on the headline set: :func:`weaklabel.report.diagnostics.diagnostics_blocks`).
+    histories
+        Dense network -> its per-epoch history (the final fit's), for the learning curves.
+    agreement
+        Gold target -> :func:`weaklabel.report.diagnostics.weak_gold_agreement` of the weak labels;
+        None without gold.
+    provenance
+        From :func:`weaklabel.provenance.provenance`: shown at the end of the report and kept in
+        ``evaluation.json``.
+
+    Every figure of a run that reads a random-weight backbone carries the warning in the image
+    (:func:`weaklabel.report.figures.stamp_warning`).
 
     Returns
     -------
@@ -505,6 +526,8 @@ def write_evaluation_report(
     out.mkdir(parents=True, exist_ok=True)
     paths = {key: out / name for key, name in OUTPUT_FILES.items()}
     paths["metrics"].write_text(json.dumps(dict(metrics), indent=2) + "\n")
+    if provenance is not None:
+        evaluation = {**evaluation, "provenance": dict(provenance)}
     paths["evaluation"].write_text(json.dumps(evaluation, indent=2, default=str) + "\n")
     plots = out / Path(ROC_FILE).parent
     for old in plots.glob(Path(ROC_FILE.format(set="*")).name):
@@ -520,8 +543,30 @@ def write_evaluation_report(
             scores, weak, split=evaluation.get("headline", "test")
         ),
     }
+    random = random_backbones(evaluation)
+    warning = f"Backbones: {weights_banner(evaluation['features'])}" if random else None
+    for figure in figures.values():
+        if warning:
+            stamp_warning(figure, warning)
+    headline = scores[scores["split"] == evaluation.get("headline", "test")]
+    judged = pd.DataFrame(
+        {
+            "model": headline["model"].to_numpy(),
+            "y_true": weak.reindex(headline["segment_id"].to_numpy()).to_numpy(dtype=np.float64),
+            "score": headline["score"].to_numpy(),
+            "group": headline["speaker"].to_numpy(),
+        }
+    )
+    extra, diagnostic_figures = diagnostics_blocks(
+        judged, out / DIAGNOSTICS, histories=histories, agreement=agreement, warning=warning
+    )
+    shutil.rmtree(out / DIAGNOSTICS, ignore_errors=True)  # no figure of an earlier run stays behind
+    figures.update({f"{DIAGNOSTICS}/{name}": figure for name, figure in diagnostic_figures.items()})
     captions = {caption: paths[key] for key, caption in FIGURE_CAPTIONS.items()}
-    written = write_report(out, figures=figures, blocks=evaluation_blocks(evaluation, figures=captions))
+    blocks = evaluation_blocks(evaluation, figures=captions) + extra
+    if provenance is not None:
+        blocks += provenance_block(provenance)
+    written = write_report(out, figures=figures, blocks=blocks)
     paths.update(md=written["md"], html=written["html"])
     for line in verdict(evaluation):
         log.info("verdict: %s", line.replace("**", ""))
