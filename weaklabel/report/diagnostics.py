@@ -7,7 +7,7 @@ They serve any evaluation that produces scores (held-out splits or pooled out-of
 
 - :func:`confusion_at`: the 2x2 table and the rates it gives at one threshold on P(positive);
 - :func:`calibration_table`: reliability bins (with counts) and the Brier score;
-- :func:`auc_by_group` and :func:`group_auc_summary`: ROC AUC within each speaker (video);
+- :func:`auc_by_group` and :func:`group_auc_summary`: ROC AUC within each speaker;
 - :func:`weak_gold_agreement`: agreement and Cohen's kappa of two binary labellings;
 - :func:`plot_confusion`, :func:`plot_calibration`, :func:`plot_auc_by_group`,
   :func:`plot_learning_curves`: one figure each, every model in it;
@@ -688,7 +688,7 @@ def _scored_rows(scores: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     if missing:
         raise ParameterError(
             f"the scores table lacks columns {missing} (has {list(scores.columns)}); expected "
-            f"{list(SCORE_COLUMNS)}: y_true is the 0/1 label (NaN: none), group the speaker (video)"
+            f"{list(SCORE_COLUMNS)}: y_true is the 0/1 label (NaN: none), group the speaker"
         )
     labelled = scores["y_true"].notna()
     return scores[labelled], int((~labelled).sum())
@@ -800,7 +800,7 @@ def diagnostics_blocks(
             ("h2", "Per-speaker AUC"),
             (
                 "p",
-                "ROC AUC within each speaker (video): whether a model ranks one speaker's positive clips "
+                "ROC AUC within each speaker: whether a model ranks one speaker's positive clips "
                 "above the same speaker's negative ones, with speaker identity held fixed. A speaker has "
                 "few clips, so each per-speaker AUC is noisy; speakers with one class only have none.",
             ),
