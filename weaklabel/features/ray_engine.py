@@ -151,12 +151,13 @@ class _EmbedActor:
         name, n = self.embedder.name, len(batch["pos"])
         embedding = np.zeros((n, self.embedder.dim), np.float32)
         status, flags = np.full(n, "", dtype=object), False
-        if not np.any(batch["error"] != ""):  # a batch with an unreadable clip is not written
+        ok = batch["error"] == ""  # an unreadable clip's shard is not written: embed the others
+        if ok.any():
             keys = ("audio", "pad_left", "audio_samples", *(("mel",) if self.use_mel else ()))
-            out = self.embedder({key: batch[key] for key in keys})
-            embedding = np.asarray(out["embedding"], np.float32)
+            out = self.embedder({key: batch[key][ok] for key in keys})
+            embedding[ok] = np.asarray(out["embedding"], np.float32)
             if "status" in out:
-                status, flags = np.asarray(out["status"]).astype(str).astype(object), True
+                status[ok], flags = np.asarray(out["status"]).astype(str), True
         return {
             **batch,
             f"{name}__embedding": embedding,
