@@ -142,10 +142,14 @@ def _decode(batch: pd.DataFrame, *, length: int, mel: MelConfig | None) -> dict[
 
 
 class _EmbedActor:
-    """An actor holding one embedder: adds ``<name>__embedding``, ``__status``, ``__flags`` columns."""
+    """An actor holding one embedder: adds ``<name>__embedding``, ``__status``, ``__flags`` columns.
 
-    def __init__(self, embedder: Embedder, *, use_mel: bool) -> None:
-        self.embedder, self.use_mel = embedder, use_mel
+    ``drop`` names the input columns no later actor reads (the audio after the last one): they are
+    not copied into the blocks that follow.
+    """
+
+    def __init__(self, embedder: Embedder, *, use_mel: bool, drop: tuple[str, ...]) -> None:
+        self.embedder, self.use_mel, self.drop = embedder, use_mel, drop
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         name, n = self.embedder.name, len(batch["pos"])
@@ -159,7 +163,7 @@ class _EmbedActor:
             if "status" in out:
                 status[ok], flags = np.asarray(out["status"]).astype(str), True
         return {
-            **batch,
+            **{key: values for key, values in batch.items() if key not in self.drop},
             f"{name}__embedding": embedding,
             f"{name}__status": status,
             f"{name}__flags": np.full(n, flags),
@@ -222,10 +226,17 @@ class RayPass:
         gpus = self.engine.gpus_per_actor
         if gpus is None:
             gpus = 1.0 if ray.cluster_resources().get("GPU", 0) > 0 else 0.0
-        for embedder in embedders:
+        for k, embedder in enumerate(embedders):
+            later = embedders[k + 1 :]
+            drop = ("mel",) if not any(self.use_mel[e.name] for e in later) else ()
+            drop += ("audio", "pad_left", "audio_samples") if not later else ()
             dataset = dataset.map_batches(
                 _EmbedActor,
-                fn_constructor_kwargs={"embedder": embedder, "use_mel": self.use_mel[embedder.name]},
+                fn_constructor_kwargs={
+                    "embedder": embedder,
+                    "use_mel": self.use_mel[embedder.name],
+                    "drop": drop,
+                },
                 batch_format="numpy",
                 batch_size=batch,
                 compute=ray.data.ActorPoolStrategy(size=self.engine.actors),
