@@ -14,7 +14,7 @@ import soundfile as sf
 from tests.conftest import REPO
 from tests.test_extract import CLIP, CONFIG, make_segments
 from weaklabel.audio.clips import plan_clips
-from weaklabel.errors import MissingDependencyError, ParameterError
+from weaklabel.errors import DataError, MissingDependencyError, ParameterError
 from weaklabel.features.extract import extract_features
 from weaklabel.features.mel_mean import MelMeanEmbedder
 from weaklabel.features.ray_engine import EngineConfig
@@ -194,3 +194,17 @@ def test_a_killed_actor_is_restarted_without_losing_or_duplicating_rows(local_ra
     run(clips, tmp_path / "local", [MelMeanEmbedder()])
     assert_same_stores(tmp_path / "local", tmp_path / "ray", ["mel_mean"])
     assert read_meta(tmp_path / "ray" / "mel_mean")["embedder"] == "mel_mean"
+
+
+class Refuses(MelMeanEmbedder):
+    """The averaged mel, refusing every batch as bad data."""
+
+    def __call__(self, batch):
+        raise DataError("this batch is bad: one line")
+
+
+@needs_ray
+@pytest.mark.slow
+def test_an_error_raised_on_a_worker_arrives_as_itself(local_ray, tmp_path, clips):
+    with pytest.raises(DataError, match="this batch is bad: one line"):
+        run(clips, tmp_path / "ray", [Refuses()], engine=RAY)

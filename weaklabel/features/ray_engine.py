@@ -32,8 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from weaklabel import errors
 from weaklabel.audio.mel import MelConfig, log_mel_batch
-from weaklabel.errors import MissingDependencyError, ParameterError
+from weaklabel.errors import MissingDependencyError, ParameterError, WeakLabelError
 from weaklabel.features.registry import EmbedConfig, Embedder
 from weaklabel.features.store import StoreWriter
 
@@ -128,6 +129,13 @@ def connect(engine: EngineConfig) -> Any:
     return ray
 
 
+def _raise_named(text: str) -> None:
+    """Raise the weaklabel error an actor reported as ``"ClassName: message"``."""
+    name, _, message = text.partition(": ")
+    cls = getattr(errors, name, None)
+    raise (cls if isinstance(cls, type) and issubclass(cls, WeakLabelError) else WeakLabelError)(message)
+
+
 def _decode(batch: pd.DataFrame, *, length: int, mel: MelConfig | None) -> dict[str, np.ndarray]:
     """A CPU task: the audio (and log-mels) of a block of clips; unreadable ones named in ``error``."""
     from weaklabel.features.extract import decode_batch
@@ -142,7 +150,10 @@ def _decode(batch: pd.DataFrame, *, length: int, mel: MelConfig | None) -> dict[
 
 
 class _EmbedActor:
-    """An actor holding one embedder: adds ``<name>__embedding``, ``__status``, ``__flags`` columns.
+    """An actor holding one embedder: adds ``<name>__embedding``, ``__status``, ``__flags``, ``__fatal``.
+
+    A weaklabel error the embedder raises travels as ``__fatal`` (``"ClassName: message"``), which
+    the driver raises again: Ray would turn it into a traceback of the worker.
 
     ``drop`` names the input columns no later actor reads (the audio after the last one): they are
     not copied into the blocks that follow.
@@ -154,19 +165,24 @@ class _EmbedActor:
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         name, n = self.embedder.name, len(batch["pos"])
         embedding = np.zeros((n, self.embedder.dim), np.float32)
-        status, flags = np.full(n, "", dtype=object), False
+        status, flags, fatal = np.full(n, "", dtype=object), False, ""
         ok = batch["error"] == ""  # an unreadable clip's shard is not written: embed the others
         if ok.any():
             keys = ("audio", "pad_left", "audio_samples", *(("mel",) if self.use_mel else ()))
-            out = self.embedder({key: batch[key][ok] for key in keys})
-            embedding[ok] = np.asarray(out["embedding"], np.float32)
-            if "status" in out:
-                status[ok], flags = np.asarray(out["status"]).astype(str), True
+            try:
+                out = self.embedder({key: batch[key][ok] for key in keys})
+            except WeakLabelError as error:
+                fatal = f"{type(error).__name__}: {error}"
+            else:
+                embedding[ok] = np.asarray(out["embedding"], np.float32)
+                if "status" in out:
+                    status[ok], flags = np.asarray(out["status"]).astype(str), True
         return {
             **{key: values for key, values in batch.items() if key not in self.drop},
             f"{name}__embedding": embedding,
             f"{name}__status": status,
             f"{name}__flags": np.full(n, flags),
+            f"{name}__fatal": np.full(n, fatal, dtype=object),
         }
 
 
@@ -243,7 +259,7 @@ class RayPass:
                 num_cpus=self.engine.cpus_per_actor,
                 num_gpus=gpus if embedder.name in GPU_EMBEDDERS else 0.0,
             )
-        parts = ("embedding", "status", "flags")
+        parts = ("embedding", "status", "flags", "fatal")
         return dataset.select_columns(["pos", "error"] + [f"{e.name}__{p}" for e in embedders for p in parts])
 
     def run(
@@ -267,6 +283,9 @@ class RayPass:
         shards = clips = 0
         finished: set[int] = set()  # a batch Ray re-ran after a fault may arrive twice
         for batch in self._dataset(ray, todo, embedders).iter_batches(batch_size=None, batch_format="numpy"):
+            for embedder in embedders:
+                if fatal := next((text for text in batch[f"{embedder.name}__fatal"] if text), None):
+                    _raise_named(fatal)
             for i, pos in enumerate(batch["pos"].tolist()):
                 shard = pos // size
                 if shard in finished or pos in rows[shard]:
