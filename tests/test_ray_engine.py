@@ -208,3 +208,16 @@ class Refuses(MelMeanEmbedder):
 def test_an_error_raised_on_a_worker_arrives_as_itself(local_ray, tmp_path, clips):
     with pytest.raises(DataError, match="this batch is bad: one line"):
         run(clips, tmp_path / "ray", [Refuses()], engine=RAY)
+
+
+@needs_ray
+@pytest.mark.slow
+def test_a_traced_vgg16_is_built_again_on_the_workers_with_the_same_features(local_ray, tmp_path, clips):
+    from weaklabel.features.vgg16 import VGG16Embedder
+
+    vgg16 = [VGG16Embedder(weights="random", batch_size=4)]  # CONFIG's settings: the registry's recipe
+    run(clips, tmp_path / "local", vgg16)
+    with pytest.raises(TypeError):
+        ray.cloudpickle.dumps(vgg16[0])  # traced now: its tf.function no longer pickles
+    run(clips, tmp_path / "ray", vgg16, engine=RAY)
+    assert_same_stores(tmp_path / "local", tmp_path / "ray", ["vgg16"])

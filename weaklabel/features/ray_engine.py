@@ -25,6 +25,7 @@ dependency (the ``ray`` extra), imported only here and only when the engine runs
 from __future__ import annotations
 
 import logging
+import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,8 +35,8 @@ import pandas as pd
 
 from weaklabel import errors
 from weaklabel.audio.mel import MelConfig, log_mel_batch
-from weaklabel.errors import MissingDependencyError, ParameterError, WeakLabelError
-from weaklabel.features.registry import EmbedConfig, Embedder
+from weaklabel.errors import DataError, MissingDependencyError, ParameterError, WeakLabelError
+from weaklabel.features.registry import EMBEDDERS, EmbedConfig, Embedder
 from weaklabel.features.store import StoreWriter
 
 log = logging.getLogger(__name__)
@@ -159,7 +160,23 @@ class _EmbedActor:
     not copied into the blocks that follow.
     """
 
-    def __init__(self, embedder: Embedder, *, use_mel: bool, drop: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        embedder: Embedder | None = None,
+        *,
+        recipe: tuple[EmbedConfig, MelConfig, str, dict[str, Any]] | None = None,
+        use_mel: bool,
+        drop: tuple[str, ...],
+    ) -> None:
+        if embedder is None and recipe is not None:  # built here, as the registry builds it
+            config, mel, name, meta = recipe
+            embedder = EMBEDDERS[name](config, mel)
+            differ = sorted(k for k in {*meta, *embedder.meta} if embedder.meta.get(k) != meta.get(k))
+            if differ:
+                raise DataError(
+                    f"the {name} embedder built on a Ray worker differs from the driver's in {differ}: "
+                    "install the same weaklabel, packages and weights files on every node"
+                )
         self.embedder, self.use_mel, self.drop = embedder, use_mel, drop
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -223,6 +240,28 @@ class RayPass:
         self.engine, self.bar = engine, bar
         self.use_mel = {e.name: getattr(e, "mel_config", None) == mel for e in self.embedders}
 
+    def _shipment(self, ray: Any, embedder: Embedder) -> dict[str, Any]:
+        """How an embedder reaches its actors: itself (pickled), or else the registry's recipe.
+
+        A traced VGG16 cannot be pickled: its actors build it as the registry does, and check that
+        it has the same meta (identity and provenance) as the driver's.
+
+        Raises
+        ------
+        ParameterError
+            If the embedder can neither be pickled nor be built by the registry.
+        """
+        try:
+            ray.cloudpickle.dumps(embedder)
+            return {"embedder": embedder}
+        except (TypeError, AttributeError, pickle.PicklingError) as error:
+            if embedder.name not in EMBEDDERS:
+                raise ParameterError(
+                    f"the {embedder.name} embedder cannot be sent to Ray workers ({error}) and is not in "
+                    "the registry: make it picklable, or use features.engine: local"
+                ) from error
+            return {"recipe": (self.config, self.mel, embedder.name, embedder.meta)}
+
     def _dataset(self, ray: Any, todo: Sequence[int], embedders: Sequence[Embedder]) -> Any:
         """The clips of the shards ``todo`` through the mel tasks and one actor pool per embedder."""
         size, batch = self.config.shard_size, self.config.batch_size
@@ -243,13 +282,14 @@ class RayPass:
         if gpus is None:
             gpus = 1.0 if ray.cluster_resources().get("GPU", 0) > 0 else 0.0
         for k, embedder in enumerate(embedders):
+            shipped = self._shipment(ray, embedder)
             later = embedders[k + 1 :]
             drop = ("mel",) if not any(self.use_mel[e.name] for e in later) else ()
             drop += ("audio", "pad_left", "audio_samples") if not later else ()
             dataset = dataset.map_batches(
                 _EmbedActor,
                 fn_constructor_kwargs={
-                    "embedder": embedder,
+                    **shipped,
                     "use_mel": self.use_mel[embedder.name],
                     "drop": drop,
                 },
