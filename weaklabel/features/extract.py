@@ -26,6 +26,11 @@ how each is built live in :mod:`weaklabel.features.registry` (:data:`~weaklabel.
 
 Clips that cannot be read are not errors: they go to ``rejects.parquet`` beside the stores, with a
 reason code (:data:`REASONS`), and ``clips = kept + rejected``.
+
+With ``engine`` ``ray`` (:class:`~weaklabel.features.ray_engine.EngineConfig`, params ``features``)
+the pass over the pending shards runs on a Ray cluster instead of the local threads
+(:class:`~weaklabel.features.ray_engine.RayPass`); batches are read by the same
+:func:`decode_batch` and shards written by the same :func:`shard_features`, so the stores are the same.
 """
 
 from __future__ import annotations

@@ -120,12 +120,13 @@ def connect(engine: EngineConfig) -> Any:
     ray = import_ray()
     if not ray.is_initialized():
         try:
-            ray.init(address=engine.address, include_dashboard=False, log_to_driver=False)
+            ray.init(address=engine.address, log_to_driver=False)
         except (ConnectionError, RuntimeError, ValueError) as error:
             raise ParameterError(
                 f"no Ray cluster reachable at features.address={engine.address!r} "
                 f"({str(error).splitlines()[0]}): start one with `ray start --head` (or `ray up`), "
-                "or set features.address to ray://HEAD:10001, or features.engine: local"
+                "or set features.address to ray://HEAD:10001 (with token auth, also RAY_AUTH_MODE=token "
+                "and the cluster's token), or features.engine: local"
             ) from error
     return ray
 
