@@ -37,15 +37,17 @@ def local_ray():
     if NO_RAY:
         pytest.skip(NO_RAY)
     env = {"PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        log_to_driver=False,
-        _temp_dir=tempfile.mkdtemp(prefix="wlray"),  # short: Ray's socket paths have a length limit
-        runtime_env={"env_vars": env},
-    )
-    yield
-    ray.shutdown()
+    # A short folder: Ray's socket paths have a length limit that pytest's tmp_path exceeds.
+    with tempfile.TemporaryDirectory(prefix="wlray", ignore_cleanup_errors=True) as temp:
+        ray.init(
+            num_cpus=2,
+            include_dashboard=False,
+            log_to_driver=False,
+            _temp_dir=temp,
+            runtime_env={"env_vars": env},
+        )
+        yield
+        ray.shutdown()
 
 
 @pytest.fixture(scope="module")
