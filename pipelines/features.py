@@ -1,4 +1,4 @@
-"""DVC stage ``features``: the feature stores of every clip (params ``mel``, ``embed``).
+"""DVC stage ``features``: the feature stores of every clip (params ``mel``, ``embed``, ``features``).
 
 The output folder persists between runs (so an interrupted run resumes); the store of a backbone
 no longer in ``embed.backbones`` is removed, so that later stages never read features of another run.
@@ -6,6 +6,7 @@ no longer in ``embed.backbones`` is removed, so that later stages never read fea
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from pipelines import _stage
 from weaklabel.audio.mel import MelConfig
 from weaklabel.features.extract import extract_features
 from weaklabel.features.identity import describe
+from weaklabel.features.ray_engine import ENGINES, EngineConfig
 from weaklabel.features.registry import EmbedConfig
 from weaklabel.features.store import remove_stale_stores
 from weaklabel.tables import read_table
@@ -23,13 +25,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--in", dest="clips", type=Path, required=True, help="clips.parquet")
     parser.add_argument("--out", type=Path, required=True, help="folder of the feature stores")
     parser.add_argument("--report", type=Path, required=True, help="run summary (JSON metrics)")
+    parser.add_argument("--engine", choices=ENGINES, default=None, help="override features.engine")
     args = parser.parse_args(argv)
     log = _stage.start("features", args)
 
     params = _stage.params()
     mel = params.section("mel", MelConfig)
     config = params.section("embed", EmbedConfig)
-    summary = extract_features(read_table(args.clips), args.out, config=config, mel=mel)
+    engine = params.section("features", EngineConfig)
+    engine = engine if args.engine is None else dataclasses.replace(engine, engine=args.engine)
+    summary = extract_features(read_table(args.clips), args.out, config=config, mel=mel, engine=engine)
     remove_stale_stores(args.out, keep=summary.stores)
     for name, meta in summary.meta.items():
         log.info("%s: %s; flagged clips %s", name, describe(meta), summary.clip_status.get(name, "none"))
