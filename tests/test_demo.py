@@ -39,6 +39,7 @@ from weaklabel.demo.corpus import (
 )
 from weaklabel.demo.speech import speech_bounds
 from weaklabel.errors import DataError, MissingDependencyError, ParameterError
+from weaklabel.labels.labellers import LabelConfig, label_texts
 
 SR = 16_000
 VIDEO_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]|_(?!_))*[A-Za-z0-9]")
@@ -101,6 +102,18 @@ def test_sentence_files_have_enough_varied_sentences():
         assert len({row.text for row in rows}) == len(rows), f"duplicate {polarity} sentence"
     assert {row.sentiment for row in sentences["positive"]} == {1, 2, 3}
     assert {row.sentiment for row in sentences["negative"]} == {-1, -2, -3}
+
+
+def test_default_weak_labels_agree_with_every_sentence_polarity():
+    """With the default label settings every positive sentence is labelled 1, every negative 0 and
+    every neutral abstains, so the length-matched pairs keep the weak labels balanced in each video
+    (an abstaining half of a pair would tilt a speaker's label balance, which pooled out-of-fold
+    scores turn into an AUC below chance even for a model that hears nothing)."""
+    for polarity, rows in load_sentences().items():
+        labels = label_texts([row.text for row in rows], config=LabelConfig())["label"].to_numpy()
+        expected = {"positive": 1, "negative": 0, "neutral": -1}[polarity]
+        wrong = [row.text for row, label in zip(rows, labels, strict=True) if label != expected]
+        assert not wrong, f"{polarity} sentences the weak labeller disagrees with: {wrong}"
 
 
 def test_probe_file_covers_seven_languages_and_both_polarities():
@@ -476,9 +489,10 @@ def test_default_corpus_size_and_speed(tmp_path):
     counts = summary["counts"]
     assert counts["videos"] == 40 and 520 <= counts["segments"] <= 680
     assert min(counts["positive"], counts["negative"], counts["neutral"]) > 100
-    assert len(summary["speakers"]) >= 8
+    assert counts["positive"] == counts["negative"] and counts["sentences_reused"] == 0
+    assert len(summary["speakers"]) == 20 and {s["videos"] for s in summary["speakers"]} == {2}
     durations = [float(e) - float(s) for _, _, s, e, _ in _segments(tmp_path / "corpus")]
-    assert 0.8 < min(durations) < 2.0 and 12.0 < max(durations) < 17.0
+    assert 0.8 < min(durations) < 2.0 and 12.0 < max(durations) < 25.0
 
 
 def test_sentences_are_dealt_once_before_any_is_reused():
