@@ -800,7 +800,8 @@ def build_demo_corpus(
     -------
     dict
         What ``demo.json`` holds (``affect_strength``, ``config``, ``counts``, ``audio_seconds``,
-        ``speakers``, ``affect``, ``espeak_ng``) plus ``out`` and ``elapsed_s``.
+        ``speakers`` with their number of videos, ``affect``, ``affect_intensity``, ``espeak_ng``) plus
+        ``out`` and ``elapsed_s``; ``speakers.csv`` beside it says which speaker reads each video.
 
     Raises
     ------
