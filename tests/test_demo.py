@@ -29,9 +29,17 @@ from weaklabel.demo import (
     synthesize,
 )
 from weaklabel.demo import corpus as corpus_module
-from weaklabel.demo.corpus import deal_sentences
+from weaklabel.demo.corpus import (
+    AFFECT_INTENSITY,
+    PAIR_TOLERANCE,
+    deal_corpus,
+    deal_sentences,
+    pair_by_length,
+    split_count,
+)
 from weaklabel.demo.speech import speech_bounds
 from weaklabel.errors import DataError, MissingDependencyError, ParameterError
+from weaklabel.labels.labellers import LabelConfig, label_texts
 
 SR = 16_000
 VIDEO_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]|_(?!_))*[A-Za-z0-9]")
@@ -39,7 +47,7 @@ VIDEO_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]|_(?!_))*[A-Za-z0-9]")
 needs_espeak = pytest.mark.skipif(
     shutil.which("espeak-ng") is None, reason="espeak-ng not installed: sudo apt-get install espeak-ng"
 )
-TINY = DemoConfig(videos=2, seed=0, sentences_min=8, sentences_max=10, workers=2)
+TINY = DemoConfig(videos=2, seed=0, affect_strength=1.0, sentences_min=8, sentences_max=10, workers=2)
 
 
 def _tiny(**overrides) -> DemoConfig:
@@ -94,6 +102,18 @@ def test_sentence_files_have_enough_varied_sentences():
         assert len({row.text for row in rows}) == len(rows), f"duplicate {polarity} sentence"
     assert {row.sentiment for row in sentences["positive"]} == {1, 2, 3}
     assert {row.sentiment for row in sentences["negative"]} == {-1, -2, -3}
+
+
+def test_default_weak_labels_agree_with_every_sentence_polarity():
+    """With the default label settings every positive sentence is labelled 1, every negative 0 and
+    every neutral abstains, so the length-matched pairs keep the weak labels balanced in each video
+    (an abstaining half of a pair would tilt a speaker's label balance, which pooled out-of-fold
+    scores turn into an AUC below chance even for a model that hears nothing)."""
+    for polarity, rows in load_sentences().items():
+        labels = label_texts([row.text for row in rows], config=LabelConfig())["label"].to_numpy()
+        expected = {"positive": 1, "negative": 0, "neutral": -1}[polarity]
+        wrong = [row.text for row, label in zip(rows, labels, strict=True) if label != expected]
+        assert not wrong, f"{polarity} sentences the weak labeller disagrees with: {wrong}"
 
 
 def test_probe_file_covers_seven_languages_and_both_polarities():
@@ -211,14 +231,41 @@ def test_affect_prosody_is_simulated_by_polarity_and_scaled_by_strength():
     assert happy["rate"] > speaker.rate > sad["rate"]
     assert sad["amplitude"] > speaker.amplitude
     assert set(AFFECT) == {"positive", "negative"}
+    # the per-sentence intensity is a further factor on the offsets: none at 0, double at 2
+    assert affect_prosody(speaker, "positive", strength=1.0, intensity=0.0) == own | {
+        "pitch_range": speaker.pitch_range
+    }
+    assert affect_prosody(speaker, "positive", strength=0.5, intensity=2.0) == happy
+    assert AFFECT_INTENSITY[0] >= 0 and np.mean(AFFECT_INTENSITY) == 1.0
     with pytest.raises(ParameterError, match="polarity"):
         affect_prosody(speaker, "happy", strength=1.0)
+    with pytest.raises(ParameterError, match="intensity"):
+        affect_prosody(speaker, "positive", strength=1.0, intensity=-1.0)
 
 
 def test_enough_distinct_speakers():
-    assert len(SPEAKERS) >= 8
+    assert len(SPEAKERS) >= 20  # a speaker-grouped 5-fold split gets 4 speakers a fold
+    assert [s.name for s in SPEAKERS] == [f"spk{k:02d}" for k in range(len(SPEAKERS))]
     assert len({s.voice for s in SPEAKERS}) == len(SPEAKERS)
     assert all(s.voice.startswith("en") and "+" in s.voice for s in SPEAKERS)
+
+
+def test_speakers_differ_more_than_the_default_affect_moves_one():
+    """Between-speaker spread (standard deviation over speakers) >= every affect offset at the
+    default strength, in each prosody parameter, so affect is not what sets a voice apart."""
+    strength = DemoConfig().affect_strength
+    assert 0 < strength < 1
+    names = ("pitch", "rate", "pitch_range", "amplitude")
+    own = {name: np.array([getattr(s, name) for s in SPEAKERS]) for name in names}
+    spread = {
+        "pitch": own["pitch"].std(),  # espeak-ng steps, as the offset
+        **{name: own[name].std() / own[name].mean() for name in ("rate", "pitch_range", "amplitude")},
+    }  # relative, as the offsets
+    for name, value in spread.items():
+        largest = max(abs(getattr(offset, name)) for offset in AFFECT.values()) * strength
+        assert value >= largest, f"speakers' {name} spread {value:.3f} < affect offset {largest:.3f}"
+    # and the four parameters are not tied to each other, so no one of them names a speaker group
+    assert np.abs(np.corrcoef(np.stack(list(own.values())))[np.triu_indices(4, 1)]).max() < 0.6
 
 
 def test_video_ids_look_real_and_are_safe_names():
@@ -370,13 +417,17 @@ def test_affect_strength_changes_only_the_prosody(tmp_path, tiny):
         return out
 
     p0, p1 = pitches(flat, rows_flat), pitches(tiny, rows_full)
+    shifts = {-1: [], 1: []}
     for (_, sign, f0_flat, d_flat), (_, _, f0_full, d_full) in zip(p0, p1, strict=True):
-        if sign > 0:  # happy-like: higher pitch, faster
-            assert f0_full > 1.1 * f0_flat and d_full < d_flat
+        if sign > 0:  # happy-like: higher pitch, faster (by a per-sentence intensity, maybe none)
+            assert f0_full > 0.97 * f0_flat and d_full < d_flat + 0.01
         elif sign < 0:  # sad/angry-like: lower pitch, slower
-            assert f0_full < 0.92 * f0_flat and d_full > d_flat
+            assert f0_full < 1.03 * f0_flat and d_full > d_flat - 0.01
         else:  # neutral sentences never get affect
             assert f0_full == pytest.approx(f0_flat, rel=0.02) and d_full == pytest.approx(d_flat, abs=1e-9)
+        if sign:
+            shifts[int(sign)].append(np.log(f0_full / f0_flat))
+    assert np.mean(shifts[1]) > np.log(1.1) and np.mean(shifts[-1]) < np.log(0.92)  # on average, clearly
 
     def pos_over_neg(pitch_rows):
         ratios = []
@@ -438,9 +489,10 @@ def test_default_corpus_size_and_speed(tmp_path):
     counts = summary["counts"]
     assert counts["videos"] == 40 and 520 <= counts["segments"] <= 680
     assert min(counts["positive"], counts["negative"], counts["neutral"]) > 100
-    assert len(summary["speakers"]) >= 8
+    assert counts["positive"] == counts["negative"] and counts["sentences_reused"] == 0
+    assert len(summary["speakers"]) == 20 and {s["videos"] for s in summary["speakers"]} == {2}
     durations = [float(e) - float(s) for _, _, s, e, _ in _segments(tmp_path / "corpus")]
-    assert 0.8 < min(durations) < 2.0 and 12.0 < max(durations) < 17.0
+    assert 0.8 < min(durations) < 2.0 and 12.0 < max(durations) < 25.0
 
 
 def test_sentences_are_dealt_once_before_any_is_reused():
@@ -453,3 +505,71 @@ def test_sentences_are_dealt_once_before_any_is_reused():
     assert reused == 44 - 20
     again, _ = deal_sentences(20, [8, 8, 8, 30], rng=np.random.default_rng(1))
     assert again == hands
+
+
+def test_pairs_match_lengths_and_every_video_is_balanced():
+    sentences = load_sentences()
+    pairs = pair_by_length(sentences["positive"], sentences["negative"])
+    assert len(pairs) >= 250  # enough for the default 40 videos without re-reading
+    assert len({p for p, _ in pairs}) == len({n for _, n in pairs}) == len(pairs)
+    for p, n in pairs:
+        a, b = len(sentences["positive"][p].text), len(sentences["negative"][n].text)
+        assert abs(a - b) <= PAIR_TOLERANCE * max(a, b)
+    counts = [int(c) for c in np.random.default_rng(0).integers(10, 21, 40)]
+    hands, reused = deal_corpus(sentences, counts, seed=0)
+    assert reused == 0 and [len(h) for h in hands] == counts
+    for hand in hands:  # as many positive as negative in every video, and some neutral
+        polarity = [s.polarity for s in hand]
+        assert polarity.count("positive") == polarity.count("negative") > 0 and "neutral" in polarity
+    lengths = {
+        polarity: np.array([len(s.text) for h in hands for s in h if s.polarity == polarity])
+        for polarity in ("positive", "negative")
+    }
+    # the dealt sentences of both polarities are as long as each other (the pairs guarantee it)
+    assert abs(lengths["positive"].mean() / lengths["negative"].mean() - 1) < PAIR_TOLERANCE / 2
+    assert abs(np.median(lengths["positive"]) / np.median(lengths["negative"]) - 1) < PAIR_TOLERANCE
+    assert [split_count(n) for n in (1, 2, 8, 9, 10, 20)] == [(0, 1), (1, 0), (3, 2), (3, 3), (4, 2), (7, 6)]
+    again, _ = deal_corpus(sentences, counts[:5], seed=0)
+    assert again == hands[:5]  # a smaller corpus reads what the first videos of a larger one read
+
+
+@pytest.mark.parametrize("strength", [0.0, 0.7])
+def test_prosody_ignores_polarity_exactly_at_strength_zero(tmp_path, strength):
+    """The same video planned with every sentence's polarity flipped: at strength 0 every
+    prosody value is identical (no draw depends on the label), above 0 the polar ones move."""
+    sentences = load_sentences()
+    hand = sentences["positive"][:4] + sentences["negative"][:4] + sentences["neutral"][:3]
+    flipped = [dataclasses.replace(s, sentiment=-s.sentiment) for s in hand]
+    config = DemoConfig(videos=1, affect_strength=strength)
+    plans = [
+        corpus_module._plan_video(3, config, tmp_path, np.random.default_rng([0, 0, 3]), "vid", chosen)
+        for chosen in (hand, flipped)
+    ]
+    (_, speaker, read, recording), (_, _, read_flipped, recording_flipped) = plans
+    assert speaker == SPEAKERS[3]
+    assert [s.text for s in read] == [s.text for s in read_flipped]  # same reading order
+    assert recording.pauses == recording_flipped.pauses
+    same = [a == b for a, b in zip(recording.utterances, recording_flipped.utterances, strict=True)]
+    if strength == 0:
+        assert all(same)
+    else:
+        assert [ok for ok, s in zip(same, read, strict=True) if s.polarity == "neutral"] == [True] * 3
+        assert not any(ok for ok, s in zip(same, read, strict=True) if s.polarity != "neutral")
+
+
+def test_speakers_file_matches_transcripts_and_summary(tiny):
+    with open(tiny / "speakers.csv", newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        assert reader.fieldnames == ["video", "speaker"]
+        rows = list(reader)
+    videos = sorted(p.stem for p in (tiny / "Transcript/Segmented/Combined").glob("*.txt"))
+    assert sorted(r["video"] for r in rows) == videos  # one row per video
+    summary = json.loads((tiny / "demo.json").read_text())
+    described = {s["name"]: s for s in summary["speakers"]}
+    assert [r["speaker"] for r in rows] == [s.name for s in SPEAKERS[: len(rows)]]  # video i: speaker i
+    assert set(described) == {r["speaker"] for r in rows}
+    for name, speaker in described.items():
+        assert speaker["videos"] == sum(r["speaker"] == name for r in rows)
+        assert {k: v for k, v in speaker.items() if k != "videos"} == dataclasses.asdict(
+            next(s for s in SPEAKERS if s.name == name)
+        )

@@ -14,9 +14,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """Add the ``demo`` arguments."""
     parser.description = (
         "Write a synthesized corpus in the CMU-MOSEI raw layout under OUT: review/vlog sentences "
-        "read by espeak-ng voices with SIMULATED affect (prosody), transcripts with the true "
-        "sentence times, labels/gold.csv, multilingual Probe/ recordings and demo.json, as params "
-        "'demo' says. Needs espeak-ng (apt-get install espeak-ng)."
+        "read by 20 espeak-ng speakers with SIMULATED affect (prosody), transcripts with the true "
+        "sentence times, labels/gold.csv, speakers.csv (video,speaker), multilingual Probe/ "
+        "recordings and demo.json, as params 'demo' says. Needs espeak-ng (apt-get install espeak-ng)."
     )
     parser.add_argument("--out", type=Path, default=_options.DEMO, help="corpus root to write")
     parser.add_argument("--videos", type=int, default=None, help="number of videos (overrides demo.videos)")

@@ -1,13 +1,22 @@
 """The synthesized demo corpus: CMU-MOSEI raw layout, spoken by espeak-ng, with SIMULATED affect.
 
 There is no CMU-MOSEI on a fresh machine, so the pipeline's default input is made here. Each video
-is one "speaker" (an espeak-ng English voice and variant with its own pitch, rate, loudness and
-intonation range) reading ``sentences_min`` to ``sentences_max`` (10 to 20 by default) review/vlog
-sentences (positive, negative and neutral, written for this project: ``positive.txt``,
-``negative.txt``, ``neutral.txt`` beside this module) with pauses between them and a little
+is read by one of 20 "speakers" (:data:`SPEAKERS`: an espeak-ng English voice and variant with its
+own pitch, rate, loudness and intonation range; video ``i`` by speaker ``i % 20``), reading
+``sentences_min`` to ``sentences_max`` (10 to 20 by default) review/vlog sentences (positive,
+negative and neutral, written for this project: ``positive.txt``, ``negative.txt``,
+``neutral.txt`` beside this module) in shuffled order, with pauses between them and a little
 background noise. A recording whose peak would exceed 0.95 is turned down as a whole, never
-clipped. The transcript timestamps are the true sentence
-boundaries in the generated audio, to the sample.
+clipped. The transcript timestamps are the true sentence boundaries in the generated audio, to the
+sample; ``speakers.csv`` says who reads each video.
+
+Balance
+-------
+Every video reads as many positive as negative sentences, dealt as pairs of about the same length
+(:func:`pair_by_length`), and a quarter neutral ones (:func:`split_count`); no sentence is read
+twice until all have been (:func:`deal_sentences`). So at ``affect_strength`` 0 nothing in the
+audio depends on the label: not the prosody, not the sentence duration, not the label balance of
+a speaker or a video.
 
 Simulated affect
 ----------------
@@ -15,24 +24,28 @@ A formant synthesizer has no emotions. The affect in this corpus is SIMULATED wi
 following the textbook correlates of emotional speech: positive sentences are spoken like happy
 speech (higher pitch, wider pitch range, faster), negative ones like sad/angry speech (lower pitch,
 narrower range, slower, louder); see :data:`AFFECT`. The offsets are multiplied by
-``affect_strength`` in [0, 1]: 0 is the negative control, where the audio carries no sentiment at all
-and only the words do (an audio model should then score at chance), 1 is the full effect. Neutral
-sentences never get affect. Voice quality, timing of individual words and everything else a human
-voice carries is not simulated, so numbers measured on this corpus say whether the pipeline works,
-not how well a model hears real emotion.
+``affect_strength`` in [0, 1] and by a per-sentence intensity drawn from :data:`AFFECT_INTENSITY`
+(mean 1, from none to double), on top of natural per-sentence jitter that ignores the label, and
+the speakers differ from each other more than the affect moves one of them at the default
+strength: affect is a tendency relative to the voice, not a fingerprint. 0 is the negative
+control, where the audio carries no sentiment at all and only the words do (an audio model should
+then score at chance). Neutral sentences never get affect. Voice quality, timing of individual
+words and everything else a human voice carries is not simulated, so numbers measured on this
+corpus say whether the pipeline works, not how well a model hears real emotion.
 
 Layout written under ``out``::
 
     Audio/Full/WAV_16000/<video>.wav           16 kHz mono PCM_16, one speaker per video
     Transcript/Segmented/Combined/<video>.txt  video___segment___start___end___text (segments from 1)
     labels/gold.csv                            video,segment,start,end,sentiment (intended, -3..+3)
+    speakers.csv                               video,speaker (speaker ids spk00..spk19)
     Probe/<language>/<polarity>_NN.wav         multilingual probe utterances (same simulated affect)
     Probe/manifest.csv                         path (relative to Probe/),language,polarity,text
     demo.json                                  config, counts, speakers, affect offsets, espeak-ng version
 
 Everything is drawn from ``seed``: the same config gives byte-identical files. Video ``i`` depends
 only on ``(seed, i)``, so a smaller corpus is a prefix of a larger one, and ``affect_strength``
-changes the prosody only, never which sentences are read or where the pauses fall.
+changes the prosody only, never which sentences are read, in which order, or where the pauses fall.
 """
 
 from __future__ import annotations
@@ -95,6 +108,8 @@ PROBE_PAUSE_S = 0.3
 AUDIO_DIR = Path("Audio/Full/WAV_16000")
 TRANSCRIPT_DIR = Path("Transcript/Segmented/Combined")
 GOLD_FILE = Path("labels/gold.csv")
+#: Who reads each video: ``video,speaker`` (UTF-8 CSV with header), for speaker-grouped evaluation.
+SPEAKERS_FILE = Path("speakers.csv")
 PROBE_DIR = Path("Probe")
 SUMMARY_FILE = Path("demo.json")
 #: Written first, so a run cut short still marks the folder as a demo corpus that may be replaced.
@@ -141,7 +156,7 @@ class Speaker:
     Attributes
     ----------
     name
-        Label recorded in ``demo.json``.
+        Speaker id recorded in ``speakers.csv`` and ``demo.json``, e.g. ``"spk03"``.
     voice
         espeak-ng voice and variant, e.g. ``"en-us+f3"``.
     pitch
@@ -162,18 +177,31 @@ class Speaker:
     pitch_range: float = 1.0
 
 
-#: The speakers; video ``i`` is read by ``SPEAKERS[i % len(SPEAKERS)]``.
+#: The speakers; video ``i`` is read by ``SPEAKERS[i % len(SPEAKERS)]``. Their pitch (26-74), rate
+#: (126-185 wpm), intonation range (0.5-1.8) and loudness (55-100) are spread and shuffled against each other
+#: so that speakers differ at least as much as the simulated affect moves one speaker (at the default
+#: ``affect_strength``): a model must hear affect relative to the voice, not recognise the voice.
 SPEAKERS: tuple[Speaker, ...] = (
-    Speaker("us_male_a", "en-us+m3", pitch=42, rate=150, amplitude=75, pitch_range=1.0),
-    Speaker("us_female_a", "en-us+f3", pitch=55, rate=160, amplitude=70, pitch_range=1.1),
-    Speaker("gb_female", "en+f4", pitch=58, rate=155, amplitude=75, pitch_range=1.0),
-    Speaker("scottish_male", "en-gb-scotland+m1", pitch=45, rate=145, amplitude=80, pitch_range=0.9),
-    Speaker("caribbean_male", "en-029+m7", pitch=50, rate=158, amplitude=75, pitch_range=1.1),
-    Speaker("rp_female", "en-gb-x-rp+f5", pitch=52, rate=152, amplitude=70, pitch_range=1.0),
-    Speaker("us_female_b", "en-us+f2", pitch=60, rate=165, amplitude=75, pitch_range=1.2),
-    Speaker("lancashire_male", "en-gb-x-gbclan+m2", pitch=40, rate=148, amplitude=80, pitch_range=0.9),
-    Speaker("nyc_male", "en-us-nyc+m4", pitch=48, rate=162, amplitude=75, pitch_range=1.0),
-    Speaker("gb_male", "en+m6", pitch=44, rate=142, amplitude=80, pitch_range=1.1),
+    Speaker("spk00", "en-us+m3", pitch=38, rate=150, amplitude=75, pitch_range=1.0),
+    Speaker("spk01", "en-us+f3", pitch=62, rate=172, amplitude=60, pitch_range=1.45),
+    Speaker("spk02", "en+f4", pitch=70, rate=140, amplitude=95, pitch_range=0.75),
+    Speaker("spk03", "en-gb-scotland+m1", pitch=30, rate=165, amplitude=85, pitch_range=0.6),
+    Speaker("spk04", "en-029+m7", pitch=45, rate=128, amplitude=55, pitch_range=1.65),
+    Speaker("spk05", "en-gb-x-rp+f5", pitch=56, rate=182, amplitude=100, pitch_range=0.9),
+    Speaker("spk06", "en-us+f2", pitch=74, rate=158, amplitude=70, pitch_range=1.3),
+    Speaker("spk07", "en-gb-x-gbclan+m2", pitch=26, rate=135, amplitude=65, pitch_range=1.1),
+    Speaker("spk08", "en-us-nyc+m4", pitch=50, rate=176, amplitude=90, pitch_range=0.5),
+    Speaker("spk09", "en+m6", pitch=34, rate=145, amplitude=80, pitch_range=1.55),
+    Speaker("spk10", "en+f1", pitch=66, rate=126, amplitude=85, pitch_range=0.65),
+    Speaker("spk11", "en-us+m1", pitch=42, rate=185, amplitude=55, pitch_range=1.25),
+    Speaker("spk12", "en+f2", pitch=58, rate=132, amplitude=70, pitch_range=1.8),
+    Speaker("spk13", "en-gb-x-rp+m5", pitch=28, rate=154, amplitude=100, pitch_range=0.85),
+    Speaker("spk14", "en-us+f5", pitch=72, rate=168, amplitude=65, pitch_range=1.05),
+    Speaker("spk15", "en-gb-x-gbcwmd+m3", pitch=46, rate=138, amplitude=90, pitch_range=0.7),
+    Speaker("spk16", "en+f3", pitch=64, rate=150, amplitude=60, pitch_range=0.55),
+    Speaker("spk17", "en-029+f4", pitch=52, rate=162, amplitude=80, pitch_range=1.5),
+    Speaker("spk18", "en+m2", pitch=36, rate=178, amplitude=95, pitch_range=1.15),
+    Speaker("spk19", "en-us+m7", pitch=54, rate=130, amplitude=75, pitch_range=0.95),
 )
 
 
@@ -201,9 +229,21 @@ class Affect:
 
 #: Simulated affect by polarity: happy-like for positive, sad/angry-like for negative.
 AFFECT: dict[str, Affect] = {
-    "positive": Affect(pitch=14.0, pitch_range=0.6, rate=0.15, amplitude=0.0),
-    "negative": Affect(pitch=-12.0, pitch_range=-0.5, rate=-0.12, amplitude=0.25),
+    "positive": Affect(pitch=14.0, pitch_range=0.45, rate=0.15, amplitude=0.0),
+    "negative": Affect(pitch=-12.0, pitch_range=-0.35, rate=-0.12, amplitude=0.25),
 }
+#: Per-sentence affect intensity is drawn uniformly from this range (mean 1): some sentences carry
+#: no affect, some twice the offsets of :data:`AFFECT`.
+AFFECT_INTENSITY: tuple[float, float] = (0.0, 2.0)
+#: A positive and a negative sentence are paired (and read in the same video) when their lengths
+#: differ by at most this fraction: the polarities then have the same length distribution.
+PAIR_TOLERANCE = 0.05
+#: Natural sentence-to-sentence variation of every speaker, independent of polarity: standard
+#: deviations (clipped at twice these) of the pitch steps added, the relative rate change and the
+#: relative change of the intonation range.
+PITCH_JITTER = 3.0
+RATE_JITTER = 0.05
+RANGE_JITTER = 0.1
 
 
 @dataclass(frozen=True)
@@ -218,7 +258,8 @@ class DemoConfig:
         Seed for everything drawn: video ids, speakers' sentences, pauses, jitter, noise.
     affect_strength
         Scale of the SIMULATED affect, 0..1: 0 = none (the audio carries no sentiment, only the
-        words do: a negative control), 1 = the full offsets of :data:`AFFECT`.
+        words do: a negative control), 1 = the full offsets of :data:`AFFECT`. The default 0.7 keeps
+        every audio model off the ceiling (README "The demo corpus" has the measured numbers).
     noise_db
         Background noise level, RMS in dB full scale (-50 is a quiet room; -120 is silence).
     pause_min_s, pause_max_s
@@ -232,7 +273,7 @@ class DemoConfig:
 
     videos: int = 40
     seed: int = 0
-    affect_strength: float = 1.0
+    affect_strength: float = 0.7
     noise_db: float = -50.0
     pause_min_s: float = 0.4
     pause_max_s: float = 1.2
@@ -357,7 +398,14 @@ def load_probes() -> list[ProbeUtterance]:
 
 
 def affect_prosody(
-    speaker: Speaker, polarity: str, *, strength: float, pitch_jitter: float = 0.0, rate_jitter: float = 0.0
+    speaker: Speaker,
+    polarity: str,
+    *,
+    strength: float,
+    intensity: float = 1.0,
+    pitch_jitter: float = 0.0,
+    rate_jitter: float = 0.0,
+    range_jitter: float = 0.0,
 ) -> dict[str, float]:
     """espeak-ng prosody for one sentence: speaker's own, plus jitter, plus SIMULATED affect.
 
@@ -369,8 +417,13 @@ def affect_prosody(
         ``"positive"``, ``"negative"`` or ``"neutral"`` (neutral gets no affect).
     strength
         ``affect_strength`` in 0..1, the scale on the offsets of :data:`AFFECT`.
-    pitch_jitter, rate_jitter
-        Natural sentence-to-sentence variation: pitch steps added, relative rate change.
+    intensity
+        How strongly this sentence carries its affect, a further factor on the offsets (the corpus
+        draws it per sentence from :data:`AFFECT_INTENSITY`, mean 1): affect is a tendency that
+        varies from sentence to sentence, not a constant offset.
+    pitch_jitter, rate_jitter, range_jitter
+        Natural sentence-to-sentence variation, the same for every polarity: pitch steps added,
+        relative rate change, relative change of the intonation range.
 
     Returns
     -------
@@ -381,18 +434,23 @@ def affect_prosody(
     Raises
     ------
     ParameterError
-        If ``polarity`` is unknown or ``strength`` lies outside 0..1.
+        If ``polarity`` is unknown, ``strength`` lies outside 0..1 or ``intensity`` is negative.
     """
     if polarity not in (*AFFECT, "neutral"):
         raise ParameterError(f"polarity must be positive, negative or neutral, got {polarity!r}")
     if not 0.0 <= strength <= 1.0:
         raise ParameterError(f"affect strength must lie in 0..1, got {strength}")
+    if intensity < 0:
+        raise ParameterError(f"affect intensity must be >= 0, got {intensity}")
     offset = AFFECT.get(polarity, Affect(0.0, 0.0, 0.0, 0.0))
+    scale = strength * intensity
     return {
-        "pitch": float(np.clip(speaker.pitch + pitch_jitter + strength * offset.pitch, 0, 99)),
-        "rate": float(np.clip(speaker.rate * (1 + rate_jitter) * (1 + strength * offset.rate), 80, 450)),
-        "amplitude": float(np.clip(speaker.amplitude * (1 + strength * offset.amplitude), 0, 200)),
-        "pitch_range": float(np.clip(speaker.pitch_range * (1 + strength * offset.pitch_range), 0, 4)),
+        "pitch": float(np.clip(speaker.pitch + pitch_jitter + scale * offset.pitch, 0, 99)),
+        "rate": float(np.clip(speaker.rate * (1 + rate_jitter) * (1 + scale * offset.rate), 80, 450)),
+        "amplitude": float(np.clip(speaker.amplitude * (1 + scale * offset.amplitude), 0, 200)),
+        "pitch_range": float(
+            np.clip(speaker.pitch_range * (1 + range_jitter) * (1 + scale * offset.pitch_range), 0, 4)
+        ),
     }
 
 
@@ -453,12 +511,129 @@ def deal_sentences(
     return hands, reused
 
 
+def pair_by_length(
+    positive: list[Sentence], negative: list[Sentence], *, tolerance: float = PAIR_TOLERANCE
+) -> list[tuple[int, int]]:
+    """Pair positive with negative sentences of the same length (characters) within ``tolerance``.
+
+    Both lists are ranked by length and walked together, pairing the shortest unpaired sentences
+    whose lengths differ by at most ``tolerance`` of the longer one (the most pairs such a
+    tolerance allows); a sentence with no partner that close is left out. A video reads both
+    sentences of each pair it is dealt, so every video (and every speaker) reads as many positive
+    as negative sentences, of matched lengths: at ``affect_strength`` 0 neither the duration nor
+    the share of a padded clip that is speech says anything about the label.
+
+    Parameters
+    ----------
+    positive, negative
+        The sentences.
+    tolerance
+        Largest relative length difference within a pair.
+
+    Returns
+    -------
+    list of tuple of int
+        ``(index into positive, index into negative)``, from the shortest pair to the longest.
+    """
+
+    def ranked(rows: list[Sentence]) -> list[int]:
+        return sorted(range(len(rows)), key=lambda k: (len(rows[k].text), k))
+
+    pos, neg = ranked(positive), ranked(negative)
+    pairs: list[tuple[int, int]] = []
+    i = j = 0
+    while i < len(pos) and j < len(neg):
+        a, b = len(positive[pos[i]].text), len(negative[neg[j]].text)
+        if abs(a - b) <= tolerance * max(a, b):
+            pairs.append((pos[i], neg[j]))
+            i, j = i + 1, j + 1
+        elif a < b:
+            i += 1
+        else:
+            j += 1
+    return pairs
+
+
+def split_count(count: int) -> tuple[int, int]:
+    """How many length-matched positive/negative pairs and neutral sentences a video of ``count`` reads.
+
+    A quarter of the sentences (rounded down) are neutral, the rest are pairs; an odd remainder
+    gives one more neutral sentence, so the polarities stay balanced in every video.
+
+    Returns
+    -------
+    tuple of int
+        ``(pairs, neutral)`` with ``2 * pairs + neutral == count``.
+    """
+    pairs = (count - count // 4) // 2
+    return pairs, count - 2 * pairs
+
+
+def deal_corpus(
+    sentences: dict[str, list[Sentence]], counts: list[int], *, seed: int
+) -> tuple[list[list[Sentence]], int]:
+    """The sentences each video reads: length-matched positive/negative pairs plus neutral ones.
+
+    Each video's count is split by :func:`split_count`; pairs (:func:`pair_by_length`) and neutral
+    sentences are dealt from their own decks by :func:`deal_sentences`, so video ``i``'s hand
+    depends only on the counts of videos ``0..i`` (a smaller corpus is a prefix of a larger one).
+
+    Parameters
+    ----------
+    sentences
+        :func:`load_sentences`' result.
+    counts
+        Sentences wanted by each video.
+    seed
+        ``demo.seed``; the decks are shuffled from it.
+
+    Returns
+    -------
+    hands : list of list of Sentence
+        Each video's sentences: its positive ones, then the negative ones, then the neutral ones
+        (the video shuffles its reading order itself).
+    reused : int
+        Dealt sentences that an earlier video had already read; a warning says how many.
+    """
+    pairs = pair_by_length(sentences["positive"], sentences["negative"])
+    neutral = sentences["neutral"]
+    splits = [split_count(count) for count in counts]
+    pair_hands, pairs_reused = deal_sentences(
+        len(pairs), [n for n, _ in splits], rng=np.random.default_rng([seed, 2])
+    )
+    neutral_hands, neutral_reused = deal_sentences(
+        len(neutral), [n for _, n in splits], rng=np.random.default_rng([seed, 3])
+    )
+    hands = [
+        [sentences["positive"][pairs[k][0]] for k in pair_hand]
+        + [sentences["negative"][pairs[k][1]] for k in pair_hand]
+        + [neutral[k] for k in neutral_hand]
+        for pair_hand, neutral_hand in zip(pair_hands, neutral_hands, strict=True)
+    ]
+    reused = 2 * pairs_reused + neutral_reused
+    if reused:
+        log.warning(
+            "demo: %d of %d segments re-read a sentence another video reads (%d pairs and %d neutral "
+            "sentences available): an audio model can recognise those across the split; fewer videos "
+            "avoid it",
+            reused,
+            sum(len(hand) for hand in hands),
+            len(pairs),
+            len(neutral),
+        )
+    return hands, reused
+
+
 def _plan_video(
     index: int, config: DemoConfig, out: Path, rng: np.random.Generator, video: str, chosen: list[Sentence]
-) -> tuple[str, list, _Recording]:
+) -> tuple[str, Speaker, list[Sentence], _Recording]:
     speaker = SPEAKERS[index % len(SPEAKERS)]
-    pitch_jitter = np.clip(rng.normal(0.0, 3.0, len(chosen)), -6, 6)
-    rate_jitter = np.clip(rng.normal(0.0, 0.05, len(chosen)), -0.1, 0.1)
+    chosen = [chosen[k] for k in rng.permutation(len(chosen))]  # reading order: polarities mixed
+    # drawn for every sentence whatever its polarity, so the draws never depend on the label
+    intensity = rng.uniform(*AFFECT_INTENSITY, len(chosen))
+    pitch_jitter = np.clip(rng.normal(0.0, PITCH_JITTER, len(chosen)), -2 * PITCH_JITTER, 2 * PITCH_JITTER)
+    rate_jitter = np.clip(rng.normal(0.0, RATE_JITTER, len(chosen)), -2 * RATE_JITTER, 2 * RATE_JITTER)
+    range_jitter = np.clip(rng.normal(0.0, RANGE_JITTER, len(chosen)), -2 * RANGE_JITTER, 2 * RANGE_JITTER)
     pauses = rng.uniform(config.pause_min_s, config.pause_max_s, len(chosen) + 1)
     noise_seed = int(rng.integers(2**32))
     utterances = tuple(
@@ -469,16 +644,20 @@ def _plan_video(
                 speaker,
                 sentence.polarity,
                 strength=config.affect_strength,
+                intensity=float(level),
                 pitch_jitter=float(pj),
                 rate_jitter=float(rj),
+                range_jitter=float(gj),
             ),
         )
-        for sentence, pj, rj in zip(chosen, pitch_jitter, rate_jitter, strict=True)
+        for sentence, level, pj, rj, gj in zip(
+            chosen, intensity, pitch_jitter, rate_jitter, range_jitter, strict=True
+        )
     )
     recording = _Recording(
         out / AUDIO_DIR / f"{video}.wav", utterances, tuple(map(float, pauses)), noise_seed, config.noise_db
     )
-    return video, chosen, recording
+    return video, speaker, chosen, recording
 
 
 def _plan_probes(config: DemoConfig, probes: list[ProbeUtterance], out: Path) -> tuple[list[dict], list]:
@@ -576,6 +755,7 @@ def _prepare(out: Path) -> None:
             TRANSCRIPT_DIR.parts[0],
             GOLD_FILE.parts[0],
             PROBE_DIR,
+            SPEAKERS_FILE,
             SUMMARY_FILE,
         ):
             path = out / owned
@@ -620,7 +800,8 @@ def build_demo_corpus(
     -------
     dict
         What ``demo.json`` holds (``affect_strength``, ``config``, ``counts``, ``audio_seconds``,
-        ``speakers``, ``affect``, ``espeak_ng``) plus ``out`` and ``elapsed_s``.
+        ``speakers`` with their number of videos, ``affect``, ``affect_intensity``, ``espeak_ng``) plus
+        ``out`` and ``elapsed_s``; ``speakers.csv`` beside it says which speaker reads each video.
 
     Raises
     ------
@@ -641,24 +822,15 @@ def build_demo_corpus(
     espeak_path()  # fail before touching ``out`` when espeak-ng is missing
     out = Path(out)
     sentences = load_sentences()
-    pool = [sentence for polarity in SENTENCE_FILES for sentence in sentences[polarity]]
     rngs = [np.random.default_rng([config.seed, 0, index]) for index in range(config.videos)]
     videos = [_video_id(rng) for rng in rngs]
     counts = [int(rng.integers(config.sentences_min, config.sentences_max + 1)) for rng in rngs]
-    hands, reused = deal_sentences(len(pool), counts, rng=np.random.default_rng([config.seed, 2]))
-    if reused:
-        log.warning(
-            "demo: %d of %d segments re-read a sentence another video reads (%d sentences available): "
-            "an audio model can recognise those across the split; fewer videos avoid it",
-            reused,
-            sum(len(hand) for hand in hands),
-            len(pool),
-        )
+    hands, reused = deal_corpus(sentences, counts, seed=config.seed)
     plans = [
-        _plan_video(index, config, out, rng, video, [pool[i] for i in hand])
+        _plan_video(index, config, out, rng, video, hand)
         for index, (rng, video, hand) in enumerate(zip(rngs, videos, hands, strict=True))
     ]
-    ids = [video for video, _, _ in plans]
+    ids = [video for video, _, _, _ in plans]
     if len({video.lower() for video in ids}) != len(ids):  # astronomically unlikely; refuse, never overwrite
         raise DataError(f"two demo video ids collide for seed {config.seed}; choose another demo.seed")
     manifest, probe_recordings = _plan_probes(config, load_probes(), out)
@@ -666,12 +838,12 @@ def build_demo_corpus(
     _prepare(out)
     log.info("synthesizing %d videos and %d probe utterances into %s", len(plans), len(manifest), out)
     rendered = _render_all(
-        [recording for _, _, recording in plans] + probe_recordings, workers=config.workers, progress=progress
+        [recording for *_, recording in plans] + probe_recordings, workers=config.workers, progress=progress
     )
 
     gold, counts = [], Counter()
     audio_samples = 0
-    for (video, chosen, _), (bounds, length) in zip(plans, rendered, strict=False):
+    for (video, _, chosen, _), (bounds, length) in zip(plans, rendered, strict=False):
         lines = []
         for segment, (sentence, (start, end)) in enumerate(zip(chosen, bounds, strict=True), start=1):
             start_s, end_s = _fmt(start / SAMPLE_RATE), _fmt(end / SAMPLE_RATE)
@@ -691,6 +863,11 @@ def build_demo_corpus(
         path.write_text("".join(lines), encoding="utf-8")
         audio_samples += length
     _write_csv(out / GOLD_FILE, gold, ["video", "segment", "start", "end", "sentiment"])
+    _write_csv(
+        out / SPEAKERS_FILE,
+        [{"video": video, "speaker": speaker.name} for video, speaker, _, _ in plans],
+        ["video", "speaker"],
+    )
     _write_csv(out / PROBE_DIR / "manifest.csv", manifest, ["path", "language", "polarity", "text"])
 
     probe_counts = Counter(f"{row['language']}/{row['polarity']}" for row in manifest)
@@ -705,14 +882,19 @@ def build_demo_corpus(
             "negative": counts["negative"],
             "neutral": counts["neutral"],
             "sentences_available": {polarity: len(rows) for polarity, rows in sentences.items()},
+            "pairs_available": len(pair_by_length(sentences["positive"], sentences["negative"])),
             "sentences_reused": reused,
             "probe_files": len(manifest),
             "probe": dict(sorted(probe_counts.items())),
         },
         "audio_seconds": round(audio_samples / SAMPLE_RATE, 3),
         "sample_rate": SAMPLE_RATE,
-        "speakers": [dataclasses.asdict(speaker) for speaker in SPEAKERS[: min(len(plans), len(SPEAKERS))]],
+        "speakers": [
+            {**dataclasses.asdict(speaker), "videos": sum(plan[1] == speaker for plan in plans)}
+            for speaker in SPEAKERS[: min(len(plans), len(SPEAKERS))]
+        ],
         "affect": {polarity: dataclasses.asdict(offset) for polarity, offset in AFFECT.items()},
+        "affect_intensity": list(AFFECT_INTENSITY),
         "espeak_ng": espeak_version(),
     }
     (out / SUMMARY_FILE).write_text(
