@@ -45,6 +45,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="compute at most this many shards, then stop (run again to continue)",
     )
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=None,
+        help="build the stores in this folder of its own (resumable) and move them into OUT once "
+        "complete, so that OUT only ever holds finished stores (default: build them in OUT)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -54,7 +61,9 @@ def run(args: argparse.Namespace, params: Params) -> int:
     config = _options.override(params.section("embed", EmbedConfig), weights=args.weights)
     clips = read_table(args.clips)
     log.info("embedding %d clips of %s into %s with %s", len(clips), args.clips, args.out, config)
-    summary = extract_features(clips, args.out, config=config, mel=mel, max_shards=args.max_shards)
+    summary = extract_features(
+        clips, args.out, config=config, mel=mel, max_shards=args.max_shards, checkpoint=args.checkpoint
+    )
     remove_stale_stores(args.out, keep=summary.stores)
     for name, meta in summary.meta.items():
         log.info("%s: %s; flagged clips %s", name, describe(meta), summary.clip_status.get(name, "none"))

@@ -39,7 +39,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ from weaklabel.audio.io import audio_info
 from weaklabel.audio.mel import MelConfig, log_mel_batch
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.features.registry import EmbedConfig, Embedder, make_embedders
-from weaklabel.features.store import StoreWriter, open_store, read_store
+from weaklabel.features.store import StoreWriter, move_stores, open_store, read_store
 from weaklabel.tables import read_table, rejects_frame, write_rejects
 
 log = logging.getLogger(__name__)
@@ -370,6 +370,7 @@ def extract_features(
     mel: MelConfig | None = None,
     embedders: Sequence[Embedder] | None = None,
     max_shards: int | None = None,
+    checkpoint: str | Path | None = None,
     verbose: bool = True,
 ) -> ExtractSummary:
     """Features of recordings for every embedder: the one extraction path, into ``out_root/<name>/``.
@@ -400,6 +401,11 @@ def extract_features(
     max_shards
         Compute at most this many shards, then stop with the stores unfinished (a later call
         resumes); ``None`` for all.
+    checkpoint
+        A folder of its own where the stores are built shard by shard, and resumed after an
+        interruption, before they move into ``out_root`` once complete; ``None`` builds them in
+        ``out_root`` itself. The features stage checkpoints outside its DVC output so that the
+        output is an ordinary one that DVC's run-cache can restore.
     verbose
         Show a tqdm progress bar.
 
@@ -446,10 +452,11 @@ def extract_features(
     out_root = Path(out_root)
     owned = embedders is None
     embedders = make_embedders(config, mel=mel) if embedders is None else list(embedders)
+    work_root = out_root if checkpoint is None else Path(checkpoint)
     try:
-        return _extract(
+        summary = _extract(
             plan,
-            out_root,
+            work_root,
             embedders,
             config=config,
             mel=mel,
@@ -461,6 +468,10 @@ def extract_features(
         for embedder in embedders if owned else ():
             if hasattr(embedder, "close"):
                 embedder.close()  # e.g. eGeMAPS worker processes
+    if work_root == out_root or not summary.complete:
+        return summary
+    stores = move_stores(work_root, out_root, names=summary.stores)
+    return replace(summary, stores={name: str(path) for name, path in stores.items()}, root=out_root)
 
 
 def _extract(
