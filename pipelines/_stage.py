@@ -9,10 +9,9 @@ A stage script's ``main(argv)`` parses its paths with :func:`parser`, calls :fun
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 
 from weaklabel import shell
@@ -43,14 +42,3 @@ def params() -> Params:
 def run(main: Callable[[], int | None]) -> None:
     """Run a stage's ``main`` as the process: exit 0, or 2 with one line on a WeakLabelError."""
     sys.exit(shell.run(main, prog=f"pipelines.{Path(sys.argv[0]).stem}"))
-
-
-def write_metrics(path: Path, values: Mapping[str, int | float]) -> None:
-    """Write a stage's DVC metrics: a few flat numbers that ``dvc metrics show`` compares across runs.
-
-    The stage's full summary (counts by reason, settings, provenance) goes to its report, an
-    output; this file keeps only the headline numbers, so that ``dvc metrics show`` and ``dvc exp
-    show`` fit a terminal.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(dict(values), indent=2) + "\n")

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from pipelines import _stage
+from weaklabel import shell
 from weaklabel.audio.mel import MelConfig
 from weaklabel.features.extract import extract_features
 from weaklabel.features.identity import describe
@@ -43,8 +44,7 @@ def main(argv: list[str] | None = None) -> None:
         log.info("%s: %s; flagged clips %s", name, describe(meta), summary.clip_status.get(name, "none"))
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(summary.to_dict(), indent=2, sort_keys=True))
-    if args.metrics is not None:
-        _stage.write_metrics(args.metrics, {"kept": summary.kept, "rejected": summary.rejected})
+    shell.write_metrics(args.metrics, {"kept": summary.kept, "rejected": summary.rejected})
     log.info("features: %d clips, %d kept, %d rejected", summary.clips, summary.kept, summary.rejected)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines import _stage
+from weaklabel import shell
 from weaklabel.labels.source import ingest_source
 from weaklabel.sources.manifest_ingest import split_source
 from weaklabel.sources.mosei import IngestConfig
@@ -38,8 +39,7 @@ def main(argv: list[str] | None = None) -> None:
         config=params.section("ingest", IngestConfig),
         verbose=True,
     )
-    if args.metrics is not None:
-        _stage.write_metrics(args.metrics, {"segments": summary["segments"], "rejected": summary["rejected"]})
+    shell.write_metrics(args.metrics, {"segments": summary["segments"], "rejected": summary["rejected"]})
     log.info(
         "%d lines -> %d segments, %d rejected; wrote %s",
         summary["lines_read"],

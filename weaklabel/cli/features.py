@@ -7,6 +7,7 @@ import json
 import logging
 from pathlib import Path
 
+from weaklabel import shell
 from weaklabel.audio.mel import MelConfig
 from weaklabel.cli import _options
 from weaklabel.features.extract import extract_features
@@ -35,6 +36,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=_options.FEATURES, help="folder of the feature stores")
     parser.add_argument("--report", type=Path, default=_options.FEATURES_REPORT, help="run summary JSON")
     parser.add_argument(
+        "--metrics", type=Path, default=_options.FEATURES_METRICS, help="clip counts (DVC metrics)"
+    )
+    parser.add_argument(
         "--weights",
         default=None,
         help="override embed.weights: auto | imagenet | random | path/to/weights.h5",
@@ -48,9 +52,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--checkpoint",
         type=Path,
-        default=None,
-        help="build the stores in this folder of its own (resumable) and move them into OUT once "
-        "complete, so that OUT only ever holds finished stores (default: build them in OUT)",
+        default=_options.FEATURES_CHECKPOINT,
+        help="folder of its own where the stores are built (and resumed after an interruption) "
+        "before they move into OUT once complete, so that OUT only ever holds finished stores",
     )
     parser.set_defaults(func=run)
 
@@ -69,6 +73,7 @@ def run(args: argparse.Namespace, params: Params) -> int:
         log.info("%s: %s; flagged clips %s", name, describe(meta), summary.clip_status.get(name, "none"))
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(summary.to_dict(), indent=2, sort_keys=True))
+    shell.write_metrics(args.metrics, {"kept": summary.kept, "rejected": summary.rejected})
     state = "complete" if summary.complete else "UNFINISHED: run again to continue"
     log.info(
         "stores %s %s (%d kept, %d rejected: %s)",
