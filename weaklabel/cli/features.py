@@ -26,8 +26,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "Read every clip planned in CLIPS, compute its log-mel spectrogram once, and write one "
         "feature store per backbone under OUT (vgg16/, yamnet/, egemaps/ as embed.backbones lists, "
         "and mel_mean/: meta.json, shard-*.npy, index.parquet) plus OUT/rejects.parquet for clips "
-        "that cannot be read (params 'mel' and 'embed'). Resumable: run it again after an "
-        "interruption and it continues at the next unfinished shard. A store left in OUT by a "
+        "that cannot be read (params 'mel' and 'embed'). Resumable: the stores are built in the "
+        "--checkpoint folder and move into OUT once complete; run it again after an interruption "
+        "and it continues at the next unfinished shard. A store left in OUT by a "
         "backbone no longer in embed.backbones is removed."
     )
     parser.add_argument(
