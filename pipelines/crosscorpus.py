@@ -48,7 +48,12 @@ def main(argv: list[str] | None = None) -> None:
         manifests, backbones=default_backbones(), work_dir=args.work_dir, **settings_from_params(params)
     )
     paths = write_crosscorpus(result, args.out)
-    log.info("crosscorpus: %d rows; wrote %s", len(result.table), paths["markdown"])
+    log.info(
+        "crosscorpus: %d rows, %d cells not tested; wrote %s",
+        len(result.table),
+        len(result.untested),
+        paths["markdown"],
+    )
 
 
 if __name__ == "__main__":

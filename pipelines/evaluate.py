@@ -1,4 +1,4 @@
-"""DVC stage ``evaluate``: AUC with video-grouped CIs, ROC plots and the report (params ``evaluate``)."""
+"""DVC stage ``evaluate``: AUCs with speaker-grouped CIs, paired differences, the report (``evaluate``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pipelines import _stage
 from weaklabel import shell
 from weaklabel.features.store import list_stores
 from weaklabel.learn.evaluate import EvaluateConfig, evaluate_from_paths
+from weaklabel.provenance import provenance
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -20,16 +21,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--features", type=Path, required=True, help="folder whose sub-folders are the feature stores"
     )
-    parser.add_argument("--demo", type=Path, default=None, help="demo.json of the demo corpus (optional)")
+    parser.add_argument("--corpus", type=Path, default=None, help="ingest's corpus.json (what the corpus is)")
     parser.add_argument("--out", type=Path, required=True, help="reports folder")
     args = parser.parse_args(argv)
     log = _stage.start("evaluate", args)
-    config = _stage.params().section("evaluate", EvaluateConfig)
+    params = _stage.params()
 
     paths = evaluate_from_paths(
-        **shell.paths(args, "models", "labels", "split", "clips", "segments", "demo", "out"),
+        **shell.paths(args, "models", "labels", "split", "clips", "segments", "corpus", "out"),
         stores=list_stores(args.features),
-        config=config,
+        config=params.section("evaluate", EvaluateConfig),
+        provenance=provenance(params.path or params.sections, root=Path.cwd()),
     )
     log.info("wrote %s", ", ".join(str(p) for p in paths.values()))
 

@@ -1,4 +1,4 @@
-"""DVC stage ``features``: the feature stores of every clip (params ``mel``, ``embed``).
+"""DVC stage ``features``: the feature stores of every clip (params ``mel``, ``embed``, ``features``).
 
 The stores are built shard by shard in a checkpoint folder outside the stage's output
 (``--checkpoint``), so that an interrupted run resumes at the next unfinished shard, and move into
@@ -9,6 +9,7 @@ counts; the report, the full run summary (stores, metas, throughput).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from weaklabel import shell
 from weaklabel.audio.mel import MelConfig
 from weaklabel.features.extract import extract_features
 from weaklabel.features.identity import describe
+from weaklabel.features.ray_engine import ENGINES, EngineConfig
 from weaklabel.features.registry import EmbedConfig
 from weaklabel.features.store import remove_stale_stores
 from weaklabel.tables import read_table
@@ -31,14 +33,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--checkpoint", type=Path, default=None, help="folder the stores are built in until complete"
     )
+    parser.add_argument("--engine", choices=ENGINES, default=None, help="override features.engine")
     args = parser.parse_args(argv)
     log = _stage.start("features", args)
 
     params = _stage.params()
     mel = params.section("mel", MelConfig)
     config = params.section("embed", EmbedConfig)
+    engine = params.section("features", EngineConfig)
+    engine = engine if args.engine is None else dataclasses.replace(engine, engine=args.engine)
     clips = read_table(args.clips)
-    summary = extract_features(clips, args.out, config=config, mel=mel, checkpoint=args.checkpoint)
+    summary = extract_features(
+        clips, args.out, config=config, mel=mel, engine=engine, checkpoint=args.checkpoint
+    )
     remove_stale_stores(args.out, keep=summary.stores)
     for name, meta in summary.meta.items():
         log.info("%s: %s; flagged clips %s", name, describe(meta), summary.clip_status.get(name, "none"))

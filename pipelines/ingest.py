@@ -2,7 +2,9 @@
 
 ``labels.source: text`` (default) reads the corpus ``data.corpus`` (params ``ingest``);
 ``labels.source: manifest`` reads the manifest CSV ``data.manifest`` instead, and also writes its
-recordings by segment (``manifest.parquet``, gold labels included) for the label stage.
+recordings by segment (``manifest.parquet``, gold labels included) for the label stage. Either way
+it writes ``corpus.json`` (demo, CMU-MOSEI or manifest; what a speaker is), which evaluate reads, and
+every segment's ``speaker`` (``speakers.csv`` at the corpus root, the manifest's group, else the video).
 """
 
 from __future__ import annotations

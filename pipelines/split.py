@@ -1,11 +1,11 @@
-"""DVC stage ``split``: train/valid/test grouped by video, stratified by weak label (params ``split``)."""
+"""DVC stage ``split``: speaker-grouped folds (evaluate.protocol kfold) or train/valid/test (``split``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from pipelines import _stage
-from weaklabel.learn.split import SplitConfig, make_split, split_summary, write_split
+from weaklabel.learn.split import SplitConfig, folds_from, make_split, split_summary, write_split
 from weaklabel.tables import read_table
 
 
@@ -17,9 +17,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     log = _stage.start("split", args)
 
-    config = _stage.params().section("split", SplitConfig)
+    params = _stage.params()
+    config = params.section("split", SplitConfig)
+    folds = folds_from(params.raw("evaluate"))
     labels = read_table(args.labels)
-    split = make_split(read_table(args.segments), labels, config=config)
+    split = make_split(read_table(args.segments), labels, config=config, folds=folds)
     write_split(split, args.out / "split.parquet")
     log.info("split: %s", split_summary(split, labels))
 

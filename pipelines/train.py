@@ -1,4 +1,4 @@
-"""DVC stage ``train``: the VGG16 dense head and every baseline, on the shared split (params ``train``)."""
+"""DVC stage ``train``: every model per fold (out-of-fold scores) and a final one each (params ``train``)."""
 
 from __future__ import annotations
 

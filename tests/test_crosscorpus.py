@@ -1,6 +1,9 @@
-"""Cross-corpus evaluation: protocols, CIs by speaker, the duration baseline, outputs, CLI, real data."""
+"""Cross-corpus evaluation: protocols, corpora and speakers, CIs by speaker, the duration baseline, means,
+outputs, CLI, real data."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -17,16 +20,21 @@ from weaklabel.features.mel_mean import MelMeanEmbedder
 from weaklabel.features.registry import EmbedConfig
 from weaklabel.features.store import read_store
 from weaklabel.learn.crosscorpus import (
+    MEANS_COLUMNS,
     PREDICTIONS_SCHEMA,
     TABLE_SCHEMA,
+    UNTESTED_COLUMNS,
     CrossCorpusConfig,
     crosscorpus,
     load_manifest,
+    mean_auc,
+    merge_inputs,
 )
 from weaklabel.learn.evaluate import EvaluateConfig
 from weaklabel.learn.probe import TrainedModel, probe
+from weaklabel.models.baselines import DurationModel
 from weaklabel.models.logreg import LogisticModel
-from weaklabel.report.crosscorpus import to_markdown, write_crosscorpus
+from weaklabel.report.crosscorpus import plot_heatmap, to_markdown, write_crosscorpus
 from weaklabel.sources.manifest_ingest import manifest_tables
 from weaklabel.tables import read_table
 
@@ -54,6 +62,14 @@ def write_corpus(root, rng, *, corpora=("alpha", "beta"), speakers=3, per_class=
     return pd.DataFrame(rows)
 
 
+def assert_counts_add_up(result, manifest):
+    """Every manifest row is evaluated, unlabelled or rejected, in its corpus, and nothing twice."""
+    counts = result.counts
+    assert (counts["files"] == counts["unlabelled"] + counts["rejected"] + counts["evaluated"]).all()
+    assert (counts["evaluated"] == counts["positive"] + counts["negative"]).all()
+    assert counts["files"].sum() == len(manifest) and counts["rejected"].sum() == len(result.rejects)
+
+
 def add_file(manifest, path, *, corpus, label=1, speaker="s0"):
     """Append one file to a manifest, in place."""
     manifest.loc[len(manifest)] = {"path": str(path), "label": label, "group": speaker, "corpus": corpus}
@@ -76,8 +92,10 @@ def test_config_validation():
     for backbones in (["resnet"], ["mel_mean+resnet"], ["mel_mean+mel_mean"], ["mel_mean", "mel_mean"]):
         with pytest.raises(ParameterError, match="backbones"):
             crosscorpus(pd.DataFrame(), backbones=backbones)
-    with pytest.raises(ParameterError, match="logistic regression parameter.*C"):
+    with pytest.raises(ParameterError, match=r"train\.logreg.*unknown parameter\(s\) C;"):
         crosscorpus(pd.DataFrame(), backbones=["mel_mean"], logreg={"C": 1.0})
+    with pytest.raises(ParameterError, match=r"train\.duration.*unknown parameter\(s\) Cs; it takes C"):
+        crosscorpus(pd.DataFrame(), backbones=["mel_mean"], duration={"Cs": [1.0]})
 
 
 def test_table_has_every_cell_with_the_duration_baseline(synthetic):
@@ -106,7 +124,12 @@ def test_table_has_every_cell_with_the_duration_baseline(synthetic):
     assert (loco.n_test_pos, loco.n_test_neg) == (9, 9)
     counts = result.counts.set_index("corpus")
     assert counts.loc["alpha", "unlabelled"] == 3 and counts.loc["alpha", "evaluated"] == 18
-    assert counts["files"].sum() == len(manifest)
+    assert counts.loc["alpha", "speakers"] == 3
+    assert_counts_add_up(result, manifest)
+    assert result.untested.empty and list(result.untested.columns) == list(UNTESTED_COLUMNS)
+    assert result.notes == [
+        f"{corpus}: 3 files unlabelled, not scored (emotion: none given 3)" for corpus in ("alpha", "beta")
+    ]
 
 
 def test_predictions_are_held_out(synthetic):
@@ -133,17 +156,154 @@ def test_outputs(synthetic, tmp_path):
 
 def test_few_speakers_and_one_corpus(tmp_path, rng):
     manifest = write_corpus(tmp_path, rng, corpora=("solo",), speakers=1, per_class=3)
-    sf.write(tmp_path / "gone.wav", tone(1.0), 16_000)
-    (tmp_path / "gone.wav").unlink()
-    add_file(manifest, tmp_path / "gone.wav", corpus="solo")
+    add_file(manifest, tmp_path / "gone.wav", corpus="solo")  # no such file
     result = crosscorpus(
         manifest, backbones=["mel_mean"], config=FAST, evaluate=BOOT, work_dir=tmp_path / "work"
     )
-    statuses = dict(zip(result.table["protocol"], result.table["status"], strict=True))
-    assert statuses == {"loco": "needs >= 2 corpora", "within": "needs >= 2 speakers, found 1"}
-    assert result.table["auc"].isna().all()
+    assert result.table.empty and result.means.empty and result.predictions.empty
+    assert result.untested.values.tolist() == [
+        ["loco", "solo", "no other corpus to train on"],
+        ["within", "solo", "1 speaker: leaving one speaker out needs >= 2"],
+    ]
     assert result.rejects["reason"].tolist() == ["missing_file"]
-    assert "not evaluated" in to_markdown(result)
+    assert result.counts.loc[0, ["files", "unlabelled", "rejected", "evaluated"]].tolist() == [8, 1, 1, 6]
+    assert_counts_add_up(result, manifest)
+    paths = write_crosscorpus(result, tmp_path / "report")  # nothing evaluated still makes a report
+    text = paths["markdown"].read_text()
+    assert "- within solo: 1 speaker: leaving one speaker out needs >= 2" in text and "0 (0/0)" not in text
+    assert paths["heatmap"].read_bytes()[:4] == b"\x89PNG" and len(read_table(paths["table"])) == 0
+
+
+def test_one_corpus_from_two_manifests_is_one_corpus(synthetic):
+    """Two halves of one corpus (spelt two ways) must not become two corpora that train on each other."""
+    root, manifest, _ = synthetic
+    alpha, beta = manifest[manifest["corpus"] == "alpha"], manifest[manifest["corpus"] == "beta"]
+    halves = [alpha[alpha["group"] == "s0"], alpha[alpha["group"] != "s0"].assign(corpus=" Alpha"), beta]
+    result = crosscorpus(
+        halves,
+        backbones=["mel_mean"],
+        config=CrossCorpusConfig(protocols=("loco",), min_ci_speakers=3),
+        evaluate=BOOT,
+        work_dir=root / "work",
+    )
+    assert result.table[["test_corpus", "train_corpora", "n_test", "n_test_speakers"]].values.tolist() == [
+        ["alpha", "beta", 18, 3],
+        ["beta", "alpha", 18, 3],
+    ]
+    assert result.notes[0] == "alpha: merged from 2 inputs (spelt Alpha, alpha)"
+    assert result.counts["corpus"].tolist() == ["alpha", "beta"]
+    assert "- alpha: merged from 2 inputs" in to_markdown(result)
+
+
+def test_merge_inputs_names_each_corpus_once():
+    first = pd.DataFrame({"path": ["a.wav", "b.wav"], "corpus": ["EmoDB", "tess"]})
+    second = pd.DataFrame({"path": ["c.wav"], "corpus": ["emodb "]})
+    merged, notes = merge_inputs([first, second, pd.DataFrame({"path": ["d.wav"], "corpus": ["TESS"]})])
+    assert merged["corpus"].tolist() == ["EmoDB", "tess", "EmoDB", "tess"]
+    assert notes == [
+        "EmoDB: merged from 2 inputs (spelt EmoDB, emodb)",
+        "tess: merged from 2 inputs (spelt TESS, tess)",
+    ]
+    assert merge_inputs([first])[1] == []  # one input per corpus: nothing to say
+
+
+def test_a_one_speaker_corpus_only_trains(synthetic, tmp_path):
+    """It trains the other corpora's loco cells, gets no test row of its own, and the means skip it."""
+    root, manifest, _ = synthetic
+    solo = write_corpus(tmp_path, np.random.default_rng(1), corpora=("solo",), speakers=1, per_class=2)
+    both = pd.concat([manifest, solo], ignore_index=True)
+    result = crosscorpus(both, backbones=["mel_mean"], config=FAST, evaluate=BOOT, work_dir=tmp_path / "work")
+    table = result.table.set_index(["protocol", "test_corpus"])
+    assert sorted(table.index) == [
+        ("loco", "alpha"),
+        ("loco", "beta"),
+        ("within", "alpha"),
+        ("within", "beta"),
+    ]
+    assert table.loc[("loco", "alpha"), "train_corpora"] == "beta,solo"
+    assert (
+        table.loc[("loco", "alpha"), "n_train_speakers"] == 4
+        and table.loc[("loco", "alpha"), "n_train"] == 22
+    )
+    assert result.untested.values.tolist() == [
+        ["loco", "solo", "1 speaker: too few to test (it only trains)"],
+        ["within", "solo", "1 speaker: leaving one speaker out needs >= 2"],
+    ]
+    assert (result.means["corpora"] == 2).all() and not (result.predictions["test_corpus"] == "solo").any()
+    text = to_markdown(result)
+    assert "- loco solo: 1 speaker: too few to test (it only trains)" in text and "0 (0/0)" not in text
+    assert_counts_add_up(result, both)
+
+
+def test_a_speaker_group_without_labels_is_not_a_speaker(synthetic, tmp_path):
+    """As TESS's OA_bite_neutral.wav: one unlabelled file whose name makes a group of its own."""
+    root, manifest, _ = synthetic
+    extra = manifest.copy()
+    sf.write(tmp_path / "stray.wav", tone(1.5), 16_000)
+    add_file(extra, tmp_path / "stray.wav", corpus="alpha", label=None, speaker="s9")
+    result = crosscorpus(
+        extra,
+        backbones=["mel_mean"],
+        config=CrossCorpusConfig(protocols=("within",), min_ci_speakers=3),
+        evaluate=BOOT,
+        work_dir=root / "work",
+    )
+    counts = result.counts.set_index("corpus")
+    assert counts.loc["alpha", ["speakers", "files", "unlabelled", "evaluated"]].tolist() == [3, 22, 4, 18]
+    assert "alpha: speaker group(s) s9 have no evaluated file (1 file): not counted among its speakers" in (
+        result.notes
+    )
+    assert result.table.set_index("test_corpus").loc["alpha", "n_test_speakers"] == 3
+    assert_counts_add_up(result, extra)
+
+
+def test_means_both_unweighted_and_weighted_by_files():
+    table = pd.DataFrame(
+        {
+            "protocol": ["loco", "loco", "loco", "within"],
+            "backbone": ["b", "b", "c", "b"],
+            "n_test": [10, 390, 10, 50],
+            "auc": [1.0, 0.6, 0.7, 0.5],
+            "duration_auc": [1.0, 0.5, 1.0, 0.55],
+        }
+    )
+    means = mean_auc(table)
+    assert list(means.columns) == list(MEANS_COLUMNS)
+    b = means.iloc[0]
+    assert (b.protocol, b.backbone, b.corpora, b.files) == ("loco", "b", 2, 400)
+    assert b.mean_auc == pytest.approx(0.8) and b.weighted_auc == pytest.approx((10 + 0.6 * 390) / 400)
+    assert b.mean_duration_auc == pytest.approx(0.75)
+    assert b.weighted_duration_auc == pytest.approx((10 + 0.5 * 390) / 400)
+    assert means[["protocol", "backbone", "corpora"]].values.tolist()[1:] == [
+        ["loco", "c", 1],
+        ["within", "b", 1],
+    ]
+
+
+def test_duration_baseline_is_the_duration_model_on_the_same_folds(synthetic):
+    """The duration column is train.duration's DurationModel, fitted on the cell's training rows."""
+    root, manifest, _ = synthetic
+    settings = {"C": 0.3, "class_weight": None}
+    result = crosscorpus(
+        manifest,
+        backbones=["mel_mean"],
+        config=CrossCorpusConfig(protocols=("loco",), min_ci_speakers=3),
+        duration=settings,
+        evaluate=BOOT,
+        work_dir=root / "work",
+    )
+    assert result.meta["config"]["duration"] == settings
+    seconds = {p: sf.info(p).duration for p in manifest["path"]}  # every tone is shorter than a clip
+    ids = manifest_tables(manifest, verbose=False).recordings.set_index("segment_id")["path"]
+    labelled = manifest[manifest["label"].notna()]
+    train = labelled[labelled["corpus"] == "beta"]
+    model = DurationModel(**settings).fit(
+        train["path"].map(seconds).to_numpy()[:, None], train["label"].to_numpy(dtype=np.int64)
+    )
+    preds = result.predictions
+    held = preds[(preds["backbone"] == "duration") & (preds["test_corpus"] == "alpha")]
+    expected = model.predict_proba(held["segment_id"].map(ids).map(seconds).to_numpy()[:, None])[:, 1]
+    np.testing.assert_allclose(held["score"].to_numpy(), expected, rtol=1e-6)
 
 
 def test_file_bootstrap_below_min_speakers(synthetic):
@@ -305,37 +465,55 @@ def test_egemaps_goes_through_the_extraction_loop_on_unpadded_audio(tmp_path, rn
 
 
 @pytest.mark.slow
-def test_real_emodb_and_ravdess(shared_data, tmp_path):
-    if not egemaps_available():
-        pytest.skip("the opensmile extra is not installed (pip install weaklabel[opensmile]): no eGeMAPS")
+def test_real_corpora_merged_halves_one_actor_and_a_stray_tess_file(shared_data, tmp_path):
+    """EmoDB given as two manifests, RAVDESS's one actor, TESS's OA_bite_neutral.wav (about 1 min)."""
+    emodb = load_manifest(f"emodb:{shared_data / 'emodb'}")
     manifests = [
-        load_manifest(f"emodb:{shared_data / 'emodb'}"),
+        emodb.iloc[: len(emodb) // 2],  # as if EmoDB came as two CSV files
+        emodb.iloc[len(emodb) // 2 :],
         load_manifest(f"ravdess:{shared_data / 'ravdess'}"),
+        load_manifest(f"tess:{shared_data / 'tess'}"),
     ]
     result = crosscorpus(
-        manifests, backbones=["egemaps", "mel_mean"], evaluate=EvaluateConfig(n_boot=500), work_dir=tmp_path
+        manifests, backbones=["mel_mean"], evaluate=EvaluateConfig(n_boot=200), work_dir=tmp_path
     )
-    table = result.table.set_index(["protocol", "test_corpus", "backbone"])
-    assert len(table) == 8
-    counts = result.counts.set_index("corpus")
-    assert counts.loc["emodb", ["files", "positive", "negative"]].tolist() == [92, 11, 52]
-    assert counts.loc["ravdess", ["files", "positive", "negative"]].tolist() == [15, 2, 8]
-    assert result.rejects.empty
-    # RAVDESS here is one actor: no within-corpus speaker split is possible, and the table says so
-    assert table.loc[("within", "ravdess", "egemaps"), "status"] == "needs >= 2 speakers, found 1"
-    scored = table[table["status"] == "ok"]
+    columns = ["speakers", "files", "unlabelled", "rejected", "evaluated", "positive", "negative"]
+    counts = result.counts.set_index("corpus")[columns]
+    assert counts.loc["emodb"].tolist() == [2, 92, 29, 0, 63, 11, 52]
+    assert counts.loc["ravdess"].tolist() == [1, 15, 5, 0, 10, 2, 8]
+    # OA_bite_neutral.wav: unlabelled (neutral), and its group "OA" is no third TESS speaker
+    assert counts.loc["tess"].tolist() == [2, 560, 80, 0, 480, 160, 320]
+    assert result.notes[0] == "emodb: merged from 2 inputs"
     assert (
-        len(scored) == 6 and scored["auc"].between(0, 1).all() and scored["duration_auc"].between(0, 1).all()
+        "tess: speaker group(s) tess_OA have no evaluated file (1 file): not counted among its speakers"
+        in (result.notes)
     )
-    # 2-speaker test sets: intervals resample files and are wide (but for a perfect ranking of RAVDESS's
-    # 2 positives, where every resample gives 1.0: too narrow); the report must say both
-    ranked = scored[scored["auc"] < 1]
-    assert (scored["ci_unit"] == "file").all() and ((ranked["ci_high"] - ranked["ci_low"]) > 0.1).all()
-    # C: trained on RAVDESS alone (1 speaker) no inner CV is possible; on EmoDB's 2 speakers, 2 folds
-    assert table.loc[("loco", "emodb", "egemaps"), "C_selection"] == "fallback: 1 speaker: no inner CV"
-    assert table.loc[("loco", "ravdess", "egemaps"), "C_selection"].startswith("inner CV: 2 folds grouped")
-    paths = write_crosscorpus(result, tmp_path / "report")
-    assert "too narrow" in paths["markdown"].read_text()
+    assert "tess: 80 files unlabelled, not scored (emotion: neutral 80)" in result.notes
+    assert_counts_add_up(result, pd.concat(manifests))
+    # RAVDESS (1 actor) only trains; EmoDB held out trains on RAVDESS and TESS, never on its other half
+    assert result.untested.values.tolist() == [
+        ["loco", "ravdess", "1 speaker: too few to test (it only trains)"],
+        ["within", "ravdess", "1 speaker: leaving one speaker out needs >= 2"],
+    ]
+    table = result.table.set_index(["protocol", "test_corpus"])
+    assert sorted(table.index) == [
+        ("loco", "emodb"),
+        ("loco", "tess"),
+        ("within", "emodb"),
+        ("within", "tess"),
+    ]
+    loco = table.loc[("loco", "emodb")]
+    assert (loco.train_corpora, loco.n_train, loco.n_train_speakers) == ("ravdess,tess", 490, 3)
+    assert (loco.n_test, loco.n_test_speakers, loco.ci_unit) == (63, 2, "file")
+    assert table["auc"].between(0, 1).all() and table["duration_auc"].between(0, 1).all()
+    means = result.means.set_index("protocol")
+    assert means.loc["loco", ["corpora", "files"]].tolist() == [2, 543]
+    expected = np.average(
+        [table.loc[("loco", "emodb"), "auc"], table.loc[("loco", "tess"), "auc"]], weights=[63, 480]
+    )
+    assert means.loc["loco", "weighted_auc"] == pytest.approx(expected)
+    text = write_crosscorpus(result, tmp_path / "report")["markdown"].read_text()
+    assert "0 (0/0)" not in text and "- loco ravdess: 1 speaker: too few to test" in text
 
 
 @pytest.mark.slow
@@ -368,8 +546,20 @@ def test_real_yamnet_beats_random_vgg16_with_tess_held_out(shared_data, tmp_path
             f"{row.n_test} files; C = {row.C} ({row.C_selection}); duration alone {row.duration_auc:.3f}"
         )
     assert tess.loc["yamnet", "n_test"] == 480 and tess.loc["yamnet", "n_train_speakers"] == 3
+    assert result.untested.values.tolist() == [
+        ["loco", "ravdess", "1 speaker: too few to test (it only trains)"]
+    ]
     assert tess.loc["yamnet", "C_selection"] == "inner CV: 3 folds grouped by speaker (3 speakers)"
     assert tess.loc["yamnet", "auc"] >= 0.75  # measured outside the project: about 0.80
     assert tess.loc["yamnet", "auc"] > tess.loc["vgg16", "auc"]
     text = to_markdown(result)
     assert "Pretrained: YAMNet (AudioSet). RANDOM weights (NOT transfer learning): VGG16." in text
+
+
+def test_heatmap_carries_the_random_backbone_warning_in_the_image(synthetic):
+    _, _, result = synthetic
+    assert not plot_heatmap(result).texts  # averaged mels have no weights to warn about
+    features = {"vgg16": {"embedder": "vgg16", "weights": "random"}}
+    figure = plot_heatmap(dataclasses.replace(result, meta={**result.meta, "features": features}))
+    texts = [" ".join(t.get_text().split()) for t in figure.texts]
+    assert any("RANDOM weights (NOT transfer learning)" in t for t in texts)

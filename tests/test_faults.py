@@ -131,6 +131,7 @@ def segments(folder: Path, ids: list[str | None]) -> Path:
         {
             "segment_id": ids,
             "video": "v",
+            "speaker": "v",
             "segment": [str(i) for i in range(len(ids))],
             "start": 0.0,
             "end": 1.0,

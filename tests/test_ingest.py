@@ -18,8 +18,10 @@ from weaklabel.sources.mosei import (
     SEGMENTS_SCHEMA,
     TRANSCRIPT_DIR,
     IngestConfig,
+    corpus_facts,
     fit_to_audio,
     ingest_corpus,
+    read_corpus_facts,
     write_ingest,
 )
 from weaklabel.tables import REJECTS_SCHEMA
@@ -240,6 +242,43 @@ def test_write_ingest(corpus, tmp_path):
     assert write_ingest(result, tmp_path / "out2")["report"] == tmp_path / "out2" / "ingest.json"
 
 
+def test_speakers_come_from_speakers_csv_else_the_video(corpus):
+    segments = ingest_corpus(corpus, config=IngestConfig()).segments
+    assert (segments["speaker"] == segments["video"]).all()  # no speakers.csv: the video (approximation)
+    (corpus / "speakers.csv").write_text("video,speaker\nv16k,anna\nv44, anna \n")
+    segments = ingest_corpus(corpus, config=IngestConfig()).segments
+    assert set(segments["speaker"]) == {"anna"}
+    (corpus / "speakers.csv").write_text("video,speaker\nv16k,anna\n")  # v44 unlisted: its own speaker
+    segments = ingest_corpus(corpus, config=IngestConfig()).segments
+    assert set(segments["speaker"]) == {"anna", "v44"}
+    for text, message in (
+        ("video,who\nv16k,anna\n", r"lacks column\(s\) \['speaker'\]"),
+        ("video,speaker\nv16k,\n", "line 2 has an empty video or speaker"),
+        ("video,speaker\nv16k,anna\nv16k,bob\n", "gives video 'v16k' more than one speaker"),
+    ):
+        (corpus / "speakers.csv").write_text(text)
+        with pytest.raises(DataError, match=message):
+            ingest_corpus(corpus, config=IngestConfig())
+
+
+def test_corpus_json_says_demo_or_mosei(corpus, tmp_path):
+    result = ingest_corpus(corpus, config=IngestConfig())
+    assert result.corpus == {"kind": "mosei", "speakers": "video"}
+    paths = write_ingest(result, tmp_path / "out")
+    assert read_corpus_facts(paths["corpus"]) == result.corpus
+    (corpus / "demo.json").write_text(json.dumps({"corpus": "demo", "affect_strength": 0.0, "counts": {}}))
+    (corpus / "speakers.csv").write_text("video,speaker\nv16k,anna\n")
+    facts = corpus_facts(corpus)
+    assert facts["kind"] == "demo" and facts["affect_strength"] == 0.0 and facts["speakers"] == "speakers.csv"
+    assert read_corpus_facts(tmp_path / "absent.json")["kind"] == "mosei"
+    (tmp_path / "bad.json").write_text('{"kind": "video"}')
+    with pytest.raises(DataError, match="expected one of"):
+        read_corpus_facts(tmp_path / "bad.json")
+    (corpus / "demo.json").write_text("{not json")
+    with pytest.raises(DataError, match="is not JSON"):
+        corpus_facts(corpus)
+
+
 def test_reruns_are_identical(corpus):
     first = ingest_corpus(corpus, config=IngestConfig())
     second = ingest_corpus(corpus, config=IngestConfig())
@@ -346,3 +385,18 @@ def test_matches_the_mosei_labels_csv(shared_data, tmp_path):
     assert {"valid", "test"} <= set(segments["gold_split"].dropna())
     assert pd.isna(segments.loc[f"{videos[0]}___999", "gold_sentiment"])
     assert segments.loc[want.index, "start"].min() >= 0  # the negative start was clipped
+
+
+def test_manifest_ingest_writes_speakers_and_corpus_json(tmp_path):
+    from weaklabel.sources.manifest_ingest import ingest_manifest
+
+    rows = ["path,label,group,corpus"]
+    for i, speaker in enumerate(["03", "03", "08"]):
+        sf.write(tmp_path / f"f{i}.wav", tone(1.0), 16_000)
+        rows.append(f"f{i}.wav,{i % 2},{speaker},emodb")
+    (tmp_path / "manifest.csv").write_text("\n".join(rows) + "\n")
+    ingest_manifest(tmp_path / "manifest.csv", tmp_path / "out")
+    segments = pd.read_parquet(tmp_path / "out" / "segments.parquet")
+    assert segments["speaker"].tolist() == ["emodb_03", "emodb_03", "emodb_08"]
+    facts = read_corpus_facts(tmp_path / "out" / "corpus.json")
+    assert facts == {"kind": "manifest", "speakers": "group", "corpora": ["emodb"]}

@@ -6,7 +6,7 @@ from sklearn.metrics import roc_auc_score
 
 from tests.conftest import REPO
 from weaklabel.errors import ParameterError
-from weaklabel.metrics import _levels, _weighted_auc, bootstrap_auc, roc_auc, roc_points
+from weaklabel.metrics import _levels, _weighted_auc, bootstrap_auc, paired_bootstrap_auc, roc_auc, roc_points
 
 
 def test_known_cases():
@@ -142,3 +142,38 @@ def test_one_roc_auc_in_the_library():
         if path.name != "metrics.py" and "roc_auc_score" in path.read_text()
     ]
     assert others == []
+
+
+def test_paired_difference_of_identical_models_is_exactly_zero(rng):
+    y = rng.integers(0, 2, 300)
+    s = y + rng.normal(0, 1, 300)
+    diff = paired_bootstrap_auc(y, s, s.copy(), groups=np.arange(300) // 10, n_boot=300)
+    assert diff.diff == diff.low == diff.high == 0.0 and diff.n_valid == 300 and diff.n_groups == 30
+
+
+def test_paired_difference_finds_the_better_model_and_matches_the_aucs(rng):
+    y = rng.integers(0, 2, 400)
+    good, weak = y + rng.normal(0, 0.5, 400), y + rng.normal(0, 2.5, 400)
+    groups = np.arange(400) // 10
+    diff = paired_bootstrap_auc(y, good, weak, groups=groups, n_boot=400, seed=3)
+    assert diff.low > 0 and diff.auc_a == roc_auc(y, good) and diff.auc_b == roc_auc(y, weak)
+    assert abs(diff.diff - (diff.auc_a - diff.auc_b)) < 1e-12
+    flipped = paired_bootstrap_auc(y, weak, good, groups=groups, n_boot=400, seed=3)
+    assert flipped.high < 0 and flipped.to_dict()["diff"] == round(-diff.diff, 4)
+    # Pairing narrows the interval: narrower than the two unpaired intervals combined.
+    a = bootstrap_auc(y, good, groups=groups, n_boot=400, seed=3)
+    b = bootstrap_auc(y, weak, groups=groups, n_boot=400, seed=3)
+    assert diff.high - diff.low < (a.high - a.low) + (b.high - b.low)
+    again = paired_bootstrap_auc(y, good, weak, groups=groups, n_boot=400, seed=3)
+    assert again == diff
+
+
+def test_paired_difference_without_enough_groups_or_a_class(rng):
+    y = rng.integers(0, 2, 50)
+    s = rng.normal(size=50)
+    few = paired_bootstrap_auc(y, s, -s, groups=np.zeros(50), n_boot=50)
+    assert np.isnan(few.low) and few.n_valid == 0 and np.isfinite(few.diff)
+    one = paired_bootstrap_auc(np.ones(50), s, -s, n_boot=50)
+    assert np.isnan(one.diff) and one.to_dict()["diff"] is None
+    with pytest.raises(ParameterError):
+        paired_bootstrap_auc(y, s, s[:10])

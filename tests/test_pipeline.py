@@ -1,4 +1,4 @@
-"""End to end: `dvc repro` on a small demo corpus, in a copy of the project (slow; runs in CI)."""
+"""End to end: `dvc repro` on a small demo corpus with 3 folds, in a copy of the project (slow; in CI)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,11 @@ import yaml
 
 from tests.conftest import REPO
 
-pytestmark = pytest.mark.slow
-
 #: Shrinks the demo and the training so the whole pipeline runs in a few minutes on 2 cores.
 SMALL = {
     "demo": {"videos": 8},
     "train": {"epochs": 15},
+    "evaluate": {"folds": 3, "n_boot": 200},
 }
 COPIED = ["pyproject.toml", "params.yaml", "dvc.yaml", ".dvcignore", ".dvc/config", "pipelines", "weaklabel"]
 
@@ -35,11 +34,18 @@ def _copy_project(dest: Path) -> None:
             shutil.copy2(source, dest / name)
 
 
-def _shrink_params(path: Path) -> None:
+def _shrink_params(path: Path, sections: dict = SMALL) -> None:
     params = yaml.safe_load(path.read_text())
-    for section, values in SMALL.items():
+    for section, values in sections.items():
         params.setdefault(section, {}).update(values)
     path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def _dvc(root: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(
+        [sys.executable, "-m", "dvc", *args], cwd=root, env=env, capture_output=True, text=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -48,14 +54,24 @@ def repro(tmp_path_factory) -> Path:
     _copy_project(root)
     _shrink_params(root / "params.yaml")
     subprocess.run(["git", "init", "-q"], cwd=root, check=True)
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run(
-        [sys.executable, "-m", "dvc", "repro"], cwd=root, env=env, capture_output=True, text=True
-    )
+    result = _dvc(root, "repro")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return root
 
 
+def test_manifest_mode_does_not_build_the_demo(tmp_path):
+    """With the corpus, manifest and probe folder elsewhere, no stage but demo itself needs the demo."""
+    _copy_project(tmp_path)
+    manifest = {"corpus": "data/mine", "manifest": "data/mine/manifest.csv", "probe": "data/mine/probe"}
+    _shrink_params(tmp_path / "params.yaml", {"data": manifest, "labels": {"source": "manifest"}})
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    for stage in ("evaluate", "probe"):
+        dag = _dvc(tmp_path, "dag", "--dot", stage)
+        assert dag.returncode == 0, dag.stderr[-2000:]
+        assert "demo" not in dag.stdout and "ingest" in dag.stdout, dag.stdout
+
+
+@pytest.mark.slow
 def test_every_stage_ran_and_is_up_to_date(repro):
     status = subprocess.run(
         [sys.executable, "-m", "dvc", "status"], cwd=repro, capture_output=True, text=True, check=True
@@ -63,6 +79,7 @@ def test_every_stage_ran_and_is_up_to_date(repro):
     assert "up to date" in status.stdout
 
 
+@pytest.mark.slow
 def test_ingest_counts_conserve(repro):
     segments = pd.read_parquet(repro / "data/ingest/segments.parquet")
     rejects = pd.read_parquet(repro / "data/ingest/rejects.parquet")
@@ -71,27 +88,37 @@ def test_ingest_counts_conserve(repro):
     assert summary["lines_read"] == len(segments) + len(rejects)
 
 
+@pytest.mark.slow
 def test_one_label_per_segment(repro):
     segments = pd.read_parquet(repro / "data/ingest/segments.parquet")
     labels = pd.read_parquet(repro / "data/labels/labels.parquet")
     assert sorted(labels["segment_id"]) == sorted(segments["segment_id"])
 
 
+@pytest.mark.slow
 def test_report_names_the_backbone_weights_and_every_model(repro):
     from weaklabel.report.verdict import display_name
 
+    evaluation = json.loads((repro / "reports/evaluation.json").read_text())
     metrics = json.loads((repro / "reports/metrics.json").read_text())
     report = (repro / "reports/report.md").read_text()
     listed = yaml.safe_load((repro / "params.yaml").read_text())["train"]["models"]
-    trained, skipped = set(metrics["models"]), set(metrics["skipped"])
+    trained, skipped = set(evaluation["models"]), set(evaluation["skipped"])
     assert trained | skipped == set(listed) and not trained & skipped  # each model trained or said why not
-    assert set(metrics["auc"]["weak"]["test"]) == trained
+    assert evaluation["protocol"] == "kfold" and set(evaluation["auc"]["weak"]["oof"]) == trained
+    assert len(metrics) < 40 and {f"auc.{m}.weak" for m in trained} <= set(metrics)
+    assert metrics["clips"] == pd.read_parquet(repro / "data/models/oof.parquet")["segment_id"].nunique()
+    assert (repro / "reports/plots/roc_oof.csv").is_file() and json.loads(
+        (repro / "data/ingest/corpus.json").read_text()
+    )["kind"] == "demo"
+    assert "3-fold cross-validation" in report and "The original study beside ours" not in report
     for model in trained:
         assert f"| {display_name(model)} | `{model}` |" in report  # every row names its backbone
     assert "Backbones: " in report and ("RANDOM" in report or "Pretrained" in report)
     assert (repro / "reports/report.html").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_probe_scores_every_language(repro):
     probe = pd.read_parquet(repro / "reports/probe/probe.parquet")
     assert probe["language"].nunique() >= 7

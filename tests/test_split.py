@@ -130,7 +130,11 @@ def test_round_trip_and_read_checks(tmp_path):
     split = make_split(segments, labels, config=SplitConfig())
     path = write_split(split, tmp_path / "split.parquet")
     back = read_split(path)
-    assert back[["segment_id", "video", "split"]].astype(str).equals(split.astype(str))
+    assert back.astype(str).equals(split.astype(str))
+    old = split[["segment_id", "video", "split"]]  # written before speakers and folds: still read
+    old.to_parquet(tmp_path / "old.parquet")
+    back = read_split(tmp_path / "old.parquet")
+    assert (back["speaker"] == back["video"]).all() and (back["fold"] == -1).all()
     broken = split.copy()
     broken.loc[0, "split"] = "test" if broken.loc[0, "split"] != "test" else "train"
     write_split(broken, tmp_path / "broken.parquet")
@@ -155,3 +159,69 @@ def test_standard_mode_on_the_real_mosei_folds(shared_data):
     by_video = split.groupby("video")["split"].first()
     assert (by_video[folds.index] == folds).all()
     assert split["split"].notna().all()  # videos of the unused fold 3 are placed too
+
+
+def speaker_corpus(n_videos: int = 60, n_speakers: int = 20, *, seed: int = 0):
+    """:func:`corpus` with a speaker column: video v is read by speaker v % n_speakers."""
+    segments, labels = corpus(n_videos, seed=seed)
+    segments = segments.assign(
+        speaker="spk" + (segments["video"].str[3:].astype(int) % n_speakers).astype(str)
+    )
+    return segments, labels
+
+
+def test_folds_are_speaker_disjoint_stratified_and_cover_every_labelled_clip():
+    segments, labels = speaker_corpus()
+    split = make_split(segments, labels, config=SplitConfig(seed=1), folds=5)
+    label = labels.set_index("segment_id")["label"].reindex(split["segment_id"]).to_numpy()
+    assert list(split.columns) == SPLIT_SCHEMA.names
+    assert ((split["fold"] >= 0) == (label >= 0)).all()  # labelled clips get a fold, abstained -1
+    assert sorted(split.loc[split["fold"] >= 0, "fold"].unique()) == [0, 1, 2, 3, 4]
+    assert (split[split["fold"] >= 0].groupby("speaker")["fold"].nunique() == 1).all()
+    assert (split.groupby("speaker")["split"].nunique() == 1).all()  # validation speakers whole
+    assert set(split["split"]) == {"train", "valid"}
+    positive = pd.Series(label[label >= 0] == 1).groupby(split.loc[label >= 0, "fold"].to_numpy()).mean()
+    assert positive.max() - positive.min() < 0.12  # stratified as far as speakers allow
+    for k in range(5):  # every fold's training part keeps validation speakers
+        rest = split[(split["fold"] >= 0) & (split["fold"] != k)]
+        assert (rest["split"] == "valid").any() and (rest["split"] == "train").any()
+    assert 0.05 < (split["split"] == "valid").mean() < 0.25
+    again = make_split(segments, labels, config=SplitConfig(seed=1), folds=5)
+    other = make_split(segments, labels, config=SplitConfig(seed=2), folds=5)
+    assert again.equals(split) and not other["fold"].equals(split["fold"])
+
+
+def test_holdout_groups_by_speaker_not_video():
+    segments, labels = speaker_corpus(n_speakers=12)
+    split = make_split(segments, labels, config=SplitConfig(seed=0))
+    assert (split.groupby("speaker")["split"].nunique() == 1).all()
+    assert (split["fold"] == -1).all() and split_summary(split, labels)["test"]["speakers"] >= 1
+
+
+def test_folds_need_enough_speakers_and_both_classes():
+    segments, labels = speaker_corpus(n_videos=12, n_speakers=3)
+    with pytest.raises(DataError, match="fewer than evaluate.folds = 5"):
+        make_split(segments, labels, config=SplitConfig(), folds=5)
+    with pytest.raises(DataError, match="one class only"):
+        make_split(segments, labels.assign(label=1), config=SplitConfig(), folds=2)
+
+
+def test_protocol_parameters():
+    from weaklabel.learn.split import check_protocol, folds_from
+
+    assert folds_from(None) == 5 and folds_from({"folds": 3}) == 3
+    assert folds_from({"protocol": "holdout", "folds": 3}) is None
+    with pytest.raises(ParameterError, match="evaluate.protocol"):
+        check_protocol("loso", 5)
+    with pytest.raises(ParameterError, match="evaluate.folds"):
+        check_protocol("kfold", 1)
+
+
+def test_read_split_refuses_a_speaker_in_two_folds(tmp_path):
+    segments, labels = speaker_corpus()
+    split = make_split(segments, labels, config=SplitConfig(), folds=3)
+    row = split.index[split["fold"] >= 0][0]
+    split.loc[row, "fold"] = (split.loc[row, "fold"] + 1) % 3
+    write_split(split, tmp_path / "split.parquet")
+    with pytest.raises(DataError, match="more than one fold"):
+        read_split(tmp_path / "split.parquet")

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,13 +16,20 @@ from weaklabel.features.identity import check_identity, feature_identity
 from weaklabel.features.store import open_store
 from weaklabel.labels.labellers import ABSTAIN, LABELS_SCHEMA
 from weaklabel.learn.dataset import build_dataset, row_counts
-from weaklabel.learn.evaluate import EvaluateConfig, read_demo
+from weaklabel.learn.evaluate import EvaluateConfig, evaluate_models, small_metrics
 from weaklabel.learn.split import SplitConfig, make_split, write_split
-from weaklabel.learn.train import DEFAULT_MODELS, TrainConfig, available_models, parse_model, train_from_paths
+from weaklabel.learn.train import (
+    DEFAULT_MODELS,
+    TrainConfig,
+    available_models,
+    parse_model,
+    train_from_paths,
+    train_models,
+)
 from weaklabel.models.bundle import library_versions, load_model, read_bundle
 from weaklabel.report.evaluation import evaluation_blocks
 from weaklabel.report.render import render_html, render_markdown
-from weaklabel.report.verdict import STUDY_AUC, chance_status, display_name, verdict
+from weaklabel.report.verdict import chance_status, control_check, display_name, verdict
 from weaklabel.sources.mosei import SEGMENTS_SCHEMA
 from weaklabel.tables import write_table
 
@@ -78,7 +86,10 @@ STORE_ROWS = {
 def build_setup(
     root: Path, *, n_videos: int = 30, seed: int = 0, affect_strength: float = 0.0
 ) -> dict[str, Path]:
-    """Segments, clips, labels, three stores and demo.json, with the weak label planted in the features."""
+    """Segments, clips, labels, four stores and corpus.json, with the weak label planted in the features.
+
+    Ten speakers read the videos in turn (video v is speaker v % 10), as in the demo corpus.
+    """
     rng = np.random.default_rng(seed)
     demo = root / "demo"
     rows = []
@@ -96,6 +107,7 @@ def build_setup(
         {
             "segment_id": ids,
             "video": frame["video"],
+            "speaker": "s" + (frame["video"].str[1:].astype(int) % 10).astype(str),
             "segment": frame["segment"].astype(str),
             "start": 0.0,
             "end": seconds,
@@ -139,7 +151,7 @@ def build_setup(
         "mel_mean": root / "features" / "mel_mean",
         "egemaps": root / "features" / "egemaps",
         "yamnet": root / "features" / "yamnet",
-        "demo": demo / "demo.json",
+        "corpus": root / "corpus.json",
     }
     for name, meta, strength in (
         ("vgg16", VGG_META, 1.0),
@@ -155,9 +167,8 @@ def build_setup(
             rows_ = slice(shard * 128, (shard + 1) * 128)
             writer.write_shard(shard, X[rows_])
         writer.finish()
-    demo.mkdir(parents=True, exist_ok=True)
-    paths["demo"].write_text(
-        json.dumps({"corpus": "synthetic test corpus", "affect_strength": affect_strength})
+    paths["corpus"].write_text(
+        json.dumps({"kind": "demo", "corpus": "synthetic test corpus", "affect_strength": affect_strength})
     )
     return paths
 
@@ -226,6 +237,11 @@ def test_train_config_validates_models_and_parameters():
         EvaluateConfig(gold_modes=["has1"])
     with pytest.raises(ParameterError, match="min_videos"):
         EvaluateConfig(min_videos=1)
+    with pytest.raises(ParameterError, match="evaluate.protocol"):
+        EvaluateConfig(protocol="loso")
+    with pytest.raises(ParameterError, match="evaluate.folds"):
+        EvaluateConfig(folds=1)
+    assert EvaluateConfig(min_videos=3).min_groups == 3 and EvaluateConfig().min_groups == 5
 
 
 def test_a_combination_joins_the_stores_and_a_row_missing_in_either_is_featureless(setup):
@@ -309,13 +325,6 @@ def test_models_without_their_store_are_skipped_with_the_reason(setup, tmp_path)
     assert "Not trained: logistic regression on eGeMAPS: no egemaps feature store" in md
 
 
-def test_read_demo_only_for_segments_of_that_corpus(setup, tmp_path):
-    segments = pd.read_parquet(setup["segments"])
-    assert read_demo(setup["demo"], segments)["affect_strength"] == 0.0
-    assert read_demo(setup["demo"], segments.assign(audio_path=str(tmp_path / "x.wav"))) is None
-    assert read_demo(tmp_path / "missing.json", segments) is None
-
-
 #: Short names of the models in the verdict tests.
 HEAD, KNN, MEL = "dense_head@vgg16", "knn@mel_mean", "dense_mel@mel_mean"
 
@@ -356,10 +365,10 @@ def test_verdict_negative_control_passes_near_chance():
         {HEAD: (0.52, 0.45, 0.59), KNN: (0.49, 0.42, 0.56), "duration": (0.51, 0.44, 0.58)}
     )
     text = " ".join(verdict(metrics))
-    assert "negative control" in text and "All 2 audio models sit within 0.05 of 0.5, as they should" in text
+    assert "negative control" in text and "It PASSED: all 2 audio models sit within 0.05 of 0.5" in text
     assert "FAILED" not in text and "RANDOM" not in text
     assert "not clearly different from chance" in text
-    assert "0.63" in text  # the study's number, beside ours
+    assert "No comparison with the original study" in text and "0.63 for the VGG16 head" not in text
 
 
 def test_verdict_negative_control_fails_and_duration_is_named():
@@ -371,23 +380,20 @@ def test_verdict_negative_control_fails_and_duration_is_named():
     text = " ".join(lines)
     assert lines[0].startswith("**The VGG16 backbone has RANDOM weights")
     assert "negative control FAILED" in text and "padding length is a likely leak" in text
-    assert "Duration alone predicts the weak label" in text
-    assert (
-        "dense head on VGG16 and KNN on averaged mels do not beat duration alone by more than 0.05 AUC"
-        in text
-    )
+    assert "Duration alone predicts the label" in text
+    assert "dense head on VGG16 and KNN on averaged mels do not beat duration alone" in text
 
 
-def test_verdict_negative_control_too_small_to_confirm_names_repeated_sentences():
+def test_verdict_negative_control_wide_intervals_pass_and_name_repeated_sentences():
     metrics = fake_metrics(
         {HEAD: (0.65, 0.45, 0.80), KNN: (0.52, 0.40, 0.60), "duration": (0.5, 0.4, 0.6)},
         strength=0.0,
     )
     metrics["data"]["repeated_text"] = {"test": {"clips": 37, "text_in_train": 26}}
     text = " ".join(verdict(metrics))
-    assert "No audio model is clearly above or below chance" in text
-    assert "dense head on VGG16 (0.650 [0.450, 0.800]) lies more than 0.05 from 0.5" in text
-    assert "26 of the 37 labelled test clips repeat a transcript" in text
+    assert "It PASSED: every audio model's interval holds 0.5, but" in text
+    assert "dense head on VGG16 (0.650 [0.450, 0.800]) lies more than 0.05 from it" in text
+    assert "26 of the 37 labelled clips scored on the test split repeat a transcript" in text
     assert "FAILED" not in text
 
 
@@ -397,23 +403,154 @@ def test_verdict_without_intervals_judges_nothing():
         strength=0.0,
     )
     text = " ".join(verdict(metrics))
-    assert "0.600 (no CI)" in text and "not judged: too few test videos" in text
+    assert "0.600 (no CI)" in text and "not judged: too few speakers" in text
     assert "It cannot be judged" in text and "above chance" not in text
     assert "Duration alone predicts" not in text and "FAILED" not in text
-    assert "scores above the best averaged-mel baseline" not in text  # 0.60 < 0.80: does not beat
-    assert "theirs lies above ours (no interval to compare)" in text
+    assert "beats" not in text
 
 
-def test_verdict_simulated_affect_and_head_beats_baselines():
+def test_verdict_words_come_from_the_paired_intervals():
     metrics = fake_metrics(
         {HEAD: (0.80, 0.75, 0.85), KNN: (0.60, 0.55, 0.66), "duration": (0.50, 0.44, 0.56)},
         strength=1.0,
     )
+    metrics["paired"] = {
+        HEAD: {
+            "vs_duration": {"other": "duration", "diff": 0.3, "low": 0.2, "high": 0.4},
+            "vs_best": {"other": KNN, "diff": 0.2, "low": 0.1, "high": 0.3},
+        },
+        KNN: {
+            "vs_duration": {"other": "duration", "diff": 0.1, "low": -0.02, "high": 0.2},
+            "vs_best": {"other": HEAD, "diff": -0.2, "low": -0.3, "high": -0.1},
+        },
+    }
     text = " ".join(verdict(metrics))
-    assert "It beats the best averaged-mel baseline, KNN on averaged mels" in text
+    assert "it beats duration alone (difference +0.300 [+0.200, +0.400])" in text
+    assert "it beats the best other model, KNN on averaged mels (difference +0.200" in text
+    assert "it no better than duration alone" not in text
+    assert "KNN on averaged mels scores ROC AUC 0.600 [0.550, 0.660]" in text
+    assert "it worse than" not in text and "is worse than the best other model, dense head on VGG16" in text
+    assert "is no better than duration alone (difference +0.100 [-0.020, +0.200])" in text
     assert "SIMULATED" in text and "sentence length does not explain" in text
     assert chance_status({"auc": 0.54, "low": 0.51, "high": 0.57}, margin=0.05) == "chance"
     assert chance_status({"auc": 0.3, "low": 0.2, "high": 0.4}, margin=0.05) == "below"
+
+
+def test_ceiling_is_said_and_the_study_only_on_mosei():
+    metrics = fake_metrics({HEAD: (1.0, 1.0, 1.0), KNN: (0.7, 0.6, 0.8)})
+    metrics["data"]["kind"] = "mosei"
+    text = " ".join(verdict(metrics))
+    assert "1.000 (at ceiling, interval uninformative)" in text
+    assert "dense head on VGG16 sits at the ceiling" in text
+    assert "The original study reported test AUC 0.63 for the VGG16 head" in text
+    md = render_markdown(evaluation_blocks(metrics, figures={}), relative_to=Path("."))
+    assert "The original study beside ours" in md and "| study test |" in md
+    metrics["data"]["kind"] = "demo"
+    md = render_markdown(evaluation_blocks(metrics, figures={}), relative_to=Path("."))
+    assert "The original study beside ours" not in md and "| study test |" not in md
+
+
+def test_manifest_mode_speaks_of_recordings_speakers_and_gold_labels():
+    metrics = fake_metrics({HEAD: (0.7, 0.6, 0.8), "duration": (0.5, 0.4, 0.6)})
+    metrics["data"] = {
+        "kind": "manifest",
+        "corpus": "a recordings manifest (emodb), gold labels",
+        "groups": "group",
+        "segments": 535,
+        "speakers": 10,
+        "videos": 10,
+        "gold_segments": 0,
+        "demo": None,
+    }
+    metrics["protocol"], metrics["folds"] = "kfold", 5
+    text = " ".join(verdict(metrics))
+    assert "against the gold labels" in text and "against the weak labels" not in text
+    assert "this corpus is a recordings manifest with gold labels, not CMU-MOSEI" in text
+    md = render_markdown(evaluation_blocks(metrics, figures={}), relative_to=Path("."))
+    assert "535 recordings from 10 speakers; labels are the manifest's gold labels." in md
+    assert "segments carry gold sentiment" not in md and "videos" not in md.split("## Backbone")[0]
+    assert "speakers as the manifest's group column names them" in md
+    assert "Models against the gold labels" in md
+
+
+def test_control_check_passes_only_when_every_audio_interval_holds_chance():
+    ok = control_metrics({HEAD: (0.55, 0.45, 0.66), KNN: (0.47, 0.40, 0.56), "duration": (0.3, 0.2, 0.4)})
+    assert control_check(ok) == (True, [])  # duration is not an audio model
+    above = control_metrics({HEAD: (0.62, 0.55, 0.70), KNN: (0.5, 0.4, 0.6)})
+    passed, reasons = control_check(above)
+    assert not passed and reasons == ["dense head on VGG16: 0.620 [0.550, 0.700] lies above chance"]
+    below = control_metrics({HEAD: (0.41, 0.33, 0.48), KNN: (0.5, None, None)})
+    passed, reasons = control_check(below)
+    assert not passed and len(reasons) == 2 and "lies below chance" in reasons[0]
+    assert "has no interval to judge" in reasons[1]
+    assert control_check({"models": {}}) == (False, ["no audio model was scored"])
+    md = render_markdown(evaluation_blocks(below, figures={}), relative_to=Path("."))
+    assert "## Negative control" in md and "**FAILED**: dense head on VGG16" in md
+
+
+def kfold_run(setup, out: Path, *, folds: int = 3) -> tuple[dict, pd.DataFrame, dict, object]:
+    """Split into folds, train quick models per fold, evaluate: (evaluation, scores, roc, dataset)."""
+    segments = pd.read_parquet(setup["segments"])
+    labels = pd.read_parquet(setup["labels"])
+    split = make_split(segments, labels, config=SplitConfig(), folds=folds)
+    stores = {"vgg16": setup["vgg16"], "mel_mean": setup["mel_mean"]}
+    config = TrainConfig(
+        models=["logreg@vgg16", "knn", "duration", "prior"], logreg=FAST["logreg"], knn=FAST["knn"]
+    )
+    dataset = build_dataset(
+        split, labels, stores=stores, clips=pd.read_parquet(setup["clips"]), segments=segments
+    )
+    train_models(dataset, out, config=config)
+    corpus = json.loads(Path(setup["corpus"]).read_text())
+    evaluation, scores, roc = evaluate_models(
+        out, dataset, config=EvaluateConfig(n_boot=200, folds=folds), segments=segments, corpus=corpus
+    )
+    return evaluation, scores, roc, dataset
+
+
+def test_kfold_scores_every_labelled_clip_once_out_of_fold(setup, tmp_path):
+    evaluation, scores, roc, dataset = kfold_run(setup, tmp_path / "models")
+    frame = dataset.frame
+    usable = set(frame.loc[(frame["reason"] == "used") & frame["has_features"], "segment_id"])
+    for model, rows in scores.groupby("model"):
+        assert sorted(rows["segment_id"]) == sorted(usable), model  # each labelled clip exactly once
+    fold_of = frame.set_index("segment_id")["fold"]
+    assert (scores["fold"].to_numpy() == fold_of.reindex(scores["segment_id"]).to_numpy()).all()
+    assert (frame[frame["fold"] >= 0].groupby("speaker")["fold"].nunique() == 1).all()
+    oof = pd.read_parquet(tmp_path / "models" / "oof.parquet")
+    assert list(oof.columns) == ["model", "segment_id", "speaker", "fold", "score"]
+    bundle = read_bundle(tmp_path / "models")
+    assert bundle["protocol"] == "kfold" and bundle["folds"] == 3 and bundle["groups"] == "speaker"
+    assert [f["fold"] for f in bundle["models"]["knn@mel_mean"]["folds"]] == [0, 1, 2]
+    for entry in bundle["models"]["logreg@vgg16"]["folds"]:  # validation speakers in every fold
+        assert entry["n_valid"] > 0 and entry["n_train"] + entry["n_valid"] + entry["n_test"] <= len(usable)
+
+    assert evaluation["headline"] == "oof" and set(evaluation["auc"]["weak"]) == {"oof"}
+    head = evaluation["auc"]["weak"]["oof"]["logreg@vgg16"]
+    assert head["auc"] > 0.8 and head["n"] == len(usable) and head["n_groups"] == 10
+    assert head["low"] <= head["auc"] <= head["high"]
+    assert [e["fold"] for e in evaluation["per_fold"]["weak"]["knn@mel_mean"]] == [0, 1, 2]
+    paired = evaluation["paired"]["logreg@vgg16"]
+    assert paired["vs_duration"]["other"] == "duration" and paired["vs_duration"]["low"] > 0
+    assert paired["vs_best"]["other"] == "knn@mel_mean"
+    assert set(roc) == {"oof"} and list(roc["oof"].columns) == ["model", "fpr", "tpr"]
+    assert set(evaluation["auc"]) == {"weak", "gold_has0", "gold_non0"}
+    assert evaluation["data"]["speakers"] == 10 and evaluation["data"]["kind"] == "demo"
+
+    metrics = small_metrics(evaluation)
+    assert len(metrics) < 40 and all(isinstance(v, (int, float)) for v in metrics.values())
+    assert metrics["auc.logreg@vgg16.weak"] == head["auc"] and "auc.logreg@vgg16.gold" in metrics
+    assert metrics["clips"] == len(usable) and metrics["speakers"] == 10
+    md = render_markdown(evaluation_blocks(evaluation, figures={}), relative_to=tmp_path)
+    assert "3-fold cross-validation, stratified by label and grouped by speaker" in md
+    assert "| fold0 |" in md and "out of fold AUC [95% CI]" in md and "AUC per fold" in md
+
+    again, *_ = kfold_run(setup, tmp_path / "again")  # deterministic for a seed
+    assert again["auc"] == evaluation["auc"] and again["paired"] == evaluation["paired"]
+
+    dataset.metas["vgg16"] = {**dataset.metas["vgg16"], "weights_fingerprint": "other"}
+    with pytest.raises(DataError, match="weights_fingerprint"):  # out-of-fold scores of other features
+        evaluate_models(tmp_path / "models", dataset, config=EvaluateConfig(n_boot=10, folds=3))
 
 
 def test_report_renders_both_formats(tmp_path):
@@ -439,7 +576,7 @@ def test_split_train_evaluate_report_end_to_end(tmp_path, monkeypatch):
     params = {
         "split": {"train": 0.8, "valid": 0.1, "test": 0.1, "seed": 0, "mode": "grouped"},
         "train": {"seed": 0, "sample_weight": "confidence", **FAST},
-        "evaluate": {"n_boot": 200, "level": 0.95, "seed": 0, "min_videos": 2, "chance_margin": 0.05},
+        "evaluate": {"protocol": "kfold", "folds": 3, "n_boot": 200, "min_speakers": 2},
     }
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.chdir(tmp_path)
@@ -457,17 +594,8 @@ def test_split_train_evaluate_report_end_to_end(tmp_path, monkeypatch):
     ]
     train_stage.main([*common, *stores, "--out", "models"])
     evaluate_stage.main(
-        [
-            *common,
-            *stores,
-            "--models",
-            "models",
-            "--segments",
-            str(paths["segments"]),
-            "--demo",
-            str(paths["demo"]),
-        ]
-        + ["--out", "reports"]
+        [*common, *stores, "--models", "models", "--segments", str(paths["segments"])]
+        + ["--corpus", str(paths["corpus"]), "--out", "reports"]
     )
 
     manifest = read_bundle("models")
@@ -476,7 +604,7 @@ def test_split_train_evaluate_report_end_to_end(tmp_path, monkeypatch):
         manifest["clip"]["length"] == 112_000 and manifest["features"]["vgg16"]["meta"]["weights"] == "random"
     )
     head = manifest["models"][HEAD]
-    assert head["kind"] == "dense_head" and head["stores"] == ["vgg16"]
+    assert head["kind"] == "dense_head" and head["stores"] == ["vgg16"] and len(head["folds"]) == 3
     assert head["feature_identity"]["vgg16"]["weights_fingerprint"] == "abc123"
     combo = manifest["models"]["logreg@yamnet+egemaps"]
     assert combo["stores"] == ["yamnet", "egemaps"] and combo["fitted"]["n_features_in"] == 16 + 88
@@ -486,7 +614,7 @@ def test_split_train_evaluate_report_end_to_end(tmp_path, monkeypatch):
         assert (
             fitted["C"] in (0.01, 1.0) and fitted["C_selection"] == "inner_cv" and fitted["inner_folds"] == 3
         )
-    assert manifest["groups"] == "video"
+    assert manifest["groups"] == "speaker" and manifest["protocol"] == "kfold"
     assert manifest["models"][KNN]["sample_weight"] == "none"
     assert manifest["models"]["random_forest@mel_mean"]["sample_weight"] == "confidence"
     assert (Path("models") / HEAD / "model.keras").is_file()
@@ -497,22 +625,28 @@ def test_split_train_evaluate_report_end_to_end(tmp_path, monkeypatch):
     assert type(load_model("models", "dense_head@yamnet")).__name__ == "DenseHead"
 
     metrics = json.loads(Path("reports/metrics.json").read_text())
-    assert set(metrics["auc"]) == {"weak", "gold_has0", "gold_non0"}
-    for target in metrics["auc"].values():
-        for split in ("valid", "test"):
-            assert set(target[split]) == set(DEFAULT_MODELS)
-    test = metrics["auc"]["weak"]["test"]
-    assert test[HEAD]["auc"] > 0.8 and test["logreg@yamnet"]["auc"] > 0.8 and test["prior"]["auc"] == 0.5
-    for estimate in test.values():
-        assert estimate["low"] <= estimate["auc"] <= estimate["high"]
-    # Gold scores every clip with features, abstained ones too.
-    assert metrics["auc"]["gold_has0"]["test"][KNN]["n"] == metrics["rows"]["test"]["scored"]
+    assert len(metrics) < 40 and all(isinstance(v, (int, float)) for v in metrics.values())
+    assert set(metrics) == {f"auc.{m}.{t}" for m in DEFAULT_MODELS for t in ("weak", "gold")} | {
+        "clips",
+        "speakers",
+    }
+    evaluation = json.loads(Path("reports/evaluation.json").read_text())
+    assert set(evaluation["auc"]) == {"weak", "gold_has0", "gold_non0"}
+    for target in evaluation["auc"].values():
+        assert set(target) == {"oof"} and set(target["oof"]) == set(DEFAULT_MODELS)
+    oof = evaluation["auc"]["weak"]["oof"]
+    assert oof[HEAD]["auc"] > 0.8 and oof["logreg@yamnet"]["auc"] > 0.8
+    assert [e["auc"] for e in evaluation["per_fold"]["weak"]["prior"]] == [0.5, 0.5, 0.5]
+    for estimate in oof.values():
+        assert estimate["low"] <= estimate["auc"] <= estimate["high"] and estimate["n_groups"] == 10
+    assert metrics["clips"] == oof[KNN]["n"] and metrics["speakers"] == 10
     assert (
-        metrics["models"]["logreg@yamnet"]["fit"]["C"] == manifest["models"]["logreg@yamnet"]["fitted"]["C"]
+        evaluation["models"]["logreg@yamnet"]["fit"]["C"]
+        == manifest["models"]["logreg@yamnet"]["fitted"]["C"]
     )
-    roc = pd.read_csv("reports/roc.csv")
-    assert list(roc.columns) == ["model", "split", "fpr", "tpr"]
-    assert set(roc["model"]) == set(DEFAULT_MODELS) and set(roc["split"]) == {"valid", "test"}
+    roc = pd.read_csv("reports/plots/roc_oof.csv")
+    assert list(roc.columns) == ["model", "fpr", "tpr"] and set(roc["model"]) == set(DEFAULT_MODELS)
+    assert sorted(p.name for p in Path("reports/plots").iterdir()) == ["roc_oof.csv"]
 
     md = Path("reports/report.md").read_text()
     page = Path("reports/report.html").read_text()
@@ -526,16 +660,29 @@ def test_split_train_evaluate_report_end_to_end(tmp_path, monkeypatch):
     assert "| logistic regression on YAMNet + eGeMAPS | `logreg@yamnet+egemaps` | C = " in md
     assert "(inner CV: 3 folds grouped by speaker (" in md
     assert "| duration only |" in md and "| class prior |" in md
-    assert all(f"{study['test']:.2f}" in md for study in STUDY_AUC.values())
-    assert "negative control FAILED" in md  # the planted signal is heard with affect_strength 0
-    repeats = metrics["data"]["repeated_text"]["test"]  # every synthetic transcript is "words"
-    assert repeats["text_in_train"] == repeats["clips"] == metrics["rows"]["test"]["used"]
-    assert page.count("data:image/png;base64,") == 2 and 'src="roc.png"' not in page
-    assert Path("reports/roc.png").stat().st_size > 1000 and Path("reports/scores.png").stat().st_size > 1000
+    assert "The class-prior baseline scores 0.500 in every fold" in md
+    assert "No comparison with the original study" in md and "The original study beside ours" not in md
+    assert "negative control FAILED" in md and "**FAILED**: " in md  # the planted signal is heard
+    repeats = evaluation["data"]["repeated_text"]["oof"]  # every synthetic transcript is "words"
+    assert repeats["text_in_train"] == repeats["clips"] == oof[KNN]["n"]
+    assert page.count("data:image/png;base64,") == 6 and 'src="roc.png"' not in page
+    for name in (
+        "roc",
+        "scores",
+        *(f"diagnostics/{n}" for n in ("confusion", "calibration", "auc_by_group")),
+    ):
+        image = matplotlib.image.imread(f"reports/{name}.png")[..., :3]
+        red = (np.abs(image - np.array([0xCC, 0, 0]) / 255).max(axis=-1) < 0.02).mean(axis=1)
+        assert red[:3].min() > 0.9, f"{name}.png lacks the random-backbone warning"  # VGG16 is random
+    assert Path("reports/diagnostics/learning_curves.png").is_file()
+    for heading in ("Confusion at P(positive) > 0.5", "Calibration", "Per-speaker AUC", "Provenance"):
+        assert f"## {heading}" in md
+    assert "## Learning curves of the dense networks" in md and "## Weak labels against gold" in md
+    assert set(evaluation["provenance"]) >= {"git", "packages", "params", "date_utc"}
 
 
 @pytest.mark.slow
-def test_cli_split_then_train_and_baselines_are_deterministic(tmp_path, monkeypatch):
+def test_cli_holdout_split_then_train_and_baselines_are_deterministic(tmp_path, monkeypatch):
     from weaklabel.cli import main
 
     paths = build_setup(tmp_path / "data", n_videos=20)
@@ -543,26 +690,33 @@ def test_cli_split_then_train_and_baselines_are_deterministic(tmp_path, monkeypa
         "train": {
             "models": ["random_forest", "knn", "duration", "prior"],
             **{"random_forest": FAST["random_forest"]},
-        }
+        },
+        "evaluate": {"n_boot": 100, "protocol": "holdout"},
     }
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump({**params, "evaluate": {"n_boot": 100}}))
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.chdir(tmp_path)
     segments = ["--segments", str(paths["segments"])]
     tables = ["--labels", str(paths["labels"]), "--clips", str(paths["clips"])]
     tables += ["--features", str(tmp_path / "data" / "features")]
     args = [*tables, "--split", "split.parquet"]
     assert main(["split", *segments, "--labels", str(paths["labels"]), "--out", "."]) == 0
-    assert Path("split.parquet").is_file()
+    split = pd.read_parquet("split.parquet")
+    assert set(split["split"]) == {"train", "valid", "test"} and (split["fold"] == -1).all()
     assert main(["train", *args, "--out", "models_a"]) == 0
     assert main(["train", *args, "--out", "models_b"]) == 0
-    evaluate = ["evaluate", *segments, *args, "--demo", str(paths["demo"])]
+    assert not Path("models_a/oof.parquet").exists()
+    evaluate = ["evaluate", *segments, *args, "--corpus", str(paths["corpus"])]
     assert main([*evaluate, "--models", "models_a", "--out", "rep_a"]) == 0
     assert main([*evaluate, "--models", "models_b", "--out", "rep_b"]) == 0
-    a = json.loads(Path("rep_a/metrics.json").read_text())["auc"]
-    b = json.loads(Path("rep_b/metrics.json").read_text())["auc"]
-    assert a == b
+    a = json.loads(Path("rep_a/evaluation.json").read_text())
+    b = json.loads(Path("rep_b/evaluation.json").read_text())
+    assert a["auc"] == b["auc"] and a["paired"] == b["paired"]
+    assert a["headline"] == "test" and set(a["auc"]["weak"]) == {"valid", "test"} and a["per_fold"] == {}
+    assert sorted(p.name for p in Path("rep_a/plots").iterdir()) == ["roc_test.csv", "roc_valid.csv"]
+    assert json.loads(Path("rep_a/metrics.json").read_text()) == json.loads(
+        Path("rep_b/metrics.json").read_text()
+    )
     # A split the models were not trained on is refused.
-    split = pd.read_parquet("split.parquet")
     split.loc[split.index[:20], "split"] = "test"
     split.to_parquet("other.parquet")
     assert (
@@ -607,6 +761,6 @@ def test_verdict_negative_control_below_chance_names_a_flipped_duration():
     text = " ".join(verdict(metrics))
     assert (
         "negative control FAILED" in text
-        and "dense net on averaged mels (0.370 [0.250, 0.460], below" in text
+        and "dense net on averaged mels: 0.370 [0.250, 0.460] lies below chance" in text
     )
     assert "below chance too: sentence length relates to the class one way in training" in text

@@ -48,15 +48,20 @@ class DataConfig:
     crosscorpus
         Manifests of the crosscorpus stage, each a manifest CSV or ``scheme:DIR``
         (``emodb:data/emodb``); empty: the stage reports that it is not configured.
+    probe
+        The probe stage's folder of recordings (with a ``manifest.csv``): the demo's
+        ``data/demo/Probe`` by default; manifest users point it at their own folder, so that
+        ``dvc repro`` does not build the demo.
     """
 
     corpus: str = ""
     gold: str = ""
     manifest: str = ""
     crosscorpus: tuple[str, ...] = ()
+    probe: str = "data/demo/Probe"
 
     def __post_init__(self) -> None:
-        for name in ("corpus", "gold", "manifest"):
+        for name in ("corpus", "gold", "manifest", "probe"):
             if not isinstance(getattr(self, name), str):
                 raise ParameterError(f"data.{name} must be a path (a string), got {getattr(self, name)!r}")
         specs = self.crosscorpus

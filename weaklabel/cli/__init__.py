@@ -25,9 +25,9 @@ COMMANDS: dict[str, str] = {
     "clips": "plan one fixed-length clip per segment with audio",
     "label": "weak labels from transcripts (TextBlob + VADER) and their agreement with gold",
     "features": "log-mel, VGG16 and eGeMAPS feature stores of every planned clip",
-    "split": "one train/valid/test split, grouped by video, that every model shares",
-    "train": "train the VGG16 dense head and the baselines on the split",
-    "evaluate": "score every trained model (AUC with video-grouped CIs) and write the report",
+    "split": "speaker-grouped folds (or one train/valid/test split) that every model shares",
+    "train": "train every model per fold (out-of-fold scores) and once on all folds",
+    "evaluate": "score every model (AUC with speaker-grouped CIs, paired comparisons) and write the report",
     "probe": "score a folder of recordings (any language, wav/flac/ogg/mp3) with a trained model",
     "crosscorpus": "cross-corpus and within-corpus ROC AUC of each backbone on gold-labelled speech",
 }

@@ -19,10 +19,9 @@ from weaklabel.features.store import list_stores
 ConfigT = TypeVar("ConfigT")
 
 DEMO = Path("data/demo")
-DEMO_JSON = DEMO / "demo.json"
-PROBE = DEMO / "Probe"
 INGEST = Path("data/ingest")
 SEGMENTS = INGEST / "segments.parquet"
+CORPUS_JSON = INGEST / "corpus.json"
 INGEST_MANIFEST = INGEST / "manifest.parquet"
 CLIPS = Path("data/clips/clips.parquet")
 CLIP_REJECTS = Path("data/clips/rejects.parquet")

@@ -31,22 +31,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "leave one corpus out (train on the others) and within each corpus leave one speaker out; "
         "logistic regression on z-scored features (params train.logreg: C chosen by an inner "
         "cross-validation grouped by speaker), bootstrap confidence intervals by speaker, and "
-        "the duration-only baseline beside every cell. Writes OUT/crosscorpus.{parquet,csv,md}, "
+        "the duration-only baseline beside every cell. The manifests' corpus column decides the folds "
+        "(one corpus from several manifests is one corpus); a corpus of fewer than 2 speakers only trains. "
+        "Writes OUT/crosscorpus.{parquet,csv,md}, "
         "OUT/heatmap.png, OUT/predictions.parquet, OUT/rejects.parquet and OUT/meta.json."
     )
     parser.epilog = (
         "MANIFEST is a manifest CSV (path, label or polarity, group/speaker, corpus; see "
         "weaklabel.sources.recordings.read_manifest), or a corpus folder named by its scheme: "
-        "ravdess:DIR or "
-        "emodb:DIR (valence from the file names: happy positive; sad, angry, fearful, disgust "
-        "negative; others unlabelled). Example: weaklabel crosscorpus emodb:data/emodb "
-        "ravdess:data/ravdess --backbone yamnet egemaps yamnet+egemaps mel_mean"
+        f"{', '.join(f'{scheme}:DIR' for scheme in SCHEMES)} (valence from the file names: happy "
+        "positive; sad, angry, fearful, disgust negative; others unlabelled). The corpus column decides "
+        "the folds: several manifests of one corpus are one corpus. Example: weaklabel crosscorpus "
+        "emodb:data/emodb ravdess:data/ravdess --backbone yamnet egemaps yamnet+egemaps mel_mean"
     )
     parser.add_argument(
         "manifests",
         nargs="*",
         metavar="MANIFEST",
-        help="manifest CSV, ravdess:DIR or emodb:DIR (default: data.crosscorpus in params)",
+        help=f"manifest CSV or SCHEME:DIR, SCHEME one of {', '.join(SCHEMES)} "
+        "(default: data.crosscorpus in params)",
     )
     parser.add_argument(
         "--scheme",
@@ -122,5 +125,9 @@ def run(args: argparse.Namespace, params: Params) -> int:
             row.C,
             row.status,
         )
+    for row in result.untested.itertuples(index=False):
+        log.info("%-6s %-10s not tested: %s", row.protocol, row.test_corpus, row.reason)
+    for note in result.notes:
+        log.info("note: %s", note)
     log.info("wrote %s and %s", paths["markdown"], paths["heatmap"])
     return 0

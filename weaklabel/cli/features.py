@@ -12,6 +12,7 @@ from weaklabel.audio.mel import MelConfig
 from weaklabel.cli import _options
 from weaklabel.features.extract import extract_features
 from weaklabel.features.identity import describe
+from weaklabel.features.ray_engine import ENGINES, EngineConfig
 from weaklabel.features.registry import EmbedConfig
 from weaklabel.features.store import remove_stale_stores
 from weaklabel.params import Params
@@ -29,7 +30,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "that cannot be read (params 'mel' and 'embed'). Resumable: the stores are built in the "
         "--checkpoint folder and move into OUT once complete; run it again after an interruption "
         "and it continues at the next unfinished shard. A store left in OUT by a "
-        "backbone no longer in embed.backbones is removed."
+        "backbone no longer in embed.backbones is removed. With --engine ray (params 'features') the "
+        "same stores are made on the Ray cluster at features.address."
     )
     parser.add_argument(
         "clips", nargs="?", type=Path, default=_options.CLIPS, metavar="CLIPS", help="clips table"
@@ -43,6 +45,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--weights",
         default=None,
         help="override embed.weights: auto | imagenet | random | path/to/weights.h5",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=None,
+        help="override features.engine: local (threads here) | ray (the Ray cluster at features.address)",
     )
     parser.add_argument(
         "--max-shards",
@@ -64,10 +72,17 @@ def run(args: argparse.Namespace, params: Params) -> int:
     """Extract the features; returns the exit code."""
     mel = params.section("mel", MelConfig)
     config = _options.override(params.section("embed", EmbedConfig), weights=args.weights)
+    engine = _options.override(params.section("features", EngineConfig), engine=args.engine)
     clips = read_table(args.clips)
     log.info("embedding %d clips of %s into %s with %s", len(clips), args.clips, args.out, config)
     summary = extract_features(
-        clips, args.out, config=config, mel=mel, max_shards=args.max_shards, checkpoint=args.checkpoint
+        clips,
+        args.out,
+        config=config,
+        mel=mel,
+        max_shards=args.max_shards,
+        engine=engine,
+        checkpoint=args.checkpoint,
     )
     remove_stale_stores(args.out, keep=summary.stores)
     for name, meta in summary.meta.items():

@@ -36,9 +36,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "folder",
         nargs="?",
         type=Path,
-        default=_options.PROBE,
+        default=None,
         metavar="DIR",
-        help="folder of recordings (searched recursively)",
+        help="folder of recordings (searched recursively); default: params data.probe",
     )
     _options.add_inputs(parser, "models")
     parser.add_argument(
@@ -81,6 +81,8 @@ def run(args: argparse.Namespace, params: Params) -> int:
     embed = params.section("embed", EmbedConfig)
     if args.weights is not None:
         config = dataclasses.replace(config, weights=args.weights)
+    if args.folder is None:
+        args.folder = Path(params.data.probe)
     csv = args.manifest
     if csv is None and args.scheme is None and (args.folder / AUTO_MANIFEST).is_file():
         csv = args.folder / AUTO_MANIFEST

@@ -1,4 +1,4 @@
-"""``weaklabel split``: one train/valid/test split, grouped by video, that every model shares."""
+"""``weaklabel split``: speaker-grouped folds (or one train/valid/test split) that every model shares."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from weaklabel.cli import _options
-from weaklabel.learn.split import SplitConfig, make_split, split_summary, write_split
+from weaklabel.learn.split import SplitConfig, folds_from, make_split, split_summary, write_split
 from weaklabel.params import Params
 from weaklabel.tables import read_table
 
@@ -17,9 +17,12 @@ log = logging.getLogger(__name__)
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the ``split`` arguments."""
     parser.description = (
-        "Assign whole videos to train, valid and test (params 'split'): grouped mode reaches the "
-        "fractions stratified by weak label; standard mode keeps the gold file's folds. Writes "
-        "OUT/split.parquet, which train and evaluate read."
+        "Assign whole speakers to folds or splits. Under evaluate.protocol kfold (the default): "
+        "evaluate.folds stratified speaker-grouped folds over the weakly labelled clips, plus "
+        "validation speakers for early stopping (split.valid). Under holdout: train, valid and "
+        "test (params 'split'): grouped mode reaches the fractions stratified by weak label; "
+        "standard mode keeps the gold file's folds. Writes OUT/split.parquet, which train and "
+        "evaluate read."
     )
     _options.add_inputs(parser, "segments", "labels")
     parser.add_argument("--out", type=Path, default=_options.SPLIT_DIR, help="folder for split.parquet")
@@ -29,7 +32,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, params: Params) -> int:
     """Make and write the split; returns the exit code."""
     labels = read_table(args.labels)
-    split = make_split(read_table(args.segments), labels, config=params.section("split", SplitConfig))
+    split = make_split(
+        read_table(args.segments),
+        labels,
+        config=params.section("split", SplitConfig),
+        folds=folds_from(params.raw("evaluate")),
+    )
     path = write_split(split, args.out / "split.parquet")
     log.info("wrote %s: %s", path, split_summary(split, labels))
     return 0

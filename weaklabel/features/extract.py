@@ -26,6 +26,11 @@ how each is built live in :mod:`weaklabel.features.registry` (:data:`~weaklabel.
 
 Clips that cannot be read are not errors: they go to ``rejects.parquet`` beside the stores, with a
 reason code (:data:`REASONS`), and ``clips = kept + rejected``.
+
+With ``engine`` ``ray`` (:class:`~weaklabel.features.ray_engine.EngineConfig`, params ``features``)
+the pass over the pending shards runs on a Ray cluster instead of the local threads
+(:class:`~weaklabel.features.ray_engine.RayPass`); batches are read by the same
+:func:`decode_batch` and shards written by the same :func:`shard_features`, so the stores are the same.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ from weaklabel.audio.clips import BAD_WINDOW, CLIPS_SCHEMA, ClipConfig, clip_pro
 from weaklabel.audio.io import audio_info
 from weaklabel.audio.mel import MelConfig, log_mel_batch
 from weaklabel.errors import DataError, ParameterError
+from weaklabel.features.ray_engine import EngineConfig, RayPass
 from weaklabel.features.registry import EmbedConfig, Embedder, make_embedders
 from weaklabel.features.store import StoreWriter, move_stores, open_store, read_store
 from weaklabel.tables import read_table, rejects_frame, write_rejects
@@ -265,6 +271,46 @@ def _validate(clips: pd.DataFrame, mel: MelConfig) -> None:
         raise DataError(f"clips must all have one length to be batched, found lengths {lengths[:5]} samples")
 
 
+def decode_batch(
+    rows: Sequence[Any], *, length: int, mel: MelConfig | None
+) -> tuple[dict[str, np.ndarray], list[tuple[int, str]]]:
+    """Read a batch of planned clips: audio, where its real audio lies, and the log-mel if asked.
+
+    Both engines build their batches here (the ray engine in its CPU tasks).
+
+    Parameters
+    ----------
+    rows
+        Clips (rows of :data:`weaklabel.audio.clips.CLIPS_SCHEMA`, e.g. from ``itertuples``).
+    length
+        Samples per clip.
+    mel
+        The log-mel parameters, or ``None`` for no ``"mel"``.
+
+    Returns
+    -------
+    batch : dict
+        ``"audio"`` (n, length) float32 (zeros for a clip that failed), ``"pad_left"`` and
+        ``"audio_samples"`` (n,) int64, and ``"mel"`` (n, n_mels, frames) when ``mel`` is given
+        and no clip failed.
+    failures : list of (int, str)
+        Position in ``rows`` and ``"ErrorType: message"`` of each clip that could not be read.
+    """
+    audio = np.zeros((len(rows), length), dtype=np.float32)
+    failures = []
+    for pos, row in enumerate(rows):
+        try:
+            audio[pos] = load_clip(row)
+        except (DataError, OSError, ValueError, RuntimeError) as error:
+            failures.append((pos, f"{type(error).__name__}: {error}"))
+    pad_left = np.array([row.pad_left for row in rows], dtype=np.int64)
+    samples = np.array([round(row.read_seconds * row.sample_rate) for row in rows], dtype=np.int64)
+    batch = {"audio": audio, "pad_left": pad_left, "audio_samples": np.minimum(samples, length - pad_left)}
+    if mel is not None and not failures:
+        batch["mel"] = log_mel_batch(audio, config=mel)
+    return batch, failures
+
+
 class _Pass:
     """One pass over the pending shards; stops at the first batch with an unreadable clip."""
 
@@ -275,25 +321,10 @@ class _Pass:
         self.use_mel = [getattr(e, "mel_config", None) == mel for e in embedders]
 
     def _prepare(self, lo: int, hi: int) -> tuple[dict[str, np.ndarray], list[tuple[int, str]]]:
-        """The batch of rows ``lo:hi``: audio, where its real audio lies, and the log-mel if used."""
-        audio = np.zeros((hi - lo, self.length), dtype=np.float32)
-        failures = []
-        for pos in range(lo, hi):
-            try:
-                audio[pos - lo] = load_clip(self.rows[pos])
-            except (DataError, OSError, ValueError, RuntimeError) as error:
-                failures.append((pos, f"{type(error).__name__}: {error}"))
-        rows = self.rows[lo:hi]
-        pad_left = np.array([row.pad_left for row in rows], dtype=np.int64)
-        samples = np.array([round(row.read_seconds * row.sample_rate) for row in rows], dtype=np.int64)
-        batch = {
-            "audio": audio,
-            "pad_left": pad_left,
-            "audio_samples": np.minimum(samples, self.length - pad_left),
-        }
-        if any(self.use_mel) and not failures:
-            batch["mel"] = log_mel_batch(audio, config=self.mel)
-        return batch, failures
+        """The batch of rows ``lo:hi`` (:func:`decode_batch`); failures at their position in the pass."""
+        mel = self.mel if any(self.use_mel) else None
+        batch, failures = decode_batch(self.rows[lo:hi], length=self.length, mel=mel)
+        return batch, [(lo + row, detail) for row, detail in failures]
 
     def run(
         self, todo: Sequence[int], need: Mapping[str, set[int]]
@@ -306,8 +337,7 @@ class _Pass:
             for lo in range(shard * size, min((shard + 1) * size, n), self.config.batch_size)
         )
         window: deque[tuple[tuple[int, int, int], Future]] = deque()
-        parts: dict[str, list[np.ndarray]] = {e.name: [] for e in self.embedders}
-        flags: dict[str, Counter[str] | None] = {e.name: _no_flags(e) for e in self.embedders}
+        outs: dict[str, list[Mapping[str, np.ndarray]]] = {e.name: [] for e in self.embedders}
         shards = clips = 0
         with ThreadPoolExecutor(self.config.workers, thread_name_prefix="weaklabel-embed") as pool:
             prefetch = 2 * self.config.workers
@@ -329,28 +359,47 @@ class _Pass:
                 for embedder, use_mel in zip(self.embedders, self.use_mel, strict=True):
                     if shard in need[embedder.name]:
                         given = batch if use_mel else {k: v for k, v in batch.items() if k != "mel"}
-                        out = embedder(given)
-                        parts[embedder.name].append(np.asarray(out["embedding"], np.float32))
-                        if "status" in out:
-                            counts = flags[embedder.name] or Counter()
-                            flags[embedder.name] = counts
-                            counts.update(str(code) for code in out["status"] if code)
+                        outs[embedder.name].append(embedder(given))
                 clips += hi - lo
                 self.bar.update(hi - lo)
                 if hi == min((shard + 1) * size, n):
                     for embedder in self.embedders:
                         name = embedder.name
                         if shard in need[name]:
-                            status = None if flags[name] is None else dict(flags[name])
-                            self.writers[name].write_shard(shard, np.concatenate(parts[name]), status=status)
-                        parts[name], flags[name] = [], _no_flags(embedder)
+                            features, status = shard_features(embedder, outs[name])
+                            self.writers[name].write_shard(shard, features, status=status)
+                        outs[name] = []
                     shards += 1
         return shards, clips, []
 
 
-def _no_flags(embedder: Embedder) -> Counter[str] | None:
-    """An empty count of a shard's flagged clips; ``None`` for an embedder that flags none."""
-    return Counter() if getattr(embedder, "status_codes", None) else None
+def shard_features(
+    embedder: Embedder, outs: Sequence[Mapping[str, np.ndarray]]
+) -> tuple[np.ndarray, dict[str, int] | None]:
+    """A shard's features and flagged-clip counts from the embedder's outputs over its rows, in order.
+
+    Parameters
+    ----------
+    embedder
+        The embedder that made ``outs``.
+    outs
+        Its outputs (``"embedding"`` (n, dim)[, ``"status"`` (n,)]) over the shard's rows, in order.
+
+    Returns
+    -------
+    features : numpy.ndarray
+        (rows, dim) float32.
+    status : dict or None
+        Status code -> clips flagged so (``{}`` for none); ``None`` for an embedder that flags no
+        clips (no ``status_codes``, no ``"status"`` output): as :meth:`StoreWriter.write_shard` takes it.
+    """
+    counts: Counter[str] | None = Counter() if getattr(embedder, "status_codes", None) else None
+    for out in outs:
+        if "status" in out:
+            counts = counts if counts is not None else Counter()
+            counts.update(str(code) for code in out["status"] if code)
+    features = np.concatenate([np.asarray(out["embedding"], np.float32) for out in outs])
+    return features, None if counts is None else dict(counts)
 
 
 def _clip_status(embedder: Embedder, writer: StoreWriter) -> dict[str, int] | None:
@@ -371,6 +420,7 @@ def extract_features(
     embedders: Sequence[Embedder] | None = None,
     max_shards: int | None = None,
     checkpoint: str | Path | None = None,
+    engine: EngineConfig | None = None,
     verbose: bool = True,
 ) -> ExtractSummary:
     """Features of recordings for every embedder: the one extraction path, into ``out_root/<name>/``.
@@ -406,6 +456,9 @@ def extract_features(
         interruption, before they move into ``out_root`` once complete; ``None`` builds them in
         ``out_root`` itself. The features stage checkpoints outside its DVC output so that the
         output is an ordinary one that DVC's run-cache can restore.
+    engine
+        Where the pass runs (the ``features`` section): ``local`` threads (the default, ``None``)
+        or a Ray cluster (:mod:`weaklabel.features.ray_engine`); the stores are the same.
     verbose
         Show a tqdm progress bar.
 
@@ -422,10 +475,12 @@ def extract_features(
         If the clips table (or, with ``clips``, the recordings table) lacks columns, or the clips
         mix lengths.
     ParameterError
-        If the clips' sample rate differs from ``mel.sample_rate``, ``max_shards`` < 0, or
-        ``clips`` is given with a table that is already planned.
+        If the clips' sample rate differs from ``mel.sample_rate``, ``max_shards`` < 0,
+        ``clips`` is given with a table that is already planned, or no Ray cluster answers at
+        ``engine.address``.
     MissingDependencyError
-        If an embedder cannot be built (e.g. ``embed.weights: imagenet`` offline).
+        If an embedder cannot be built (e.g. ``embed.weights: imagenet`` offline), or
+        ``engine.engine`` is ``ray`` without the ``ray`` extra.
 
     Examples
     --------
@@ -461,6 +516,7 @@ def extract_features(
             config=config,
             mel=mel,
             max_shards=max_shards,
+            engine=engine if engine is not None else EngineConfig(),
             verbose=verbose,
             started=started,
         )
@@ -482,6 +538,7 @@ def _extract(
     config: EmbedConfig,
     mel: MelConfig,
     max_shards: int | None,
+    engine: EngineConfig,
     verbose: bool,
     started: float,
 ) -> ExtractSummary:
@@ -510,7 +567,10 @@ def _extract(
             bar.reset(
                 total=sum(min(len(ids), (s + 1) * config.shard_size) - s * config.shard_size for s in todo)
             )
-            run = _Pass(kept, writers, embedders, config=config, mel=mel, bar=bar)
+            if engine.engine == "ray":
+                run = RayPass(kept, writers, embedders, config=config, mel=mel, engine=engine, bar=bar)
+            else:
+                run = _Pass(kept, writers, embedders, config=config, mel=mel, bar=bar)
             shards, done, failures = run.run(todo, need)
             shards_done, clips_done = shards_done + shards, clips_done + done
             budget = None if budget is None else budget - shards

@@ -15,10 +15,22 @@ speakers it falls back to a fixed ``C`` and says so. The chosen ``C`` is reporte
     For each corpus: leave one speaker out in turn, train on the corpus's other speakers, and
     pool the held-out scores into one ROC AUC. Needs >= 2 speakers in the corpus.
 
+A corpus is what the manifests' ``corpus`` column says, not which input a file came from: files of
+one corpus from several manifests are one corpus (:func:`merge_inputs`; names that differ only in
+case or surrounding spaces are one name), and the result says so (``emodb: merged from 2
+inputs``), so leaving a corpus out never trains on the rest of it. Speakers are counted on the
+evaluated (labelled, embedded) files. A corpus with fewer than :data:`MIN_TEST_SPEAKERS` speakers
+is never tested: in ``loco`` it only trains the other corpora's cells, in ``within`` no speaker can
+be left out; such cells get no table row but a line in ``untested`` with the reason (as do cells
+whose test rows hold one class).
+
 Every cell reports the ROC AUC with a bootstrap confidence interval that resamples **speakers**
-(:func:`weaklabel.metrics.bootstrap_auc`), and beside it the **duration-only baseline** (the same
-regression on the clip's speech duration before padding) on the same rows: a representation that
-does no better than duration has learnt sentence length, not voice.
+(:func:`weaklabel.metrics.bootstrap_auc`), and beside it the **duration-only baseline** on the
+same rows and folds: the train stage's ``duration`` model
+(:class:`~weaklabel.models.baselines.DurationModel`, a logistic regression on the clip's speech
+duration before padding, parameters ``train.duration``). A representation that does no better than
+duration has learnt sentence length, not voice. :func:`mean_auc` averages the cells of each protocol
+and backbone over held-out corpora twice: each corpus weighing the same, and each file.
 
 With fewer than ``min_ci_speakers`` test speakers a speaker bootstrap cannot estimate how much
 results vary between speakers (one speaker gives a zero-width interval), so the interval resamples
@@ -64,6 +76,8 @@ from weaklabel.features.registry import EMBEDDERS, EmbedConfig, installed
 from weaklabel.labels.labellers import ABSTAIN
 from weaklabel.learn.evaluate import EvaluateConfig
 from weaklabel.metrics import bootstrap_auc
+from weaklabel.models.base import Model
+from weaklabel.models.baselines import DurationModel
 from weaklabel.models.bundle import PLUS
 from weaklabel.models.logreg import LogisticModel
 from weaklabel.params import Params
@@ -82,6 +96,8 @@ BACKBONES = tuple(EMBEDDERS)
 DURATION = "duration"
 #: Scheme shortcuts for manifest specs (``ravdess:DIR``), resolved by :func:`load_manifest`.
 SCHEMES = tuple(manifests.SCHEMES)
+#: Fewest speakers (among its evaluated files) a corpus needs to be tested on; fewer: it only trains.
+MIN_TEST_SPEAKERS = 2
 
 TABLE_SCHEMA = pa.schema(
     [
@@ -111,8 +127,22 @@ TABLE_SCHEMA = pa.schema(
         ("duration_auc", pa.float64()),  # the duration-only baseline on the same rows
         ("duration_ci_low", pa.float64()),
         ("duration_ci_high", pa.float64()),
-        ("status", pa.string()),  # "ok" or why the cell is empty
+        ("status", pa.string()),  # "ok", or "ok (k of n folds skipped: ...)" in within
     ]
+)
+
+#: Cells not evaluated, one row per (protocol, test corpus), and why (:attr:`CrossCorpusResult.untested`).
+UNTESTED_COLUMNS = ("protocol", "test_corpus", "reason")
+#: Means over held-out corpora per protocol and backbone (:func:`mean_auc`).
+MEANS_COLUMNS = (
+    "protocol",
+    "backbone",
+    "corpora",
+    "files",
+    "mean_auc",  # each corpus weighs the same
+    "weighted_auc",  # each corpus weighs its test files
+    "mean_duration_auc",
+    "weighted_duration_auc",
 )
 
 PREDICTIONS_SCHEMA = pa.schema(
@@ -174,7 +204,13 @@ class CrossCorpusResult:
     Attributes
     ----------
     table : pandas.DataFrame
-        One row per (protocol, test corpus, backbone), columns of :data:`TABLE_SCHEMA`.
+        One row per evaluated (protocol, test corpus, backbone), columns of :data:`TABLE_SCHEMA`.
+    untested : pandas.DataFrame
+        The (protocol, test corpus) cells that were not evaluated, with the reason
+        (:data:`UNTESTED_COLUMNS`): a corpus of fewer than :data:`MIN_TEST_SPEAKERS` speakers, no
+        other corpus to train on, or test rows of one class.
+    means : pandas.DataFrame
+        :func:`mean_auc` of the table (:data:`MEANS_COLUMNS`).
     predictions : pandas.DataFrame
         Held-out scores, columns of :data:`PREDICTIONS_SCHEMA`.
     rejects : pandas.DataFrame
@@ -182,8 +218,12 @@ class CrossCorpusResult:
         (stage ``manifest``), clips the extraction could not read (stage ``features``), and files
         some backbone gave no finite features for (stage ``crosscorpus``, ``not_embedded``).
     counts : pandas.DataFrame
-        Files per corpus: ``corpus``, ``speakers``, ``files``, ``positive``, ``negative``,
-        ``unlabelled``, ``evaluated``.
+        Files per corpus: ``corpus``, ``speakers`` (among the evaluated files), ``files``
+        (manifest rows), ``unlabelled``, ``rejected``, ``evaluated`` and its ``positive`` and
+        ``negative``: ``files = unlabelled + rejected + evaluated``.
+    notes : list of str
+        What the reader must know about the corpora: inputs merged into one corpus, speaker groups
+        with no labelled file, why files are unlabelled.
     meta : dict
         ``features``: embedder name -> its feature meta (weights, feature set...; the parts of a
         combination each); ``config``: this config with the bootstrap settings (``n_boot``,
@@ -192,9 +232,12 @@ class CrossCorpusResult:
     """
 
     table: pd.DataFrame
+    untested: pd.DataFrame
+    means: pd.DataFrame
     predictions: pd.DataFrame
     rejects: pd.DataFrame
     counts: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
 
 
@@ -249,44 +292,116 @@ def default_backbones() -> list[str]:
     return installed(BACKBONES)
 
 
+def merge_inputs(inputs: Sequence[pd.DataFrame]) -> tuple[pd.DataFrame, list[str]]:
+    """One manifest from several inputs, each file in the corpus its ``corpus`` column names.
+
+    The folds follow the ``corpus`` column, never the input a file came from: the halves of one
+    corpus given as two manifests are one corpus (leaving it out must not train on its other half).
+    Names that differ only in case or surrounding spaces (``EmoDB``, ``emodb``) are one corpus,
+    named as first spelt.
+
+    Parameters
+    ----------
+    inputs
+        Manifests (``path``, ``label``, ``group``, ``corpus``, ...), e.g. from :func:`load_manifest`.
+
+    Returns
+    -------
+    manifest : pandas.DataFrame
+        The inputs' rows in order, ``corpus`` spelt one way per corpus.
+    notes : list of str
+        One line per corpus that more than one input holds (``"emodb: merged from 2 inputs"``,
+        with the spellings when they differ).
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"path": ["a.wav"], "corpus": ["EmoDB"]})
+    >>> b = pd.DataFrame({"path": ["b.wav"], "corpus": ["emodb "]})
+    >>> manifest, notes = merge_inputs([a, b])
+    >>> manifest["corpus"].tolist(), notes
+    (['EmoDB', 'EmoDB'], ['EmoDB: merged from 2 inputs (spelt EmoDB, emodb)'])
+    """
+    names: dict[str, str] = {}  # case-folded name -> its first spelling
+    spellings: dict[str, set[str]] = {}
+    held: Counter[str] = Counter()  # corpus -> inputs holding it
+    frames = []
+    for frame in inputs:
+        if "corpus" in frame:
+            spelt = frame["corpus"].map(lambda v: v.strip() if isinstance(v, str) else v)
+            keys = spelt.map(lambda v: v.casefold() if isinstance(v, str) else v)
+            for key, name in zip(keys, spelt, strict=True):
+                if isinstance(key, str):
+                    names.setdefault(key, name)
+                    spellings.setdefault(key, set()).add(name)
+            frame = frame.assign(corpus=[names.get(k, v) for k, v in zip(keys, spelt, strict=True)])
+            held.update({names[k] for k in set(keys) if isinstance(k, str)})
+        frames.append(frame)
+    notes = []
+    for key, name in names.items():
+        if held[name] > 1 or len(spellings[key]) > 1:
+            spelt_as = f" (spelt {', '.join(sorted(spellings[key]))})" if len(spellings[key]) > 1 else ""
+            inputs_text = f"merged from {held[name]} inputs" if held[name] > 1 else "one corpus"
+            notes.append(f"{name}: {inputs_text}{spelt_as}")
+    for note in notes:
+        log.info("crosscorpus: %s", note)
+    return pd.concat(frames, ignore_index=True), notes
+
+
+def _check_params(model: type[Model], params: Mapping[str, Any], section: str) -> dict[str, Any]:
+    """``params`` as a dict, or a ParameterError naming the keys ``model`` does not take."""
+    params = dict(params or {})
+    known = model().get_params()
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise ParameterError(
+            f"{section}: unknown parameter(s) {', '.join(unknown)}; it takes {', '.join(known)}"
+        )
+    return params
+
+
 # ---------------------------------------------------------------------------------- evaluation
-def _folds(
-    rows: pd.DataFrame, protocol: str
-) -> list[tuple[str, list[str], list[tuple[np.ndarray, np.ndarray]], str]]:
-    """(test corpus, train corpora, [(train mask, test mask), ...], status) per protocol cell."""
+def _count(n: int, noun: str) -> str:
+    """``"1 speaker"``, ``"2 speakers"``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _cells(rows: pd.DataFrame, protocol: str) -> list[tuple[str, list[str], list, str | None]]:
+    """(test corpus, train corpora, [(train mask, test mask), ...], why untested or None) per cell."""
     corpora = sorted(rows["corpus"].unique())
     cells = []
     for corpus in corpora:
         in_corpus = (rows["corpus"] == corpus).to_numpy()
+        speakers = sorted(rows.loc[in_corpus, "speaker"].unique())
+        few = len(speakers) < MIN_TEST_SPEAKERS
         if protocol == "loco":
             others = [c for c in corpora if c != corpus]
-            status = "ok" if others else "needs >= 2 corpora"
-            cells.append((corpus, others, [(~in_corpus, in_corpus)] if others else [], status))
+            reason = (
+                "no other corpus to train on"
+                if not others
+                else f"{_count(len(speakers), 'speaker')}: too few to test (it only trains)"
+                if few
+                else None
+            )
+            cells.append((corpus, others, [(~in_corpus, in_corpus)], reason))
             continue
-        speakers = sorted(rows.loc[in_corpus, "speaker"].unique())
-        if len(speakers) < 2:
-            cells.append((corpus, [corpus], [], f"needs >= 2 speakers, found {len(speakers)}"))
-            continue
+        reason = f"{_count(len(speakers), 'speaker')}: leaving one speaker out needs >= {MIN_TEST_SPEAKERS}"
         folds = [
             (in_corpus & (rows["speaker"] != s).to_numpy(), in_corpus & (rows["speaker"] == s).to_numpy())
             for s in speakers
         ]
-        cells.append((corpus, [corpus], folds, "ok"))
+        cells.append((corpus, [corpus], folds, reason if few else None))
     return cells
 
 
 def _fit_score(
-    X: np.ndarray, y: np.ndarray, groups: np.ndarray, train: np.ndarray, test: np.ndarray, logreg: Mapping
-) -> tuple[np.ndarray, float, str]:
-    """Held-out P(positive), the chosen C and how it was chosen (inner folds grouped by ``groups``)."""
-    model = LogisticModel(**logreg).fit(X[train], y[train], groups=groups[train])
-    return model.predict_proba(X[test])[:, 1], model.C_, model.C_note_
+    model: Model, X: np.ndarray, y: np.ndarray, groups: np.ndarray, train: np.ndarray, test: np.ndarray
+) -> np.ndarray:
+    """Held-out P(positive) of ``model`` fitted on the training rows (inner folds grouped by ``groups``)."""
+    return model.fit(X[train], y[train], groups=groups[train]).predict_proba(X[test])[:, 1]
 
 
 def _chosen_C(fits: list[tuple[float, str]]) -> tuple[str | None, str | None]:
     """The ``C`` and ``C_selection`` cells of one row from its fits' (C, how)."""
-    if not fits:
-        return None, None
     cs, hows = Counter(c for c, _ in fits), Counter(h for _, h in fits)
     if len(fits) == 1:
         return f"{fits[0][0]:g}", fits[0][1]
@@ -321,22 +436,23 @@ def _evaluate(
     config: CrossCorpusConfig,
     evaluate: EvaluateConfig,
     logreg: Mapping[str, Any],
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+    duration: Mapping[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The table, the cells not evaluated (and why) and the held-out predictions."""
     y = rows["label"].to_numpy(dtype=np.int64)
     speakers = rows["speaker_key"].to_numpy()
-    duration = rows[["duration"]].to_numpy(dtype=np.float64)
-    table, predictions = [], []
+    sources = {DURATION: rows[["duration"]].to_numpy(dtype=np.float64), **features}
+    models = {DURATION: lambda: DurationModel(**duration)} | {
+        name: (lambda: LogisticModel(**logreg)) for name in features
+    }
+    table, untested, predictions = [], [], []
     for protocol in config.protocols:
-        for corpus, train_corpora, folds, status in _folds(rows, protocol):
-            in_corpus = (rows["corpus"] == corpus).to_numpy()
-            base = {
-                "protocol": protocol,
-                "test_corpus": corpus,
-                "train_corpora": ",".join(train_corpora),
-            }
-            sources = {DURATION: duration, **features}
-            scores: dict[str, np.ndarray] = {}
-            chosen: dict[str, list[tuple[float, str]]] = {name: [] for name in sources}
+        for corpus, train_corpora, folds, reason in _cells(rows, protocol):
+            if reason is not None:
+                untested.append({"protocol": protocol, "test_corpus": corpus, "reason": reason})
+                continue
+            scores = {name: np.full(len(rows), np.nan) for name in sources}
+            chosen: dict[str, list[tuple[float, str]]] = {name: [] for name in features}
             scored = np.zeros(len(rows), dtype=bool)
             skipped = 0
             for train, test in folds:
@@ -344,77 +460,79 @@ def _evaluate(
                     skipped += 1
                     continue
                 for name, X in sources.items():
-                    value, C, how = _fit_score(X, y, speakers, train, test, logreg)
-                    scores.setdefault(name, np.full(len(rows), np.nan))[test] = value
-                    chosen[name].append((C, how))
+                    model = models[name]()
+                    scores[name][test] = _fit_score(model, X, y, speakers, train, test)
+                    if name in chosen:
+                        chosen[name].append((model.C_, model.C_note_))
                 scored |= test
             test_y = y[scored]
-            if status == "ok" and not folds:
-                status = "no folds"
-            elif status == "ok" and not scored.any():
-                status = "training rows lack a class"
-            elif status == "ok" and len(np.unique(test_y)) < 2:
-                status = "test rows hold one class: AUC undefined"
-            elif status == "ok" and skipped:
-                status = f"ok ({skipped} of {len(folds)} folds skipped: training rows lacked a class)"
-            train_rows = folds[0][0] if protocol == "loco" and folds else in_corpus
+            reason = (
+                "the training rows of every fold hold one class"
+                if not scored.any()
+                else "the test rows hold one class: AUC undefined"
+                if len(np.unique(test_y)) < 2
+                else None
+            )
+            if reason is not None:
+                untested.append({"protocol": protocol, "test_corpus": corpus, "reason": reason})
+                continue
+            status = (
+                f"ok ({skipped} of {len(folds)} folds skipped: training rows lacked a class)"
+                if skipped
+                else "ok"
+            )
+            train_rows = folds[0][0] if protocol == "loco" else (rows["corpus"] == corpus).to_numpy()
             counts = {
-                "n_train": int(train_rows.sum()) if protocol == "loco" else int(in_corpus.sum()),
+                "protocol": protocol,
+                "test_corpus": corpus,
+                "train_corpora": ",".join(train_corpora),
+                "n_train": int(train_rows.sum()),
                 "n_train_speakers": int(len(np.unique(speakers[train_rows]))),
                 "n_test": int(scored.sum()),
                 "n_test_pos": int((test_y == 1).sum()),
                 "n_test_neg": int((test_y == 0).sum()),
                 "n_test_speakers": int(len(np.unique(speakers[scored]))),
             }
-            ok = status.startswith("ok")
-            duration_est = (
-                _estimate(test_y, scores[DURATION][scored], speakers[scored], config, evaluate)
-                if ok
-                else (np.nan,) * 3 + (None,)
-            )
+            estimates = {
+                name: _estimate(test_y, values[scored], speakers[scored], config, evaluate)
+                for name, values in scores.items()
+            }
             for name in features:
-                est = (
-                    _estimate(test_y, scores[name][scored], speakers[scored], config, evaluate)
-                    if ok
-                    else (np.nan,) * 3 + (None,)
-                )
-                C, selection = _chosen_C(chosen[name]) if ok else (None, None)
+                C, selection = _chosen_C(chosen[name])
                 table.append(
                     {
-                        **base,
+                        **counts,
                         "backbone": name,
                         "features": " + ".join(
                             describe({"embedder": part, **metas.get(part, {})}) for part in name.split(PLUS)
                         ),
-                        **counts,
-                        "auc": est[0],
-                        "ci_low": est[1],
-                        "ci_high": est[2],
-                        "ci_unit": est[3],
+                        "auc": estimates[name][0],
+                        "ci_low": estimates[name][1],
+                        "ci_high": estimates[name][2],
+                        "ci_unit": estimates[name][3],
                         "C": C,
                         "C_selection": selection,
-                        "duration_auc": duration_est[0],
-                        "duration_ci_low": duration_est[1],
-                        "duration_ci_high": duration_est[2],
+                        "duration_auc": estimates[DURATION][0],
+                        "duration_ci_low": estimates[DURATION][1],
+                        "duration_ci_high": estimates[DURATION][2],
                         "status": status,
                     }
                 )
-            if ok:
-                for name, values in scores.items():
-                    predictions.append(
-                        pd.DataFrame(
-                            {
-                                "protocol": protocol,
-                                "test_corpus": corpus,
-                                "backbone": name,
-                                "segment_id": rows.loc[scored, "segment_id"].to_numpy(),
-                                "corpus": rows.loc[scored, "corpus"].to_numpy(),
-                                "speaker": rows.loc[scored, "speaker"].to_numpy(),
-                                "label": y[scored].astype(np.int8),
-                                "score": values[scored],
-                            }
-                        )
+            for name, values in scores.items():
+                predictions.append(
+                    pd.DataFrame(
+                        {
+                            "protocol": protocol,
+                            "test_corpus": corpus,
+                            "backbone": name,
+                            "segment_id": rows.loc[scored, "segment_id"].to_numpy(),
+                            "corpus": rows.loc[scored, "corpus"].to_numpy(),
+                            "speaker": rows.loc[scored, "speaker"].to_numpy(),
+                            "label": y[scored].astype(np.int8),
+                            "score": values[scored],
+                        }
                     )
+                )
     table_frame = pd.DataFrame(table, columns=TABLE_SCHEMA.names)
     for column in ("auc", "ci_low", "ci_high", "duration_auc", "duration_ci_low", "duration_ci_high"):
         table_frame[column] = table_frame[column].astype(np.float64)
@@ -423,7 +541,51 @@ def _evaluate(
         if predictions
         else pd.DataFrame({n: pd.Series(dtype=object) for n in PREDICTIONS_SCHEMA.names})
     )
-    return table_frame, preds
+    return table_frame, pd.DataFrame(untested, columns=list(UNTESTED_COLUMNS)), preds
+
+
+def mean_auc(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean ROC AUC over held-out corpora per protocol and backbone: corpora equal, and files equal.
+
+    The plain mean lets a 10-file corpus weigh as much as a 400-file one; the mean weighted by
+    each cell's test files (``n_test``) lets the largest corpus dominate. Neither alone is the
+    answer: read them together, and the rows.
+
+    Parameters
+    ----------
+    table
+        :attr:`CrossCorpusResult.table` (columns of :data:`TABLE_SCHEMA`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`MEANS_COLUMNS`, one row per protocol and backbone (in table order): the
+        cells' count (``corpora``) and test files (``files``), the plain and weighted means of
+        ``auc`` and of ``duration_auc``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"protocol": ["loco"] * 2, "backbone": ["b"] * 2, "n_test": [10, 390],
+    ...                   "auc": [1.0, 0.6], "duration_auc": [1.0, 0.5]})
+    >>> mean_auc(t)[["mean_auc", "weighted_auc"]].round(2).values.tolist()
+    [[0.8, 0.61]]
+    """
+    rows = []
+    for (protocol, backbone), cells in table.groupby(["protocol", "backbone"], sort=False):
+        weights = cells["n_test"].to_numpy(dtype=np.float64)
+        rows.append(
+            {
+                "protocol": protocol,
+                "backbone": backbone,
+                "corpora": len(cells),
+                "files": int(weights.sum()),
+                "mean_auc": float(cells["auc"].mean()),
+                "weighted_auc": float(np.average(cells["auc"], weights=weights)),
+                "mean_duration_auc": float(cells["duration_auc"].mean()),
+                "weighted_duration_auc": float(np.average(cells["duration_auc"], weights=weights)),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(MEANS_COLUMNS))
 
 
 def settings_from_params(params: Params) -> dict[str, Any]:
@@ -437,14 +599,17 @@ def settings_from_params(params: Params) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``config`` (section ``crosscorpus``), ``logreg`` (``train.logreg``), ``clips``, ``mel``,
-        ``embed`` and ``evaluate`` (their sections), ready for ``crosscorpus(manifests, **settings)``.
+        ``config`` (section ``crosscorpus``), ``logreg`` and ``duration`` (``train.logreg``,
+        ``train.duration``), ``clips``, ``mel``, ``embed`` and ``evaluate`` (their sections), ready
+        for ``crosscorpus(manifests, **settings)``.
     """
     from weaklabel.learn.train import TrainConfig
 
+    train = params.section("train", TrainConfig)
     return {
         "config": params.section("crosscorpus", CrossCorpusConfig),
-        "logreg": params.section("train", TrainConfig).logreg,
+        "logreg": train.logreg,
+        "duration": train.duration,
         "clips": params.section("clips", ClipConfig),
         "mel": params.section("mel", MelConfig),
         "embed": params.section("embed", EmbedConfig),
@@ -458,6 +623,7 @@ def crosscorpus(
     backbones: Sequence[str] = ("egemaps", "mel_mean"),
     config: CrossCorpusConfig | None = None,
     logreg: Mapping[str, Any] | None = None,
+    duration: Mapping[str, Any] | None = None,
     clips: ClipConfig | None = None,
     embed: EmbedConfig | None = None,
     mel: MelConfig | None = None,
@@ -469,9 +635,10 @@ def crosscorpus(
     Parameters
     ----------
     manifests
-        One labelled manifest per corpus, or one frame holding several (``path``, ``label``
-        1/0/None, ``group`` = speaker, ``corpus``): from :func:`load_manifest` or
-        :mod:`weaklabel.sources.recordings`.
+        Labelled manifests (``path``, ``label`` 1/0/None, ``group`` = speaker, ``corpus``), or one
+        frame holding several: from :func:`load_manifest` or :mod:`weaklabel.sources.recordings`.
+        Their ``corpus`` column decides the folds (:func:`merge_inputs`): several manifests of one
+        corpus are one corpus.
     backbones
         Any embedders of :data:`weaklabel.features.registry.EMBEDDERS` (:data:`BACKBONES`), or
         combinations of them joined by ``+`` (``yamnet+egemaps``: their features side by side).
@@ -483,6 +650,9 @@ def crosscorpus(
         Parameters of the logistic regression (:class:`~weaklabel.models.logreg.LogisticModel`:
         ``Cs``, ``folds``, ``fallback_C``, ``class_weight``, ``max_iter``), the train stage's
         ``train.logreg``; ``None`` for its defaults.
+    duration
+        Parameters of the duration-only baseline (:class:`~weaklabel.models.baselines.DurationModel`:
+        ``C``, ``class_weight``), the train stage's ``train.duration``; ``None`` for its defaults.
     clips
         Clip length, rate, seed and window policy (the ``clips`` section; ``random`` by default);
         ``None`` for the defaults.
@@ -502,13 +672,15 @@ def crosscorpus(
     Returns
     -------
     CrossCorpusResult
-        The table (one row per protocol, test corpus and backbone, the duration baseline beside
-        each), held-out predictions, rejects, counts per corpus and the features' metadata.
+        The table (one row per evaluated protocol, test corpus and backbone, the duration baseline
+        beside each), the cells not evaluated and why, the means over corpora, held-out
+        predictions, rejects, counts per corpus, notes and the features' metadata.
 
     Raises
     ------
     ParameterError
-        If a backbone is unknown or listed twice, or a ``logreg`` parameter is unknown.
+        If a backbone is unknown or listed twice, or a ``logreg`` or ``duration`` parameter is
+        unknown.
     DataError
         If no file is usable or no file carries a label.
     MissingDependencyError
@@ -534,29 +706,27 @@ def crosscorpus(
             f"backbones must be distinct names out of {', '.join(EMBEDDERS)}, or combinations of them "
             f"joined by + (e.g. yamnet+egemaps); got {backbones}"
         )
-    logreg = dict(logreg or {})
-    unknown = sorted(set(logreg) - set(LogisticModel().get_params()))
-    if unknown:
-        raise ParameterError(
-            f"unknown logistic regression parameter(s) {', '.join(unknown)}; "
-            f"it takes {', '.join(LogisticModel().get_params())}"
-        )
+    models = {
+        "logreg": _check_params(LogisticModel, logreg or {}, "train.logreg (logistic regression)"),
+        "duration": _check_params(DurationModel, duration or {}, "train.duration (duration baseline)"),
+    }
     frames = [manifests] if isinstance(manifests, pd.DataFrame) else list(manifests)
     if not frames:
         raise DataError("no manifest given: pass at least one labelled manifest")
-    manifest = pd.concat(frames, ignore_index=True)
+    manifest, notes = merge_inputs(frames)
     with tempfile.TemporaryDirectory(prefix="weaklabel-crosscorpus-") as tmp:
         work = Path(work_dir) if work_dir is not None else Path(tmp)
         # the embedders named by backbones, with every other embedding setting as given
         embed = replace(embed, backbone=None, features=tuple(embedders))
-        return _run(manifest, backbones, config, logreg, clips, embed, mel, evaluate, work)
+        return _run(manifest, notes, backbones, config, models, clips, embed, mel, evaluate, work)
 
 
 def _run(
     manifest: pd.DataFrame,
+    notes: list[str],
     backbones: list[str],
     config: CrossCorpusConfig,
-    logreg: dict[str, Any],
+    models: dict[str, dict[str, Any]],
     clips: ClipConfig,
     embed: EmbedConfig,
     mel: MelConfig | None,
@@ -619,27 +789,12 @@ def _run(
         name: np.hstack([features[part].loc[ids].to_numpy(dtype=np.float64) for part in name.split(PLUS)])
         for name in backbones
     }
-    table, predictions = _evaluate(rows, matrices, metas, config, evaluate, logreg)
-
-    counts = (
-        info.assign(
-            positive=info["label"] == 1,
-            negative=info["label"] == 0,
-            unlabelled=info["label"] == ABSTAIN,
-            evaluated=info["segment_id"].isin(set(rows["segment_id"])),
-        )
-        .groupby("corpus")
-        .agg(
-            speakers=("speaker", "nunique"),
-            files=("segment_id", "size"),
-            positive=("positive", "sum"),
-            negative=("negative", "sum"),
-            unlabelled=("unlabelled", "sum"),
-            evaluated=("evaluated", "sum"),
-        )
-        .reset_index()
+    table, untested, predictions = _evaluate(
+        rows, matrices, metas, config, evaluate, models["logreg"], models["duration"]
     )
     rejects_table = _rejects(rejects)
+    counts = _counts(manifest, info, rows, rejects_table)
+    notes = [*notes, *_corpus_notes(info, rows)]
     log.info(
         "crosscorpus: %d files in, %d evaluated, %d unlabelled, %d rejected",
         len(manifest),
@@ -650,14 +805,73 @@ def _run(
     bootstrap = {"n_boot": evaluate.n_boot, "level": evaluate.level, "seed": evaluate.seed}
     meta = {
         "features": metas,
-        "config": {**asdict(config), **bootstrap, "logreg": {**LogisticModel().get_params(), **logreg}},
+        "config": {
+            **asdict(config),
+            **bootstrap,
+            "min_test_speakers": MIN_TEST_SPEAKERS,
+            "logreg": {**LogisticModel().get_params(), **models["logreg"]},
+            "duration": {**DurationModel().get_params(), **models["duration"]},
+        },
         "clips": asdict(clips),
         "embed": asdict(embed),
         "backbones": backbones,
     }
     return CrossCorpusResult(
-        table=table, predictions=predictions, rejects=rejects_table, counts=counts, meta=meta
+        table=table,
+        untested=untested,
+        means=mean_auc(table),
+        predictions=predictions,
+        rejects=rejects_table,
+        counts=counts,
+        notes=notes,
+        meta=meta,
     )
+
+
+def _counts(
+    manifest: pd.DataFrame, info: pd.DataFrame, rows: pd.DataFrame, rejects: pd.DataFrame
+) -> pd.DataFrame:
+    """Files per corpus, ``files = unlabelled + rejected + evaluated`` (see :class:`CrossCorpusResult`)."""
+    corpus_in = manifest["corpus"].astype(object).where(manifest["corpus"].notna(), "unknown").astype(str)
+    corpus_of = info.set_index("segment_id")["corpus"]
+    later = rejects.loc[rejects["stage"] != "manifest", "key"].map(corpus_of)  # features, not embedded
+    counts = pd.DataFrame(
+        {
+            "speakers": rows.groupby("corpus")["speaker"].nunique(),
+            "files": corpus_in.value_counts(),
+            "unlabelled": info[info["label"] == ABSTAIN]["corpus"].value_counts(),
+            # a manifest reject is a row in that did not become a recording
+            "rejected": corpus_in.value_counts()
+            .sub(info["corpus"].value_counts(), fill_value=0)
+            .add(later.value_counts(), fill_value=0),
+            "evaluated": rows["corpus"].value_counts(),
+            "positive": rows.loc[rows["label"] == 1, "corpus"].value_counts(),
+            "negative": rows.loc[rows["label"] == 0, "corpus"].value_counts(),
+        }
+    )
+    counts = counts.fillna(0).astype(np.int64).rename_axis("corpus").sort_index().reset_index()
+    return counts
+
+
+def _corpus_notes(info: pd.DataFrame, rows: pd.DataFrame) -> list[str]:
+    """Per corpus: speaker groups without an evaluated file, and why files are unlabelled."""
+    notes = []
+    for corpus, files in info.groupby("corpus"):
+        silent = sorted(set(files["speaker"]) - set(rows.loc[rows["corpus"] == corpus, "speaker"]))
+        if silent:
+            files_of_silent = _count(int(files["speaker"].isin(silent).sum()), "file")
+            notes.append(
+                f"{corpus}: speaker group(s) {', '.join(silent)} have no evaluated file "
+                f"({files_of_silent}): not counted among its speakers"
+            )
+        unlabelled = files[files["label"] == ABSTAIN]
+        if len(unlabelled):
+            why = unlabelled["emotion"].astype(object).where(unlabelled["emotion"].notna(), "none given")
+            reasons = ", ".join(f"{name} {n}" for name, n in why.value_counts().items())
+            notes.append(
+                f"{corpus}: {_count(len(unlabelled), 'file')} unlabelled, not scored (emotion: {reasons})"
+            )
+    return notes
 
 
 def _rejects(rows: list[dict[str, str]]) -> pd.DataFrame:

@@ -18,17 +18,30 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.features.store import read_store
 from weaklabel.labels.labellers import ABSTAIN
-from weaklabel.learn.split import SPLITS
+from weaklabel.learn.split import SPLITS, protocol_of, speakers_of
 from weaklabel.models.bundle import PLUS
+from weaklabel.tables import read_table
 
 log = logging.getLogger(__name__)
 
 #: Feature source of the duration baseline: the clips table's ``read_seconds`` column.
 DURATION = "duration"
+#: The out-of-fold scores the train stage writes under ``kfold`` (``<models>/oof.parquet``).
+OOF_FILE = "oof.parquet"
+OOF_SCHEMA = pa.schema(
+    [
+        ("model", pa.string()),
+        ("segment_id", pa.string()),
+        ("speaker", pa.string()),
+        ("fold", pa.int32()),
+        ("score", pa.float64()),  # P(positive) from the model fitted without this fold
+    ]
+)
 #: Reasons a row of the split is not used to train or score against weak labels, in priority order.
 ROW_REASONS = ("no_label", "abstained")
 
@@ -40,7 +53,8 @@ class Dataset:
     Attributes
     ----------
     frame
-        One row per split row: ``segment_id``, ``video``, ``split``, ``label`` (int, ABSTAIN for
+        One row per split row: ``segment_id``, ``video``, ``speaker``, ``split``, ``fold`` (-1
+        outside the folds), ``label`` (int, ABSTAIN for
         abstained or unlabelled), ``confidence``, ``gold_sentiment`` (NaN when unknown),
         ``reason`` (why the row is not used against weak labels: ``no_label``, ``abstained``,
         ``no_<source>``, or ``used``) and ``has_features`` (every source present).
@@ -58,12 +72,43 @@ class Dataset:
     metas: dict[str, dict[str, Any]]
     clip: dict[str, Any]
 
-    def rows(self, split: str, *, labelled: bool = True) -> np.ndarray:
-        """Positions of usable rows of ``split``: with all features, and (``labelled``) a weak label."""
+    @property
+    def protocol(self) -> str:
+        """``kfold`` when the split has folds, else ``holdout`` (:func:`~.split.protocol_of`)."""
+        return protocol_of(self.frame)
+
+    @property
+    def folds(self) -> list[int]:
+        """The folds of the split, in order (empty under ``holdout``)."""
+        return sorted(int(k) for k in self.frame.loc[self.frame["fold"] >= 0, "fold"].unique())
+
+    def rows(
+        self, split: str | None, *, labelled: bool = True, fold: int | None = None, exclude: int | None = None
+    ) -> np.ndarray:
+        """Positions of usable rows: with all features and (``labelled``) a weak label.
+
+        Parameters
+        ----------
+        split
+            Keep rows of this split only; None keeps every split.
+        labelled
+            Keep only rows whose weak label is used (not abstained, not missing).
+        fold
+            Keep rows of this fold only.
+        exclude
+            Leave out this fold and rows outside the folds (a fold's training part).
+        """
         frame = self.frame
-        ok = frame["has_features"].to_numpy() & (frame["split"] == split).to_numpy()
+        ok = frame["has_features"].to_numpy().copy()
+        if split is not None:
+            ok &= (frame["split"] == split).to_numpy()
         if labelled:
             ok &= (frame["reason"] == "used").to_numpy()
+        folds = frame["fold"].to_numpy()
+        if fold is not None:
+            ok &= folds == fold
+        if exclude is not None:
+            ok &= (folds >= 0) & (folds != exclude)
         return np.flatnonzero(ok)
 
     def X(self, source: str | None, rows: np.ndarray) -> np.ndarray:
@@ -116,7 +161,8 @@ def build_dataset(
     Parameters
     ----------
     split
-        The split table (``segment_id``, ``video``, ``split``).
+        The split table (``segment_id``, ``video``, ``split``; ``speaker`` and ``fold`` when it
+        has them, else the video and -1).
     labels
         The labels table (``segment_id``, ``label``, ``confidence``).
     stores
@@ -153,6 +199,8 @@ def build_dataset(
         sources = [*stores, *([DURATION] if clips is not None else [])]
     sources = list(dict.fromkeys(part for source in sources for part in source.split(PLUS)))
     frame = split[["segment_id", "video", "split"]].reset_index(drop=True).copy()
+    frame.insert(2, "speaker", speakers_of(split).to_numpy())
+    frame["fold"] = split["fold"].to_numpy(dtype=np.int64) if "fold" in split.columns else -1
     lab = labels.drop_duplicates("segment_id").set_index("segment_id")
     frame["label"] = lab["label"].reindex(frame["segment_id"]).to_numpy()
     frame["confidence"] = lab["confidence"].reindex(frame["segment_id"]).to_numpy(dtype=np.float64)
@@ -197,8 +245,14 @@ def build_dataset(
 
 
 def split_fingerprint(split: pd.DataFrame) -> str:
-    """SHA-256 of the sorted ``segment_id, split`` pairs: equal for equal splits, whatever the row order."""
-    pairs = sorted(zip(split["segment_id"].astype(str), split["split"].astype(str), strict=True))
+    """SHA-256 of the sorted ``segment_id, split`` pairs (and folds): equal for equal splits, any row order.
+
+    A split without folds (or with none set) hashes as before folds existed.
+    """
+    ids, names = split["segment_id"].astype(str), split["split"].astype(str)
+    if protocol_of(split) == "kfold":
+        names = names + "\t" + split["fold"].astype(str)
+    pairs = sorted(zip(ids, names, strict=True))
     return hashlib.sha256("\n".join(f"{a}\t{b}" for a, b in pairs).encode("utf-8")).hexdigest()
 
 
@@ -214,16 +268,38 @@ def row_counts(dataset: Dataset) -> dict[str, dict[str, int]]:
     -------
     dict
         ``{split: {"segments": n, "used": k, "abstained": a, "no_label": b, "no_<source>": c,
-        "scored": s}}``; ``scored`` counts rows with all features (labelled or not), the rows
+        "scored": s}}`` for each split present (kfold: ``train`` and ``valid``, the validation
+        speakers); ``scored`` counts rows with all features (labelled or not), the rows
         scored against gold.
     """
     frame = dataset.frame
     reasons = ["used", *ROW_REASONS, *(f"no_{s}" for s in dataset.features)]
     out: dict[str, dict[str, int]] = {}
-    for name in SPLITS:
+    for name in (name for name in SPLITS if (frame["split"] == name).any()):
         rows = frame[frame["split"] == name]
         entry = {"segments": len(rows)}
         entry.update({reason: int((rows["reason"] == reason).sum()) for reason in reasons})
         entry["scored"] = int(rows["has_features"].sum())
         out[name] = entry
     return out
+
+
+def read_oof(models_dir: str | Path) -> pd.DataFrame:
+    """The out-of-fold scores (:data:`OOF_SCHEMA`) the train stage wrote under ``kfold``.
+
+    Raises
+    ------
+    DataError
+        If the models folder has none (the models were trained under ``holdout``, or before folds).
+    """
+    path = Path(models_dir) / OOF_FILE
+    if not path.is_file():
+        raise DataError(
+            f"no out-of-fold scores in {models_dir} ({OOF_FILE}); the split has folds, so re-run the train "
+            "stage (dvc repro train) to fit the models per fold"
+        )
+    scores = read_table(path)
+    missing = [c for c in OOF_SCHEMA.names if c not in scores.columns]
+    if missing:
+        raise DataError(f"{path} lacks {missing}; re-run the train stage")
+    return scores

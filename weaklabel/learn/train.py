@@ -25,11 +25,16 @@ E.g. ``dense_head@vgg16``, ``dense_head@yamnet``, ``logreg@yamnet``, ``logreg@eg
 missing in either store counts as featureless, ``no_<store>``). The parameters stay per kind:
 ``dense_head@vgg16`` and ``dense_head@yamnet`` both take ``train.dense_head``.
 
-All models train on the same rows: weakly labelled (not abstained) segments of the ``train`` split
-that have every feature the chosen models read; ``valid`` rows drive early stopping. Rows left out
-are counted by reason (:func:`row_counts`), never dropped silently. Every ``fit`` gets the rows'
-groups, the split's ``video`` column (the speaker where known), for models that choose settings by
-an inner cross-validation that must never split a speaker (``logreg``'s ``C``). A model whose
+All models train on the same rows: weakly labelled (not abstained) segments that have every
+feature the chosen models read. Under the ``kfold`` protocol (the split has folds) every model is
+fitted once per fold on the other folds' ``train`` rows, stopping early on their ``valid`` rows
+(whole validation speakers), and scores its fold: every labelled clip is scored once, out of fold
+(``oof.parquet``, :func:`out_of_fold`); then one final model per entry is fitted on every fold's
+``train`` rows (early stopping on all validation speakers) and saved for the probe. Under
+``holdout`` the ``train`` split trains and ``valid`` drives early stopping. Rows left out are
+counted by reason (:func:`row_counts`), never dropped silently. Every ``fit`` gets the rows'
+groups, the split's ``speaker`` column, for models that choose settings by an inner
+cross-validation that must never split a speaker (``logreg``'s ``C``). A model whose
 feature store was not made (``egemaps`` without the ``opensmile`` extra, or a backbone the
 features stage left out) is skipped, with the reason in the bundle's ``skipped`` and in the report
 (:func:`available_models`).
@@ -55,12 +60,15 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from weaklabel import __version__
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.features.identity import backbone_name, feature_identity
 from weaklabel.learn.dataset import (
     DURATION,
+    OOF_FILE,
+    OOF_SCHEMA,
     Dataset,
     build_dataset,
     row_counts,
@@ -72,7 +80,7 @@ from weaklabel.models.baselines import DurationModel, KNNModel, PriorModel, Rand
 from weaklabel.models.bundle import PLUS, library_versions, model_name, parse_name, write_bundle
 from weaklabel.models.head import DenseHead
 from weaklabel.models.logreg import LogisticModel
-from weaklabel.tables import read_table
+from weaklabel.tables import read_table, write_table
 
 log = logging.getLogger(__name__)
 
@@ -347,6 +355,101 @@ class TrainConfig:
         return list(dict.fromkeys(spec.features for spec in self.specs() if spec.features))
 
 
+def _weights(dataset: Dataset, rows: np.ndarray, *, config: TrainConfig) -> np.ndarray | None:
+    """Per-row training weights (label confidence, mean 1) under ``sample_weight: confidence``, else None."""
+    if config.sample_weight != "confidence":
+        return None
+    weights = np.nan_to_num(dataset.frame["confidence"].to_numpy(dtype=np.float64)[rows], nan=1.0)
+    return weights / weights.mean() if weights.sum() > 0 else None
+
+
+def _fit(
+    spec: ModelSpec,
+    dataset: Dataset,
+    train: np.ndarray,
+    valid: np.ndarray,
+    *,
+    config: TrainConfig,
+    verbose: bool,
+) -> tuple[Model, bool]:
+    """Fit one model on ``train`` (early stopping on ``valid``); returns it and whether rows were weighted."""
+    if len(train) == 0:
+        raise DataError(
+            f"no usable training rows for {spec.name} (rows per split: {row_counts(dataset)}); "
+            "check labels and features"
+        )
+    label = dataset.frame["label"].to_numpy()
+    model = spec.kind.cls(**config.model_params(spec.name))
+    if hasattr(model, "verbose"):
+        model.verbose = verbose
+    weights = _weights(dataset, train, config=config)
+    model.fit(
+        dataset.X(spec.features, train),
+        label[train],
+        X_val=dataset.X(spec.features, valid) if len(valid) else None,
+        y_val=label[valid] if len(valid) else None,
+        sample_weight=weights,
+        groups=dataset.frame["speaker"].to_numpy()[train],
+    )
+    return model, weights is not None and model.supports_sample_weight
+
+
+def _fitted(model: Model) -> dict[str, Any]:
+    return {k: v for k, v in model.fitted_info().items() if k != "history"}
+
+
+def out_of_fold(
+    spec: ModelSpec, dataset: Dataset, *, config: TrainConfig, verbose: bool = False
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Fit ``spec`` once per fold, without that fold, and score the fold: every labelled clip once.
+
+    Fold k's model trains on the ``train`` rows of the other folds and stops early on their
+    ``valid`` rows (the validation speakers, :mod:`weaklabel.learn.split`); it scores every used
+    row of fold k.
+
+    Parameters
+    ----------
+    spec
+        The model.
+    dataset
+        From :func:`build_dataset` on a ``kfold`` split.
+    config
+        The train config.
+    verbose
+        Progress bars inside the models that train for epochs.
+
+    Returns
+    -------
+    scores : pandas.DataFrame
+        Columns of :data:`OOF_SCHEMA`, one row per scored clip.
+    folds : list of dict
+        Per fold: ``fold``, ``n_train``, ``n_valid``, ``n_test`` and what ``fit`` chose.
+    """
+    frame = dataset.frame
+    parts, facts = [], []
+    for k in dataset.folds:
+        train, valid = dataset.rows("train", exclude=k), dataset.rows("valid", exclude=k)
+        test = dataset.rows(None, fold=k)
+        model, _ = _fit(spec, dataset, train, valid, config=config, verbose=verbose)
+        score = model.predict_proba(dataset.X(spec.features, test))[:, 1] if len(test) else np.zeros(0)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "model": spec.name,
+                    "segment_id": frame["segment_id"].to_numpy()[test],
+                    "speaker": frame["speaker"].to_numpy()[test],
+                    "fold": k,
+                    "score": score.astype(np.float64),
+                }
+            )
+        )
+        facts.append(
+            {"fold": k, "n_train": len(train), "n_valid": len(valid), "n_test": len(test)} | _fitted(model)
+        )
+        log.info("%s fold %d: %d train, %d valid, %d scored", spec.name, k, len(train), len(valid), len(test))
+    return pd.concat(parts, ignore_index=True), facts
+
+
 def train_models(
     dataset: Dataset,
     out: str | Path,
@@ -357,13 +460,18 @@ def train_models(
 ) -> dict[str, Any]:
     """Fit every configured model on the shared split and save them with their index (``bundle.json``).
 
+    Under ``kfold`` (the split has folds) each model is first fitted once per fold and scores that
+    fold (:func:`out_of_fold`, written to ``<out>/oof.parquet``), then once more on every fold
+    (validation speakers apart) as the final model the bundle keeps (for the probe). Under
+    ``holdout`` the final model trains on ``train`` and stops early on ``valid``.
+
     Parameters
     ----------
     dataset
         From :func:`build_dataset` with every source the models read.
     out
-        The models folder: ``<out>/<name>/`` per model (``<out>/logreg@yamnet/``) and
-        ``<out>/bundle.json``.
+        The models folder: ``<out>/<name>/`` per model (``<out>/logreg@yamnet/``),
+        ``<out>/bundle.json`` and, under ``kfold``, ``<out>/oof.parquet``.
     config
         Which models, their parameters, seed and sample weighting.
     verbose
@@ -386,18 +494,20 @@ def train_models(
     train, valid = dataset.rows("train"), dataset.rows("valid")
     frame = dataset.frame
     y_train = frame["label"].to_numpy()[train]
-    y_valid = frame["label"].to_numpy()[valid]
     counts = row_counts(dataset)
-    log.info("training on %d rows, validating on %d (rows per split: %s)", len(train), len(valid), counts)
+    kfold = dataset.protocol == "kfold"
+    log.info(
+        "%s: final models train on %d rows, validate on %d (rows per split: %s)",
+        f"{len(dataset.folds)} folds" if kfold else "holdout",
+        len(train),
+        len(valid),
+        counts,
+    )
     if len(train) == 0:
         raise DataError(
-            f"no usable training rows (rows of the train split: {counts['train']}); check labels and features"
+            f"no usable training rows (rows of the train split: {counts.get('train')}); "
+            "check labels and features"
         )
-    weights = None
-    if config.sample_weight == "confidence":
-        weights = np.nan_to_num(frame["confidence"].to_numpy(dtype=np.float64)[train], nan=1.0)
-        weights = weights / weights.mean() if weights.sum() > 0 else None
-
     bundle: dict[str, Any] = {
         "format": 1,
         "weaklabel": __version__,
@@ -414,33 +524,28 @@ def train_models(
         },
         "rows": counts,
         "split_fingerprint": split_fingerprint(frame),
-        "split": split_summary(frame[["segment_id", "video", "split"]], frame[["segment_id", "label"]]),
-        "groups": "video",
+        "split": split_summary(frame, frame[["segment_id", "label"]]),
+        "protocol": dataset.protocol,
+        "folds": len(dataset.folds),
+        "groups": "speaker",
         "models": {},
         "skipped": dict(skipped or {}),
     }
-    groups = frame["video"].to_numpy()[train]
+    oof = []
     for spec in config.specs():
         name = spec.name
-        model = spec.kind.cls(**config.model_params(name))
-        if hasattr(model, "verbose"):
-            model.verbose = verbose
         began = time.perf_counter()
-        log.info("fitting %s (%s) on %s", name, type(model).__name__, spec.features or "no features")
-        model.fit(
-            dataset.X(spec.features, train),
-            y_train,
-            X_val=dataset.X(spec.features, valid),
-            y_val=y_valid,
-            sample_weight=weights,
-            groups=groups,
-        )
+        log.info("fitting %s (%s) on %s", name, spec.kind.cls.__name__, spec.features or "no features")
+        folds = []
+        if kfold:
+            scores, folds = out_of_fold(spec, dataset, config=config, verbose=verbose)
+            oof.append(scores)
+        model, weighted = _fit(spec, dataset, train, valid, config=config, verbose=verbose)
         folder = out / name
         if folder.exists():
             shutil.rmtree(folder)
         model.save(folder)
         elapsed = time.perf_counter() - began
-        fitted = {k: v for k, v in model.fitted_info().items() if k != "history"}
         bundle["models"][name] = {
             "name": name,
             "kind": spec.kind.name,
@@ -452,16 +557,20 @@ def train_models(
             "description": spec.description,
             "feature_identity": {store: feature_identity(dataset.metas[store]) for store in spec.stores},
             "params": {k: list(v) if isinstance(v, tuple) else v for k, v in model.get_params().items()},
-            "fitted": fitted,
+            "fitted": _fitted(model),
+            "folds": folds,
             "n_train": len(train),
             "n_valid": len(valid),
             "train_classes": {"positive": int((y_train == 1).sum()), "negative": int((y_train == 0).sum())},
-            "sample_weight": config.sample_weight
-            if weights is not None and model.supports_sample_weight
-            else "none",
+            "sample_weight": config.sample_weight if weighted else "none",
             "fit_seconds": round(elapsed, 2),
         }
         log.info("fitted %s in %.1f s", name, elapsed)
+    oof_path = out / OOF_FILE
+    if oof:
+        write_table(pd.concat(oof, ignore_index=True), oof_path, schema=OOF_SCHEMA)
+    elif oof_path.exists():
+        oof_path.unlink()
     write_bundle(bundle, out)
     return bundle
 

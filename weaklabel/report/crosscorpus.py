@@ -2,9 +2,10 @@
 
 Written by :func:`write_crosscorpus` from a :class:`weaklabel.learn.crosscorpus.CrossCorpusResult`:
 what was compared (which features; which backbones are pretrained, which random, loudly, and which
-hand-crafted), files per corpus, every cell's ROC AUC with its interval beside the duration-only
-baseline and the logistic regression's chosen ``C``, means over held-out corpora, and the caveats
-the numbers call for.
+hand-crafted), files per corpus and what to know about them (inputs merged into one corpus, files
+unlabelled), every evaluated cell's ROC AUC with its interval beside the duration-only baseline and
+the logistic regression's chosen ``C``, the cells not evaluated and why, means over held-out corpora
+(each corpus weighing the same, and each file), and the caveats the numbers call for.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pandas as pd
 
 from weaklabel.features.identity import describe, is_random, weights_banner
 from weaklabel.learn.crosscorpus import DURATION, PREDICTIONS_SCHEMA, TABLE_SCHEMA, CrossCorpusResult
-from weaklabel.report.figures import new_figure
+from weaklabel.report.figures import new_figure, stamp_warning
 from weaklabel.report.render import Block, render_markdown, write_report
 from weaklabel.tables import write_rejects, write_table
 
@@ -66,9 +67,9 @@ def _caveats(result: CrossCorpusResult) -> list[str]:
             f"{r.backbone} ({r.protocol} {r.test_corpus})" for r in beaten.itertuples(index=False)
         )
         out.append(f"Duration alone scores at least as well as: {cells}.")
-    empty = table[~table["status"].str.startswith("ok")]
-    for row in empty.drop_duplicates(["protocol", "test_corpus"]).itertuples(index=False):
-        out.append(f"{row.protocol} {row.test_corpus}: not evaluated ({row.status}).")
+    partial = table[table["status"] != "ok"].drop_duplicates(["protocol", "test_corpus"])
+    for row in partial.itertuples(index=False):
+        out.append(f"{row.protocol} {row.test_corpus}: {row.status}.")
     if len(result.rejects):
         by_reason = result.rejects["reason"].value_counts().to_dict()
         out.append(f"{len(result.rejects)} files rejected: {by_reason} (see rejects.parquet).")
@@ -82,7 +83,7 @@ def crosscorpus_blocks(result: CrossCorpusResult) -> list[Block]:
     ----------
     result
         From :func:`weaklabel.learn.crosscorpus.crosscorpus`: its ``table``, ``counts``, ``rejects``
-        and ``meta`` (``backbones``, ``features``, ``config``).
+        ``untested``, ``means``, ``notes`` and ``meta`` (``backbones``, ``features``, ``config``).
 
     Returns
     -------
@@ -104,22 +105,36 @@ def crosscorpus_blocks(result: CrossCorpusResult) -> list[Block]:
     ]
     blocks += [("p", "Features:"), ("ul", listed)]
     corpus_rows = [
-        [r.corpus, r.speakers, r.files, r.positive, r.negative, r.unlabelled, r.evaluated]
+        [
+            r.corpus,
+            r.speakers,
+            r.files,
+            r.unlabelled,
+            r.rejected,
+            f"{r.evaluated} ({r.positive}/{r.negative})",
+        ]
         for r in counts.itertuples(index=False)
     ]
-    header = ["corpus", "speakers", "files", "positive", "negative", "unlabelled", "evaluated"]
+    header = ["corpus", "speakers", "files", "unlabelled", "rejected", "evaluated (+/-)"]
     blocks += [
         (
             "p",
-            "Files per corpus (label 1 = positive valence, 0 = negative; unlabelled files are not scored):",
+            "Files per corpus, as the manifests' `corpus` column names them (files = unlabelled + rejected "
+            "+ evaluated; label 1 = positive valence, 0 = negative; speakers of the evaluated files):",
         ),
-        ("table", (header, corpus_rows, "lrrrrrr")),
+        ("table", (header, corpus_rows, "lrrrrr")),
+    ]
+    if result.notes:
+        blocks.append(("ul", list(result.notes)))
+    blocks += [
         (
             "p",
             f"ROC AUC of a logistic regression on z-scored features (training statistics only), {level}% "
-            "bootstrap interval; `duration` is the same regression on the clip's speech duration alone, on "
-            "the same rows. `loco`: train on the other corpora, test on this one; `within`: leave one "
-            "speaker out within the corpus, held-out scores pooled. `C`: the regression's strength, chosen "
+            "bootstrap interval; `duration AUC` is the duration-only baseline (the train stage's `duration` "
+            "model: a logistic regression on the clip's speech duration before padding) on the same rows "
+            "and folds: what length alone gives away. `loco`: train on the other corpora, test on this "
+            "one; `within`: leave one speaker out within the corpus, held-out scores pooled. `C`: the "
+            "regression's strength, chosen "
             f"from {_grid(config)} in every fit by an inner cross-validation on the training rows grouped "
             "by speaker (no speaker on both sides of an inner fold); with fewer than two training speakers "
             "a fixed fallback, which `C chosen by` says (within: one fit per held-out speaker).",
@@ -157,22 +172,48 @@ def crosscorpus_blocks(result: CrossCorpusResult) -> list[Block]:
         for r in table.itertuples(index=False)
     ]
     blocks.append(("table", (header, rows, "lllllrllllll")))
-    means = table.dropna(subset=["auc"]).groupby(["protocol", "backbone"], sort=False)
-    if len(means):
+    if len(result.untested):
+        minimum = config.get("min_test_speakers", 2)
+        blocks += [
+            (
+                "p",
+                f"Not tested (no row above): a corpus needs >= {minimum} speakers to be tested; with fewer "
+                "it only trains the other corpora's `loco` cells:",
+            ),
+            ("ul", [f"{r.protocol} {r.test_corpus}: {r.reason}" for r in result.untested.itertuples()]),
+        ]
+    if len(result.means):
         rows = [
             [
-                protocol,
-                backbone,
-                len(group),
-                f"{group['auc'].mean():.2f}",
-                f"{group['duration_auc'].mean():.2f}",
+                r.protocol,
+                r.backbone,
+                r.corpora,
+                r.files,
+                _fmt(r.mean_auc),
+                _fmt(r.weighted_auc),
+                _fmt(r.mean_duration_auc),
+                _fmt(r.weighted_duration_auc),
             ]
-            for (protocol, backbone), group in means
+            for r in result.means.itertuples(index=False)
         ]
-        header = ["protocol", "backbone", "corpora", "mean AUC", "mean duration AUC"]
+        header = [
+            "protocol",
+            "backbone",
+            "corpora",
+            "test files",
+            "mean AUC (corpora equal)",
+            "mean AUC (by files)",
+            "duration (corpora equal)",
+            "duration (by files)",
+        ]
         blocks += [
-            ("p", "Mean ROC AUC over held-out corpora (each corpus weighs the same):"),
-            ("table", (header, rows, "llrll")),
+            (
+                "p",
+                "Mean ROC AUC over held-out corpora, twice: each corpus weighing the same (a small corpus "
+                "counts as much as a large one) and each corpus weighing its test files (the largest "
+                "dominates). Read both, and the rows:",
+            ),
+            ("table", (header, rows, "llrrllll")),
         ]
     return [*blocks, ("p", "Caveats:"), ("ul", _caveats(result))]
 
@@ -185,8 +226,10 @@ def to_markdown(result: CrossCorpusResult) -> str:
 def plot_heatmap(result: CrossCorpusResult) -> Figure:
     """A heatmap: rows = backbones and the duration baseline, columns = protocol/test corpus.
 
-    Each cell shows the ROC AUC and its interval; 0.5 (chance) is white, red above, blue below;
-    cells that could not be evaluated are grey with ``n/a``.
+    Each cell shows the ROC AUC and its interval; 0.5 (chance) is white, red above, blue below.
+    Only evaluated cells have a column (the untested ones are listed in the report); with none,
+    the figure says so. When a backbone has random weights, the warning is written into the image
+    (:func:`weaklabel.report.figures.stamp_warning`).
 
     Parameters
     ----------
@@ -201,6 +244,10 @@ def plot_heatmap(result: CrossCorpusResult) -> Figure:
     from matplotlib import colormaps
 
     table = result.table
+    if table.empty:
+        figure = new_figure(4.0, 1.5, layout=None)
+        figure.text(0.5, 0.5, "no cell could be evaluated (see the report)", ha="center", va="center")
+        return figure
     columns = list(dict.fromkeys(zip(table["protocol"], table["test_corpus"], strict=True)))
     backbones = list(dict.fromkeys(table["backbone"]))
     names = [*backbones, DURATION]
@@ -232,6 +279,9 @@ def plot_heatmap(result: CrossCorpusResult) -> Figure:
     axes.set_title("ROC AUC by protocol and held-out corpus (0.5 = chance)", fontsize=10)
     figure.colorbar(image, ax=axes, fraction=0.04, pad=0.02, label="ROC AUC")
     figure.tight_layout()
+    features = result.meta.get("features", {})
+    if any(is_random(meta) for meta in features.values()):
+        stamp_warning(figure, f"Backbones: {weights_banner(features)}")
     return figure
 
 
@@ -251,7 +301,7 @@ def write_crosscorpus(result: CrossCorpusResult, out: str | Path) -> dict[str, P
     dict
         Output name -> path: ``table`` (crosscorpus.parquet), ``predictions``, ``rejects``, ``csv``,
         ``markdown`` (crosscorpus.md), ``html`` (crosscorpus.html), ``heatmap`` (heatmap.png),
-        ``meta``.
+        ``meta`` (meta.json: the result's meta, counts, notes, untested cells and means).
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -273,7 +323,13 @@ def write_crosscorpus(result: CrossCorpusResult, out: str | Path) -> dict[str, P
         dpi=HEATMAP_DPI,
     )
     paths.update(markdown=written["md"], html=written["html"], heatmap=written["heatmap.png"])
-    meta = {**result.meta, "counts": result.counts.to_dict("records")}
+    meta = {
+        **result.meta,
+        "counts": result.counts.to_dict("records"),
+        "notes": result.notes,
+        "untested": result.untested.to_dict("records"),
+        "means": result.means.to_dict("records"),
+    }
     (out / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n")
     paths["meta"] = out / "meta.json"
     return paths

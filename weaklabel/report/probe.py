@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from weaklabel.features.identity import is_random, weights_banner
 from weaklabel.learn.probe import PROBE_SCHEMA, ProbeResult
-from weaklabel.report.figures import new_figure
+from weaklabel.report.figures import new_figure, stamp_warning
 from weaklabel.report.render import write_report
 from weaklabel.sources.recordings import NEGATIVE, POSITIVE
 from weaklabel.tables import write_rejects, write_table
@@ -40,7 +41,8 @@ def plot_probe(result: ProbeResult) -> Figure:
     ----------
     result
         From :func:`weaklabel.learn.probe.probe`: its scores, per-language summary and run info
-        (model, backbone, files scored).
+        (model, backbone, files scored). When its ``weights`` are ``random`` the figure carries
+        the random-backbone warning in a red band (:func:`weaklabel.report.figures.stamp_warning`).
 
     Returns
     -------
@@ -85,6 +87,8 @@ def plot_probe(result: ProbeResult) -> Figure:
     handles, labels = axes.get_legend_handles_labels()
     if handles:
         figure.legend(handles, labels, loc="outside lower center", fontsize=8, ncols=len(handles))
+    if is_random(info):
+        stamp_warning(figure, f"Backbone: {weights_banner({str(info.get('features')): info})}")
     return figure
 
 

@@ -1,10 +1,13 @@
-"""The evaluation report's verdict: plain-language findings computed from the metrics, never typed.
+"""The evaluation report's verdict: plain-language findings computed from the evaluation, never typed.
 
-:func:`verdict` reads ``metrics.json``'s numbers (AUCs and intervals per target, split and model,
-rows, the data description) and says, for each audio model, whether it is above, at or below chance
-(:func:`chance_status`), how it compares with the best averaged-mel baseline and with duration alone,
-whether a negative-control run passed, how ours compares with the original study, and when the test
-split is too small to read differences. :func:`display_name` names a model for readers (kind and
+:func:`verdict` reads ``evaluation.json``'s numbers (AUCs and intervals per target, scored set and
+model, paired differences, rows, the data description) on the headline set (out of fold under
+``kfold``, test under ``holdout``) and says, for each audio model, whether it is above, at or below
+chance (:func:`chance_status`), whether it beats duration alone and the best other model (from the
+paired difference intervals: :func:`relation`), whether a negative-control run passed
+(:func:`control_check`), how ours compares with the original study (only on CMU-MOSEI), and when
+the scored set is too small to read differences. An AUC at the ceiling is said to be so, its
+interval uninformative (:func:`fmt_auc`). :func:`display_name` names a model for readers (kind and
 backbone) here and in the report's tables.
 """
 
@@ -39,8 +42,10 @@ KIND_NAMES = {
     "duration": "duration only",
     "prior": "class prior",
 }
-#: Below this many test clips or videos the verdict warns that intervals are wide.
-SMALL_TEST = {"clips": 100, "videos": 10}
+#: Below this many scored clips or speakers the verdict warns that intervals are wide.
+SMALL_TEST = {"clips": 100, "speakers": 10}
+#: An AUC at or above this is at the ceiling: it compares nothing and its interval says nothing.
+CEILING = 0.999
 
 
 def display_name(model: str) -> str:
@@ -61,10 +66,25 @@ def estimate(metrics: Mapping[str, Any], target: str, split: str, model: str) ->
     return (metrics.get("auc", {}).get(target, {}).get(split, {}) or {}).get(model)
 
 
+def at_ceiling(estimate: Mapping[str, Any] | None) -> bool:
+    """Whether an AUC (or its interval's lower end) sits at the ceiling, 1.0 (:data:`CEILING`)."""
+    return bool(estimate) and max(estimate.get("auc") or 0, estimate.get("low") or 0) >= CEILING
+
+
 def fmt_auc(estimate: Mapping[str, Any] | None) -> str:
-    """``0.631 [0.552, 0.704]``; ``0.600 (no CI)`` without an interval; ``n/a`` without an AUC."""
+    """``0.631 [0.552, 0.704]``; ``0.600 (no CI)`` without an interval; ``n/a`` without an AUC.
+
+    At the ceiling: ``1.000 (at ceiling, interval uninformative)``.
+
+    Examples
+    --------
+    >>> fmt_auc({"auc": 1.0, "low": 1.0, "high": 1.0})
+    '1.000 (at ceiling, interval uninformative)'
+    """
     if not estimate or estimate.get("auc") is None:
         return "n/a"
+    if at_ceiling(estimate):
+        return f"{estimate['auc']:.3f} (at ceiling, interval uninformative)"
     if estimate.get("low") is None or estimate.get("high") is None:
         return f"{estimate['auc']:.3f} (no CI)"
     return f"{estimate['auc']:.3f} [{estimate['low']:.3f}, {estimate['high']:.3f}]"
@@ -143,13 +163,95 @@ def _plural(count: int, one: str, many: str) -> str:
     return one if count == 1 else many
 
 
-_STATUS_WORDS = {
-    "above": "above chance",
-    "chance": "not clearly different from chance",
-    "below": "below chance (its ranking is inverted between training and test)",
-    "undetermined": "not judged: too few test videos for a confidence interval (evaluate.min_videos)",
-    "unknown": "undefined (the test split lacks a class)",
-}
+def relation(diff: Mapping[str, Any] | None) -> str:
+    """What a paired AUC difference (a - b) says: ``beats``, ``worse than``, ``no better than``, ``unknown``.
+
+    ``beats`` when the interval lies above 0, ``worse than`` when below, ``no better than`` when it
+    holds 0; ``unknown`` without an interval (too few speakers) or without a difference.
+    """
+    if not diff or diff.get("low") is None or diff.get("high") is None:
+        return "unknown"
+    if diff["low"] > 0:
+        return "beats"
+    if diff["high"] < 0:
+        return "worse than"
+    return "no better than"
+
+
+def fmt_diff(diff: Mapping[str, Any] | None) -> str:
+    """``+0.082 [+0.021, +0.140]``; ``+0.050 (no CI)``; ``n/a``."""
+    if not diff or diff.get("diff") is None:
+        return "n/a"
+    if diff.get("low") is None or diff.get("high") is None:
+        return f"{diff['diff']:+.3f} (no CI)"
+    return f"{diff['diff']:+.3f} [{diff['low']:+.3f}, {diff['high']:+.3f}]"
+
+
+def control_check(metrics: Mapping[str, Any]) -> tuple[bool, list[str]]:
+    """Whether a negative-control run passed: every audio model's interval holds 0.5, none lies below.
+
+    Parameters
+    ----------
+    metrics
+        The evaluation (:func:`weaklabel.learn.evaluate.evaluate_models`): the headline set's
+        AUCs against the weak labels are judged.
+
+    Returns
+    -------
+    passed : bool
+        True when every audio model has an interval and it contains 0.5.
+    reasons : list of str
+        One line per audio model that fails (above or below chance, or no interval to judge), or
+        why nothing could be judged; empty when passed.
+
+    Examples
+    --------
+    >>> metrics = {"models": {"knn@mel_mean": {"audio": True}},
+    ...            "auc": {"weak": {"test": {"knn@mel_mean": {"auc": 0.41, "low": 0.33, "high": 0.48}}}}}
+    >>> control_check(metrics)
+    (False, ['KNN on averaged mels: 0.410 [0.330, 0.480] lies below chance'])
+    """
+    audio = [m for m, info in (metrics.get("models") or {}).items() if info.get("audio")]
+    scored = headline_aucs(metrics)
+    if not audio:
+        return False, ["no audio model was scored"]
+    reasons = []
+    for model in audio:
+        entry = scored.get(model)
+        if not entry or entry.get("low") is None or entry.get("high") is None:
+            reasons.append(f"{display_name(model)}: {fmt_auc(entry)} has no interval to judge")
+        elif entry["high"] < 0.5:
+            reasons.append(f"{display_name(model)}: {fmt_auc(entry)} lies below chance")
+        elif entry["low"] > 0.5:
+            reasons.append(f"{display_name(model)}: {fmt_auc(entry)} lies above chance")
+    return not reasons, reasons
+
+
+def headline_aucs(metrics: Mapping[str, Any], target: str = "weak") -> dict[str, Any]:
+    """``{model: estimate}`` of the headline set (``metrics["headline"]``: ``oof`` or ``test``)."""
+    return (metrics.get("auc", {}).get(target, {}) or {}).get(metrics.get("headline", "test"), {}) or {}
+
+
+def corpus_kind(metrics: Mapping[str, Any]) -> str:
+    """``demo``, ``mosei`` or ``manifest``: what the evaluated corpus is (``data.kind``)."""
+    data = metrics.get("data") or {}
+    return data.get("kind") or ("demo" if data.get("demo") else "mosei")
+
+
+def _where(metrics: Mapping[str, Any]) -> str:
+    """How the headline numbers were scored, for sentences: ``out of fold`` or ``on the test split``."""
+    return "out of fold" if metrics.get("headline", "test") == "oof" else "on the test split"
+
+
+def _status_words(where: str) -> dict[str, str]:
+    return {
+        "above": "above chance",
+        "chance": "not clearly different from chance",
+        "below": "below chance (its ranking is inverted between training and scoring)",
+        "undetermined": f"not judged: too few speakers scored {where} for a confidence interval "
+        "(evaluate.min_speakers)",
+        "unknown": f"undefined (the clips scored {where} lack a class)",
+    }
 
 
 def _backbone_models(models: Mapping[str, Any]) -> list[str]:
@@ -159,132 +261,136 @@ def _backbone_models(models: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def _head_findings(
-    test: Mapping[str, Any], audio: list[str], *, margin: float, models: Mapping[str, Any]
-) -> list[str]:
-    heads = [m for m in _backbone_models(models) if m in test or m in models]
-    out = [
-        f"{display_name(m)} scores test ROC AUC {fmt_auc(test.get(m))} against the weak labels: "
-        f"{_STATUS_WORDS[chance_status(test.get(m), margin=margin)]}."
-        for m in heads
-    ]
-    scored = [m for m in heads if (test.get(m) or {}).get("auc") is not None]
-    baselines = [m for m in audio if m not in heads and (test.get(m) or {}).get("auc") is not None]
-    if not baselines or not scored:
-        return out
-    head = max(scored, key=lambda m: test[m]["auc"])
-    best = max(baselines, key=lambda m: test[m]["auc"])
-    top, base = test[head], test[best]
-    intervals = top.get("low") is not None and base.get("high") is not None
-    if intervals and top["low"] > base["high"]:
-        relation, detail = "beats", "the intervals do not overlap"
-    elif top["auc"] > base["auc"]:
-        relation = "scores above"
-        detail = "but the intervals overlap, so it is not clearly better" if intervals else "(no intervals)"
-    else:
-        relation, detail = "does not beat", "on the test split"
-    reads_mel = "mel_mean" in ((models.get(best) or {}).get("stores") or [])
-    kind = "averaged-mel baseline" if reads_mel else "other audio model"
-    lead = "It" if len(scored) == 1 else f"The best of them, {display_name(head)},"
-    out.append(f"{lead} {relation} the best {kind}, {display_name(best)} ({fmt_auc(base)}), {detail}.")
+def _paired_findings(metrics: Mapping[str, Any], audio: list[str], *, margin: float) -> list[str]:
+    """One sentence per audio model: its AUC, where it stands, and what the paired differences say."""
+    scored, where = headline_aucs(metrics), _where(metrics)
+    paired = metrics.get("paired") or {}
+    labels = "gold labels" if corpus_kind(metrics) == "manifest" else "weak labels"
+    words = _status_words(where)
+    out = []
+    for model in audio:
+        entry = scored.get(model)
+        line = (
+            f"{display_name(model)} scores ROC AUC {fmt_auc(entry)} against the {labels} {where}: "
+            f"{words[chance_status(entry, margin=margin)]}"
+        )
+        parts = []
+        for key, fallback in (("vs_duration", "duration alone"), ("vs_best", None)):
+            diff = (paired.get(model) or {}).get(key)
+            if not diff or (
+                key == "vs_best" and diff.get("other") == "duration" and "vs_duration" in paired[model]
+            ):
+                continue
+            other = fallback or f"the best other model, {display_name(diff['other'])}"
+            verb = {"beats": "beats", "unknown": "cannot be compared with"}.get(relation(diff))
+            verb = verb or f"is {relation(diff)}"
+            parts.append(f"it {verb} {other} (difference {fmt_diff(diff)})")
+        out.append(line + ("; " + "; ".join(parts) if parts else "") + ".")
     return out
 
 
-def _duration_findings(test: Mapping[str, Any], audio: list[str], *, margin: float) -> list[str]:
-    duration = test.get("duration")
+def _duration_findings(metrics: Mapping[str, Any], audio: list[str], *, margin: float) -> list[str]:
+    scored, where = headline_aucs(metrics), _where(metrics)
+    duration = scored.get("duration")
     status = chance_status(duration, margin=margin)
+    words = _status_words(where)
     if status == "above":
         out = [
-            "**Duration alone predicts the weak label**: the duration-only baseline scores "
+            f"**Duration alone predicts the label** {where}: the duration-only baseline scores "
             f"{fmt_auc(duration)}. Longer sentences carry more sentiment words, and the zero padding of "
             "short clips tells an audio model how long the speech was, so an audio model must beat this "
             "to show it hears more than length."
         ]
-        close = [
-            m
-            for m in audio
-            if (test.get(m) or {}).get("auc") is not None and test[m]["auc"] <= duration["auc"] + margin
-        ]
-        if close:
+        paired = metrics.get("paired") or {}
+        behind = [m for m in audio if relation((paired.get(m) or {}).get("vs_duration")) != "beats"]
+        if behind:
             out.append(
-                f"{_join([display_name(m) for m in close])} {_plural(len(close), 'does', 'do')} not beat "
-                f"duration alone by more than {margin:g} AUC."
+                f"{_join([display_name(m) for m in behind])} {_plural(len(behind), 'does', 'do')} not beat "
+                "duration alone (the paired difference interval holds 0 or lies below it)."
             )
         elif audio:
-            out.append(f"Every audio model beats duration alone by more than {margin:g} AUC.")
+            out.append("Every audio model beats duration alone (paired difference intervals above 0).")
         return out
     if status in ("chance", "below"):
         return [
-            f"Duration alone scores {fmt_auc(duration)}, {_STATUS_WORDS[status]}: sentence length does not "
+            f"Duration alone scores {fmt_auc(duration)} {where}, {words[status]}: sentence length does not "
             "explain the audio models' scores."
         ]
     if status == "undetermined":
-        return [f"Duration alone scores {fmt_auc(duration)}: {_STATUS_WORDS[status]}."]
+        return [f"Duration alone scores {fmt_auc(duration)}: {words[status]}."]
     return []
 
 
-def _control_findings(
-    test: Mapping[str, Any], audio: list[str], *, margin: float, repeat_note: str
-) -> list[str]:
+def _control_findings(metrics: Mapping[str, Any], *, margin: float, repeat_note: str) -> list[str]:
     control = (
         "This run is the **negative control** (demo corpus with affect_strength 0: the audio carries no "
         "sentiment, only the words do). "
     )
-    status = {m: chance_status(test.get(m), margin=margin) for m in audio}
-    off = {m: s for m, s in status.items() if s in ("above", "below")}
-    open_ = [m for m, s in status.items() if s in ("undetermined", "unknown")]
-    loose = [m for m, s in status.items() if s == "chance" and abs(test[m]["auc"] - 0.5) > margin]
+    scored = headline_aucs(metrics)
+    passed, reasons = control_check(metrics)
     tail = f" {repeat_note}" if repeat_note else ""
-    if off:
-        listed = _join([f"{display_name(m)} ({fmt_auc(test.get(m))}, {s} chance)" for m, s in off.items()])
-        duration = chance_status(test.get("duration"), margin=margin)
-        if duration == "above":
-            leak = (
-                f" Duration alone scores {fmt_auc(test.get('duration'))}, so padding length is a likely leak."
-            )
-        elif duration == "below":
-            leak = (
-                f" Duration alone scores {fmt_auc(test.get('duration'))}, below chance too: sentence length "
-                "relates to the class one way in training and the other way in test, and padding shows "
-                "length to every model (a small test split makes such flips likely; raise demo.videos)."
-            )
-        else:
-            leak = tail or " Look for speaker, loudness or recording differences between the classes."
+    audio = [m for m, info in (metrics.get("models") or {}).items() if info.get("audio")]
+    if passed:
+        loose = [m for m in audio if abs(scored[m]["auc"] - 0.5) > margin]
+        if not loose:
+            return [
+                f"{control}It PASSED: all {len(audio)} audio models sit within {margin:g} of 0.5 and every "
+                "interval holds 0.5, as it should."
+            ]
+        listed = _join([f"{display_name(m)} ({fmt_auc(scored.get(m))})" for m in loose])
         return [
-            f"**The negative control FAILED**: {control}Yet {listed}. These models hear something other "
-            f"than affect.{leak}"
+            f"{control}It PASSED: every audio model's interval holds 0.5, but {listed} "
+            f"{_plural(len(loose), 'lies', 'lie')} more than {margin:g} from it: the intervals are wide "
+            "(a larger demo.videos narrows them)." + tail
         ]
-    if open_:
-        listed = _join([f"{display_name(m)} ({fmt_auc(test.get(m))})" for m in open_])
+    if all(r.endswith("has no interval to judge") for r in reasons):
         return [
-            f"{control}It cannot be judged: {listed} {_plural(len(open_), 'has', 'have')} no confidence "
-            "interval (too few test videos, or a class missing); raise demo.videos." + tail
+            f"{control}It cannot be judged: {_join(reasons)} (too few speakers, or a class missing); "
+            "raise demo.videos." + tail
         ]
-    if loose:
-        listed = _join([f"{display_name(m)} ({fmt_auc(test.get(m))})" for m in loose])
-        return [
-            f"{control}No audio model is clearly above or below chance, as it should be, but {listed} "
-            f"{_plural(len(loose), 'lies', 'lie')} more than {margin:g} from 0.5 with intervals that still "
-            "include it: the test split is too small to confirm the control (a larger demo.videos narrows "
-            "the intervals)." + tail
-        ]
-    return [f"{control}All {len(audio)} audio models sit within {margin:g} of 0.5, as they should."]
+    duration = chance_status(scored.get("duration"), margin=margin)
+    if duration == "above":
+        leak = (
+            f" Duration alone scores {fmt_auc(scored.get('duration'))}, so padding length is a likely leak."
+        )
+    elif duration == "below":
+        leak = (
+            f" Duration alone scores {fmt_auc(scored.get('duration'))}, below chance too: sentence length "
+            "relates to the class one way in training and the other way when scored, and padding shows "
+            "length to every model (few speakers make such flips likely; raise demo.videos)."
+        )
+    else:
+        leak = tail or " Look for speaker, loudness or recording differences between the classes."
+    return [
+        f"**The negative control FAILED**: {control}Yet {_join(reasons)}. These models hear something other "
+        f"than affect.{leak}"
+    ]
 
 
-def _study_findings(test: Mapping[str, Any]) -> list[str]:
+def _study_findings(metrics: Mapping[str, Any]) -> list[str]:
+    kind = corpus_kind(metrics)
+    if kind != "mosei":
+        why = {
+            "demo": "the demo corpus is synthetic speech with simulated affect, not CMU-MOSEI",
+            "manifest": "this corpus is a recordings manifest with gold labels, "
+            "not CMU-MOSEI with weak labels",
+        }.get(kind, f"the corpus is {kind}, not CMU-MOSEI")
+        return [f"No comparison with the original study (AUC 0.51 to 0.63 on CMU-MOSEI): {why}."]
+    test = headline_aucs(metrics)
+    where = _where(metrics)
     out = []
     head = test.get(STUDY_HEAD)
     if head and head.get("auc") is not None:
         study = STUDY_AUC[STUDY_HEAD]["test"]
         if head.get("low") is None:
-            where = f"{'above' if study > head['auc'] else 'at or below'} ours (no interval to compare)"
+            where_ = f"{'above' if study > head['auc'] else 'at or below'} ours (no interval to compare)"
         elif head["low"] <= study <= head["high"]:
-            where = "inside our interval"
+            where_ = "inside our interval"
         else:
-            where = "above our interval" if study > head["high"] else "below our interval"
+            where_ = "above our interval" if study > head["high"] else "below our interval"
         out.append(
-            f"The original study reported test AUC {study:.2f} for the VGG16 head; ours is {fmt_auc(head)}, "
-            f"so theirs lies {where}."
+            f"The original study reported test AUC {study:.2f} for the VGG16 head; ours ({where}) is "
+            f"{fmt_auc(head)}, so theirs lies {where_}."
         )
     hard = [m for m in (model_name("random_forest", "mel_mean"), model_name("knn", "mel_mean")) if m in test]
     if hard:
@@ -292,19 +398,44 @@ def _study_findings(test: Mapping[str, Any]) -> list[str]:
             [f"{display_name(m)} {fmt_auc(test[m])} (study {STUDY_AUC[m]['test']:.2f})" for m in hard]
         )
         out.append(
-            "The study scored RandomForest and KNN from hard 0/1 predictions, on a random split that put the "
-            f"same speaker in train and test; scored with probabilities on a split grouped by video: {ours}."
+            "The study scored RandomForest and KNN from hard 0/1 predictions, on a random split that put "
+            f"the same speaker in train and test; scored with probabilities, speakers kept apart, {where}: "
+            f"{ours}."
         )
     return out
 
 
+def _prior_findings(metrics: Mapping[str, Any]) -> list[str]:
+    """The class prior must score 0.5: pooled (holdout), or in every fold (kfold).
+
+    Out of fold, each fold's constant is its own training prior, so pooling the folds' constants
+    ranks folds against each other and need not give 0.5; every single fold must.
+    """
+    prior = headline_aucs(metrics).get("prior")
+    if not prior or prior.get("auc") is None:
+        return []
+    folds = [e.get("auc") for e in ((metrics.get("per_fold") or {}).get("weak") or {}).get("prior", [])]
+    if folds:
+        if all(a is not None and abs(a - 0.5) < 1e-9 for a in folds):
+            return [
+                "The class-prior baseline scores 0.500 in every fold, as a constant score must (pooled out "
+                f"of fold {prior['auc']:.3f}: each fold's constant is its own training prior, so pooling "
+                "ranks the folds against each other; the other models' pooled AUCs carry a little of this "
+                "too)."
+            ]
+        return [f"**Check the evaluation**: the class-prior baseline scores {folds} per fold, not 0.5."]
+    if abs(prior["auc"] - 0.5) < 1e-9:
+        return ["The class-prior baseline scores 0.500, as a constant score must."]
+    return [f"**Check the evaluation**: the class-prior baseline scores {prior['auc']:.3f}, not 0.5."]
+
+
 def verdict(metrics: Mapping[str, Any]) -> list[str]:
-    """The plain-language verdict, one sentence group per finding, computed from the metrics.
+    """The plain-language verdict, one sentence group per finding, computed from the evaluation.
 
     Parameters
     ----------
     metrics
-        From :func:`weaklabel.learn.evaluate.evaluate_models`.
+        From :func:`weaklabel.learn.evaluate.evaluate_models` (``evaluation.json``).
 
     Returns
     -------
@@ -314,7 +445,8 @@ def verdict(metrics: Mapping[str, Any]) -> list[str]:
     margin = float(metrics.get("settings", {}).get("chance_margin", 0.05))
     models = metrics.get("models", {})
     audio = [m for m, info in models.items() if info.get("audio")]
-    test = metrics.get("auc", {}).get("weak", {}).get("test", {})
+    test = headline_aucs(metrics)
+    where = _where(metrics)
     data = metrics.get("data") or {}
     out: list[str] = []
 
@@ -326,33 +458,32 @@ def verdict(metrics: Mapping[str, Any]) -> list[str]:
             "embeddings come from an untrained network: this is NOT transfer learning, and the numbers of "
             "the models reading it say nothing about pretrained features."
         )
-    if _backbone_models(models):
-        out += _head_findings(test, audio, margin=margin, models=models)
+    ceiling = [m for m in models if at_ceiling(test.get(m))]
+    if ceiling:
+        out.append(
+            f"{_join([display_name(m) for m in ceiling])} {_plural(len(ceiling), 'sits', 'sit')} at the "
+            "ceiling (AUC 1.000): the task is too easy to compare models, and the interval is uninformative."
+        )
+    out += _paired_findings(metrics, audio, margin=margin)
     if "duration" in models:
-        out += _duration_findings(test, audio, margin=margin)
-    prior = test.get("prior")
-    if prior and prior.get("auc") is not None:
-        if abs(prior["auc"] - 0.5) < 1e-9:
-            out.append("The class-prior baseline scores 0.500, as a constant score must.")
-        else:
-            out.append(
-                f"**Check the evaluation**: the class-prior baseline scores {prior['auc']:.3f}, not 0.5."
-            )
+        out += _duration_findings(metrics, audio, margin=margin)
+    out += _prior_findings(metrics)
 
-    repeats = (data.get("repeated_text") or {}).get("test") or {}
+    repeats = (data.get("repeated_text") or {}).get(metrics.get("headline", "test")) or {}
     repeat_note = ""
     if repeats.get("text_in_train"):
         k = repeats["text_in_train"]
         repeat_note = (
-            f"{k} of the {repeats['clips']} labelled test clips {_plural(k, 'repeats', 'repeat')} a "
-            "transcript that is also read in the training split (by another speaker): an audio model can "
+            f"{k} of the {repeats['clips']} labelled clips scored {where} "
+            f"{_plural(k, 'repeats', 'repeat')} a transcript that is also read in the training part "
+            "(by another speaker): an audio model can "
             "learn what a sentence sounds like, and so its label, without hearing any affect."
         )
     demo = data.get("demo")
     if demo is not None and demo.get("affect_strength") is not None:
         strength = float(demo["affect_strength"])
         if strength == 0:
-            out += _control_findings(test, audio, margin=margin, repeat_note=repeat_note)
+            out += _control_findings(metrics, margin=margin, repeat_note=repeat_note)
         else:
             out.append(
                 f"The demo corpus's affect is SIMULATED with prosody (affect_strength {strength:g}): these "
@@ -368,20 +499,20 @@ def verdict(metrics: Mapping[str, Any]) -> list[str]:
         scores = [
             f"{display_name(model)} "
             + ", ".join(
-                f"{mode} {fmt_auc(estimate(metrics, f'gold_{mode}', 'test', model))}" for mode in modes
+                f"{mode} {fmt_auc(headline_aucs(metrics, f'gold_{mode}').get(model))}" for mode in modes
             )
             for model in _backbone_models(models) or audio[:1]
         ]
-        out.append(f"Against gold sentiment on test: {'; '.join(scores)}.")
-    out += _study_findings(test)
+        out.append(f"Against gold sentiment {where}: {'; '.join(scores)}.")
+    out += _study_findings(metrics)
 
     sizes = [(e.get("n", 0), e.get("n_groups", 0)) for e in test.values() if e]
     if sizes:
         n, groups = max(sizes)
-        if n < SMALL_TEST["clips"] or groups < SMALL_TEST["videos"]:
+        if n < SMALL_TEST["clips"] or groups < SMALL_TEST["speakers"]:
             out.append(
-                f"The test split is small ({n} labelled {_plural(n, 'clip', 'clips')} from {groups} "
-                f"{_plural(groups, 'video', 'videos')}): intervals are wide or missing, so read differences "
-                "between models with care."
+                f"Few clips were scored {where} ({n} labelled {_plural(n, 'clip', 'clips')} from {groups} "
+                f"{_plural(groups, 'speaker', 'speakers')}): intervals are wide or missing, so read "
+                "differences between models with care."
             )
     return out

@@ -15,14 +15,17 @@
 The ingest stage (:func:`ingest_manifest`) turns the manifest into, with :func:`manifest_tables`:
 
 * a segments table (:data:`weaklabel.sources.mosei.SEGMENTS_SCHEMA`): one segment per file, ``start`` 0,
-  ``end`` = ``duration`` = the file's length, ``video`` = the speaker, prefixed by the corpus unless
-  it already starts with it (``emodb_03``), so that speakers of different corpora never merge and
-  the grouped split keeps every speaker on one side,
+  ``end`` = ``duration`` = the file's length, ``video`` and ``speaker`` = the group (speaker),
+  prefixed by the corpus unless it already starts with it (``emodb_03``), so that speakers of
+  different corpora never merge and the split, the folds and the bootstraps keep every speaker on
+  one side,
   ``segment`` = the file's stem, ``text`` from the manifest when it has one;
 * the recordings manifest keyed by segment (``manifest.parquet``, :data:`SEGMENT_RECORDINGS_SCHEMA`:
   ``segment_id`` and the columns of :data:`weaklabel.sources.recordings.RECORDINGS_SCHEMA`), each
   label read once, by :func:`weaklabel.sources.recordings.parse_label`; cross-corpus evaluation
   groups by its corpus and speaker columns;
+* ``corpus.json`` (``kind: manifest``), which the evaluation report reads to speak of recordings,
+  speakers and gold labels;
 * rejects (:data:`weaklabel.tables.REJECTS_SCHEMA`, stage ``manifest``) for files that are missing,
   lead outside the manifest's folder (a ``../`` or absolute path, or a link: never opened), cannot
   be decoded, are empty, appear twice, have no group (speaker) or carry a label that cannot be read;
@@ -62,7 +65,7 @@ from weaklabel.errors import DataError, ParameterError
 from weaklabel.labels.labellers import ABSTAIN, LABELS_SCHEMA
 from weaklabel.paths import REASON as OUTSIDE_ROOT
 from weaklabel.paths import outside_root
-from weaklabel.sources.mosei import SEGMENTS_SCHEMA
+from weaklabel.sources.mosei import SEGMENTS_SCHEMA, write_corpus_facts
 from weaklabel.sources.recordings import (
     RECORDINGS_SCHEMA,
     missing_columns,
@@ -280,6 +283,7 @@ def manifest_tables(
         {
             "segment_id": [r[0] for r in kept],
             "video": [r[1] for r in kept],
+            "speaker": [r[1] for r in kept],
             "segment": [r[2] for r in kept],
             "start": 0.0,
             "end": [r[4].seconds for r in kept],
@@ -389,6 +393,14 @@ def ingest_manifest(
     manifest = read_manifest(csv, duplicates="keep", required=REQUIRED)  # repeats: duplicate_path rejects
     tables = manifest_tables(manifest, root=Path(csv).parent, verbose=verbose)
     write_manifest_tables(tables, out)
+    write_corpus_facts(
+        {
+            "kind": "manifest",
+            "speakers": "group",
+            "corpora": sorted(set(tables.recordings["corpus"].dropna().astype(str))),
+        },
+        out,
+    )
     summary = {
         "source": "manifest",
         "manifest": str(csv),

@@ -37,6 +37,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -56,11 +57,18 @@ log = logging.getLogger(__name__)
 TRANSCRIPT_DIR = Path("Transcript") / "Segmented" / "Combined"
 AUDIO_DIR = Path("Audio") / "Full" / "WAV_16000"
 AUDIO_SUFFIX = ".wav"
+#: Optional file at the corpus root naming each video's speaker (columns ``video,speaker``).
+SPEAKERS_FILE = "speakers.csv"
+#: Summary the demo stage writes at its corpus root; its presence makes the corpus the demo.
+DEMO_SUMMARY = "demo.json"
+#: What ``corpus.json`` says a corpus is (:func:`corpus_facts`).
+CORPUS_KINDS = ("demo", "mosei", "manifest")
 
 SEGMENTS_SCHEMA = pa.schema(
     [
         ("segment_id", pa.string()),  # "{video}___{segment}"
         ("video", pa.string()),
+        ("speaker", pa.string()),  # who speaks: speakers.csv's speaker, else the video (an approximation)
         ("segment", pa.string()),
         ("start", pa.float64()),  # seconds, after clipping to the audio
         ("end", pa.float64()),
@@ -147,12 +155,15 @@ class IngestResult:
     gold_rejects
         Unusable rows of the gold file (``gold_*`` reasons), kept apart so that ``rejects``
         conserves transcript lines.
+    corpus
+        What the corpus is (:func:`corpus_facts`), written as ``corpus.json``.
     """
 
     segments: pd.DataFrame
     rejects: pd.DataFrame
     summary: dict
     gold_rejects: pd.DataFrame = field(default_factory=_empty_rejects)
+    corpus: dict = field(default_factory=lambda: {"kind": "mosei"})
 
 
 def fit_to_audio(
@@ -435,6 +446,10 @@ def ingest_corpus(
         frame["gold_sentiment"] = pd.Series(float("nan"), index=frame.index, dtype="float64")
         frame["gold_split"] = pd.Series(pd.NA, index=frame.index, dtype="string")
     frame["duration"] = frame["end"] - frame["start"]
+    speakers = read_speakers(root)
+    frame["speaker"] = (
+        frame["video"] if speakers is None else frame["video"].map(speakers).fillna(frame["video"])
+    )
     segments = frame[SEGMENTS_SCHEMA.names].reset_index(drop=True)
     reject_table = rejects_frame(rejects, stage="ingest")
 
@@ -455,7 +470,91 @@ def ingest_corpus(
         summary["rejected"],
         {k: v for k, v in summary["rejects_by_reason"].items() if v},
     )
-    return IngestResult(segments, reject_table, summary, gold_rejects)
+    return IngestResult(segments, reject_table, summary, gold_rejects, corpus_facts(root))
+
+
+def read_speakers(root: str | Path) -> dict[str, str] | None:
+    """Each video's speaker from ``<root>/speakers.csv`` (columns ``video,speaker``), or None without one.
+
+    Without the file every video counts as its own speaker: an approximation, since in CMU-MOSEI
+    one speaker can own several videos (the split and the bootstraps then group less than they should).
+    Videos the file does not list are their own speaker too.
+
+    Raises
+    ------
+    DataError
+        If the file is unreadable, lacks a column, has an empty cell, or gives a video two speakers.
+    """
+    path = Path(root) / SPEAKERS_FILE
+    if not path.is_file():
+        return None
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise DataError(
+            f"{path} is not a readable UTF-8 CSV ({str(error).splitlines()[0]}); "
+            "expected columns video,speaker"
+        ) from error
+    missing = [c for c in ("video", "speaker") if c not in table.columns]
+    if missing:
+        raise DataError(
+            f"{path} lacks column(s) {missing} (found {list(table.columns)}); expected video,speaker"
+        )
+    table = table[["video", "speaker"]].apply(lambda column: column.str.strip())
+    empty = table[(table["video"] == "") | (table["speaker"] == "")]
+    if len(empty):
+        raise DataError(
+            f"{path} line {int(empty.index[0]) + 2} has an empty video or speaker; fill it or drop the line"
+        )
+    twice = table.drop_duplicates().groupby("video")["speaker"].nunique()
+    if (twice > 1).any():
+        raise DataError(
+            f"{path} gives video {twice[twice > 1].index[0]!r} more than one speaker; "
+            "expected one line per video"
+        )
+    return dict(zip(table["video"], table["speaker"], strict=True))
+
+
+def corpus_facts(root: str | Path) -> dict[str, Any]:
+    """What a CMU-MOSEI-layout corpus is, for ``corpus.json``: the demo or (presumably) CMU-MOSEI.
+
+    Parameters
+    ----------
+    root
+        The corpus root.
+
+    Returns
+    -------
+    dict
+        ``kind`` (``demo`` when the demo stage's ``demo.json`` lies at the root, else ``mosei``),
+        ``speakers`` (``speakers.csv`` or ``video``: what the groups are), and for the demo its
+        ``corpus`` name, ``affect_strength`` and ``counts``.
+
+    Raises
+    ------
+    DataError
+        If ``demo.json`` exists but is not JSON.
+    """
+    root = Path(root)
+    facts: dict[str, Any] = {
+        "kind": "mosei",
+        "speakers": SPEAKERS_FILE if (root / SPEAKERS_FILE).is_file() else "video",
+    }
+    demo = root / DEMO_SUMMARY
+    if demo.is_file():
+        try:
+            summary = json.loads(demo.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise DataError(
+                f"{demo} is not JSON ({error}); rebuild the demo corpus (dvc repro demo)"
+            ) from error
+        facts.update(
+            kind="demo",
+            corpus=summary.get("corpus", "weaklabel demo corpus"),
+            affect_strength=summary.get("affect_strength"),
+            counts=summary.get("counts", {}),
+        )
+    return facts
 
 
 def _check(
@@ -538,7 +637,7 @@ def _summary(
 def write_ingest(
     result: IngestResult, out: str | Path, *, report: str | Path | None = None
 ) -> dict[str, Path]:
-    """Write an ingest result: ``segments.parquet``, ``rejects.parquet``, ``gold_rejects.parquet``.
+    """Write an ingest result: segments, rejects and gold rejects (Parquet), and ``corpus.json``.
 
     Parameters
     ----------
@@ -552,7 +651,7 @@ def write_ingest(
     Returns
     -------
     dict of str to Path
-        ``segments``, ``rejects``, ``gold_rejects`` and ``report`` paths.
+        ``segments``, ``rejects``, ``gold_rejects``, ``corpus`` and ``report`` paths.
     """
     out = Path(out)
     report = Path(report) if report is not None else out / "ingest.json"
@@ -561,7 +660,38 @@ def write_ingest(
         "rejects": write_rejects(result.rejects, out / "rejects.parquet"),
         "gold_rejects": write_table(result.gold_rejects, out / "gold_rejects.parquet", schema=REJECTS_SCHEMA),
     }
+    paths["corpus"] = write_corpus_facts(result.corpus, out)
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(json.dumps(result.summary, indent=2) + "\n")
     paths["report"] = report
     return paths
+
+
+def write_corpus_facts(facts: dict[str, Any], out: str | Path) -> Path:
+    """Write ``out/corpus.json`` (:func:`corpus_facts`), which evaluate reads to word its report."""
+    path = Path(out) / "corpus.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(facts, indent=2) + "\n")
+    return path
+
+
+def read_corpus_facts(path: str | Path | None) -> dict[str, Any]:
+    """Read ``corpus.json``; ``{"kind": "mosei"}`` and a warning when ``path`` is None or absent.
+
+    Raises
+    ------
+    DataError
+        If the file is not JSON or names an unknown kind.
+    """
+    if path is None or not Path(path).is_file():
+        log.warning("no corpus.json (%s): the corpus is taken for a CMU-MOSEI-layout corpus", path)
+        return {"kind": "mosei", "speakers": "video"}
+    try:
+        facts = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DataError(f"{path} is not JSON ({error}); re-run the ingest stage") from error
+    if not isinstance(facts, dict) or facts.get("kind") not in CORPUS_KINDS:
+        raise DataError(
+            f"{path} names corpus kind {facts!r:.80}; expected one of {CORPUS_KINDS}; re-run ingest"
+        )
+    return facts
