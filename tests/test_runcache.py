@@ -49,17 +49,21 @@ def test_an_interrupted_run_resumes_in_the_checkpoint_and_moves_into_the_output(
     assert (out / "rejects.parquet").is_file()
     assert second.features("mel_mean").shape == (12, 128)
 
+    # Run again: the finished stores are taken back into the checkpoint and nothing is recomputed
+    third = run(clips, out, checkpoint)
+    assert third.complete and third.shards_computed == 0 and not checkpoint.exists()
+    assert (read_store(out / "mel_mean")[1] == features).all()
+
     # Features in place (no checkpoint) are the same numbers
     _, in_place, _ = read_store(run(clips, tmp_path / "direct", None).stores["mel_mean"])
     assert (in_place == features).all()
 
 
-def test_a_finished_store_replaces_the_one_in_the_output(tmp_path, clips):
+def test_a_run_with_other_clips_replaces_the_finished_store(tmp_path, clips):
     out = tmp_path / "features"
-    run(clips, out, tmp_path / "ck")
-    (out / "mel_mean" / "stale.txt").write_text("from an earlier run")
-    run(clips.iloc[:6], out, tmp_path / "ck")
-    assert not (out / "mel_mean" / "stale.txt").exists()
+    run(clips, out, tmp_path / "ck")  # 12 clips: 3 shards of 5
+    again = run(clips.iloc[:6], out, tmp_path / "ck")  # another plan: the store starts over
+    assert again.shards_computed == 2 and not (out / "mel_mean" / "shard-00002.npy").exists()
     assert read_store(out / "mel_mean")[1].shape == (6, 128)
 
 

@@ -58,7 +58,7 @@ from weaklabel.audio.mel import MelConfig, log_mel_batch
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.features.ray_engine import EngineConfig, RayPass
 from weaklabel.features.registry import EmbedConfig, Embedder, make_embedders
-from weaklabel.features.store import StoreWriter, move_stores, open_store, read_store
+from weaklabel.features.store import StoreWriter, move_stores, open_store, read_store, reopen_stores
 from weaklabel.tables import read_table, rejects_frame, write_rejects
 
 log = logging.getLogger(__name__)
@@ -508,6 +508,8 @@ def extract_features(
     owned = embedders is None
     embedders = make_embedders(config, mel=mel) if embedders is None else list(embedders)
     work_root = out_root if checkpoint is None else Path(checkpoint)
+    if work_root != out_root:
+        reopen_stores(out_root, work_root, names=[e.name for e in embedders])
     try:
         summary = _extract(
             plan,

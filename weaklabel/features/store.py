@@ -334,3 +334,34 @@ def move_stores(src: str | Path, dst: str | Path, *, names: Collection[str]) -> 
         src.rmdir()
     log.info("moved finished stores %s from %s to %s", sorted(names), src, dst)
     return {name: moved[name] for name in names}
+
+
+def reopen_stores(done: str | Path, work: str | Path, *, names: Collection[str]) -> list[str]:
+    """Move finished stores back into the checkpoint folder, so that a new run reuses their shards.
+
+    The counterpart of :func:`move_stores`: a run that builds its stores in ``work`` first takes
+    back the finished stores of the same names from ``done`` (a store made with other settings is
+    then emptied by :func:`open_store`), so running it twice computes nothing the second time.
+
+    Parameters
+    ----------
+    done
+        The final folder of the stores.
+    work
+        The checkpoint folder; a store already there (an unfinished run's) is kept, not replaced.
+    names
+        The stores of the run.
+
+    Returns
+    -------
+    list of str
+        The names of the stores moved back.
+    """
+    done, work = Path(done), Path(work)
+    moved = []
+    for name in names:
+        if (done / name / "index.parquet").is_file() and not (work / name).exists():
+            work.mkdir(parents=True, exist_ok=True)
+            shutil.move(done / name, work / name)
+            moved.append(name)
+    return moved
