@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines import _stage
+from weaklabel import shell
 from weaklabel.labels.source import ingest_source
 from weaklabel.sources.manifest_ingest import split_source
 from weaklabel.sources.mosei import IngestConfig
@@ -23,7 +24,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--gold", default="", help='gold labels, .csd or .csv (data.gold); "" for none')
     parser.add_argument("--manifest", default="", help='labelled manifest CSV (data.manifest); "" for none')
     parser.add_argument("--out", type=Path, required=True, help="folder for segments/rejects parquet")
-    parser.add_argument("--report", type=Path, required=True, help="summary JSON (DVC metrics)")
+    parser.add_argument("--report", type=Path, required=True, help="summary JSON (counts by reason)")
+    parser.add_argument("--metrics", type=Path, default=None, help="segment counts (DVC metrics)")
     args = parser.parse_args(argv)
     log = _stage.start("ingest", args)
 
@@ -39,6 +41,7 @@ def main(argv: list[str] | None = None) -> None:
         config=params.section("ingest", IngestConfig),
         verbose=True,
     )
+    shell.write_metrics(args.metrics, {"segments": summary["segments"], "rejected": summary["rejected"]})
     log.info(
         "%d lines -> %d segments, %d rejected; wrote %s",
         summary["lines_read"],

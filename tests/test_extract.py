@@ -358,10 +358,13 @@ def test_cli_features_end_to_end(tmp_path, clips):
     params.write_text("embed:\n  backbones: [vgg16]\n  weights: auto\n  batch_size: 4\n  shard_size: 8\n")
     out = tmp_path / "features"
     argv = ["features", str(clips_path), "--out", str(out), "--params", str(params), "--weights", "random"]
-    argv += ["--report", str(tmp_path / "summary.json")]
+    argv += ["--report", str(tmp_path / "summary.json"), "--metrics", str(tmp_path / "metrics.json")]
+    argv += ["--checkpoint", str(tmp_path / "checkpoint")]
     assert main([*argv, "--max-shards", "1"]) == 0
     assert not json.loads((tmp_path / "summary.json").read_text())["complete"]
+    assert not out.exists()  # unfinished stores stay in the checkpoint folder
     assert main(argv) == 0
+    assert json.loads((tmp_path / "metrics.json").read_text()) == {"kept": 12, "rejected": 0}
     ids, x, meta = read_store(out / "vgg16")
     assert x.shape == (12, 512) and meta["weights"] == "random" and meta["shard_size"] == 8
     assert read_store(out / "mel_mean")[1].shape == (12, 128)

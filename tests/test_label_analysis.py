@@ -211,9 +211,11 @@ def test_report_without_gold_says_so_and_writes_every_file(tmp_path):
     labels = label_segments(segments, config=LabelConfig())
     metrics = write_label_report(labels, segments, tmp_path / "rep", config=LabelConfig())
     assert metrics["gold"] == {"present": False, "reason": "the segments carry no gold_sentiment"}
-    for name in ("metrics.json", "sweep.csv", "scores.png", "sweep.png"):
+    for name in ("analysis.json", "metrics.json", "sweep.csv", "scores.png", "sweep.png"):
         assert (tmp_path / "rep" / name).exists()
-    assert json.loads((tmp_path / "rep" / "metrics.json").read_text()) == metrics
+    assert json.loads((tmp_path / "rep" / "analysis.json").read_text()) == metrics
+    # the DVC metrics: flat numbers only, no gold ones without gold
+    assert set(json.loads((tmp_path / "rep" / "metrics.json").read_text())) == {"coverage", "agreement"}
     assert (tmp_path / "rep" / "scores.png").read_bytes()[:8] == PNG
     assert pd.read_csv(tmp_path / "rep" / "sweep.csv").empty
     # no segments at all, or no gold column: the same
@@ -238,7 +240,14 @@ def test_report_with_gold(tmp_path):
     sweep = pd.read_csv(tmp_path / "sweep.csv")
     assert sweep["threshold"].tolist() == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
     assert (tmp_path / "sweep.png").read_bytes()[:8] == PNG
-    json.loads((tmp_path / "metrics.json").read_text())  # strict JSON: no NaN
+    json.loads((tmp_path / "analysis.json").read_text())  # strict JSON: no NaN
+    headline = json.loads((tmp_path / "metrics.json").read_text())
+    assert headline == {
+        "coverage": metrics["summary"]["combined"]["coverage"],
+        "agreement": metrics["summary"]["agreement_when_both"],
+        "gold_accuracy": 1.0,
+        "gold_auc": 1.0,
+    }
 
 
 def test_mosi_report_auc_and_normalisation_choice(shared_data):
@@ -271,7 +280,7 @@ def test_cli_text_only_parquet_with_params(tmp_path, monkeypatch):
     assert code == 0
     labels = read_table(tmp_path / "o" / "labels.parquet")
     assert list(labels.columns) == LABELS_SCHEMA.names and len(labels) == 8
-    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    metrics = json.loads((tmp_path / "r" / "analysis.json").read_text())
     assert metrics["config"]["threshold"] == 0.1 and metrics["gold"]["present"] is False
 
 
@@ -280,7 +289,7 @@ def test_cli_csv_defaults_and_errors(tmp_path, monkeypatch):
     small_segments(gold=True)[["segment_id", "text", "gold_sentiment"]].to_csv("s.csv", index=False)
     assert _cli(["label", "s.csv"]) == 0
     assert (tmp_path / "data" / "labels" / "labels.parquet").exists()
-    metrics = json.loads((tmp_path / "reports" / "labels" / "metrics.json").read_text())
+    metrics = json.loads((tmp_path / "reports" / "labels" / "analysis.json").read_text())
     assert metrics["gold"]["present"] is True
     with pytest.raises(DataError, match="neither .parquet nor .csv"):
         _cli(["label", "s.txt"])
@@ -321,9 +330,10 @@ def test_pipeline_stage_end_to_end(tmp_path):
     assert done.returncode == 0, done.stderr
     labels = read_table(tmp_path / "out" / "labels.parquet")
     assert labels["segment_id"].tolist() == segments["segment_id"].tolist()
-    metrics = json.loads((tmp_path / "rep" / "metrics.json").read_text())
+    metrics = json.loads((tmp_path / "rep" / "analysis.json").read_text())
     assert metrics["config"]["combine"] == "agree"
     assert {p.name for p in (tmp_path / "rep").iterdir()} == {
+        "analysis.json",
         "metrics.json",
         "sweep.csv",
         "scores.png",

@@ -155,12 +155,13 @@ def test_cli_ray_engine_resumes_and_skips_finished_shards(local_ray, tmp_path, c
     )
     out, report = tmp_path / "features", tmp_path / "summary.json"
     argv = ["features", str(tmp_path / "clips.parquet"), "--out", str(out), "--params", str(params)]
-    argv += ["--report", str(report), "--engine", "ray"]
+    argv += ["--report", str(report), "--engine", "ray", "--metrics", str(tmp_path / "metrics.json")]
+    argv += ["--checkpoint", str(tmp_path / "checkpoint")]
 
     assert main([*argv, "--max-shards", "1"]) == 0
     first = json.loads(report.read_text())
     assert not first["complete"] and first["shards_computed"] == 1 and first["clips_computed"] == 5
-    stamp = (out / "mel_mean" / "shard-00000.npy").stat().st_mtime_ns
+    stamp = (tmp_path / "checkpoint" / "mel_mean" / "shard-00000.npy").stat().st_mtime_ns
     assert main(argv) == 0
     second = json.loads(report.read_text())
     assert second["complete"] and second["shards_computed"] == 2 and second["clips_computed"] == 7

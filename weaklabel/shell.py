@@ -9,10 +9,12 @@ two shells one behaviour without either importing the other.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from weaklabel.errors import WeakLabelError
@@ -78,3 +80,24 @@ def run(main: Callable[[], int | None], *, prog: str) -> int:
     except WeakLabelError as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return ERROR_EXIT
+
+
+def write_metrics(path: str | Path | None, values: Mapping[str, int | float]) -> None:
+    """Write a run's DVC metrics: a few flat numbers that ``dvc metrics show`` compares across runs.
+
+    The run's full summary (counts by reason, settings, provenance) goes to its report, an output;
+    this file keeps only the headline numbers, so that ``dvc metrics show`` and ``dvc exp show``
+    fit a terminal.
+
+    Parameters
+    ----------
+    path
+        The JSON file; ``None`` writes nothing.
+    values
+        Name -> number.
+    """
+    if path is None:
+        return
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(dict(values), indent=2) + "\n")

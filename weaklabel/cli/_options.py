@@ -34,8 +34,12 @@ MODELS = Path("data/models")
 CROSSCORPUS_WORK = Path("data/crosscorpus")
 REPORTS = Path("reports")
 INGEST_REPORT = REPORTS / "ingest.json"
+INGEST_METRICS = REPORTS / "ingest_metrics.json"
 LABELS_REPORT = REPORTS / "labels"
 FEATURES_REPORT = REPORTS / "features.json"
+FEATURES_METRICS = REPORTS / "features_metrics.json"
+#: Where the features are built until complete: outside data/features, which DVC's run-cache restores.
+FEATURES_CHECKPOINT = Path(".weaklabel/checkpoints/features")
 PROBE_REPORT = REPORTS / "probe"
 CROSSCORPUS_REPORT = REPORTS / "crosscorpus"
 

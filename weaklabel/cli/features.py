@@ -7,6 +7,7 @@ import json
 import logging
 from pathlib import Path
 
+from weaklabel import shell
 from weaklabel.audio.mel import MelConfig
 from weaklabel.cli import _options
 from weaklabel.features.extract import extract_features
@@ -26,8 +27,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "Read every clip planned in CLIPS, compute its log-mel spectrogram once, and write one "
         "feature store per backbone under OUT (vgg16/, yamnet/, egemaps/ as embed.backbones lists, "
         "and mel_mean/: meta.json, shard-*.npy, index.parquet) plus OUT/rejects.parquet for clips "
-        "that cannot be read (params 'mel' and 'embed'). Resumable: run it again after an "
-        "interruption and it continues at the next unfinished shard. A store left in OUT by a "
+        "that cannot be read (params 'mel' and 'embed'). Resumable: the stores are built in the "
+        "--checkpoint folder and move into OUT once complete; run it again after an interruption "
+        "and it continues at the next unfinished shard. A store left in OUT by a "
         "backbone no longer in embed.backbones is removed. With --engine ray (params 'features') the "
         "same stores are made on the Ray cluster at features.address."
     )
@@ -36,6 +38,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out", type=Path, default=_options.FEATURES, help="folder of the feature stores")
     parser.add_argument("--report", type=Path, default=_options.FEATURES_REPORT, help="run summary JSON")
+    parser.add_argument(
+        "--metrics", type=Path, default=_options.FEATURES_METRICS, help="clip counts (DVC metrics)"
+    )
     parser.add_argument(
         "--weights",
         default=None,
@@ -53,6 +58,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="compute at most this many shards, then stop (run again to continue)",
     )
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=_options.FEATURES_CHECKPOINT,
+        help="folder of its own where the stores are built (and resumed after an interruption) "
+        "before they move into OUT once complete, so that OUT only ever holds finished stores",
+    )
     parser.set_defaults(func=run)
 
 
@@ -64,13 +76,20 @@ def run(args: argparse.Namespace, params: Params) -> int:
     clips = read_table(args.clips)
     log.info("embedding %d clips of %s into %s with %s", len(clips), args.clips, args.out, config)
     summary = extract_features(
-        clips, args.out, config=config, mel=mel, max_shards=args.max_shards, engine=engine
+        clips,
+        args.out,
+        config=config,
+        mel=mel,
+        max_shards=args.max_shards,
+        engine=engine,
+        checkpoint=args.checkpoint,
     )
     remove_stale_stores(args.out, keep=summary.stores)
     for name, meta in summary.meta.items():
         log.info("%s: %s; flagged clips %s", name, describe(meta), summary.clip_status.get(name, "none"))
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(summary.to_dict(), indent=2, sort_keys=True))
+    shell.write_metrics(args.metrics, {"kept": summary.kept, "rejected": summary.rejected})
     state = "complete" if summary.complete else "UNFINISHED: run again to continue"
     log.info(
         "stores %s %s (%d kept, %d rejected: %s)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from weaklabel import shell
 from weaklabel.cli import _options
 from weaklabel.errors import ParameterError
 from weaklabel.labels.source import ingest_source
@@ -40,6 +41,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out", type=Path, default=_options.INGEST, help="output folder")
     parser.add_argument("--report", type=Path, default=_options.INGEST_REPORT, help="summary JSON")
+    parser.add_argument(
+        "--metrics", type=Path, default=_options.INGEST_METRICS, help="segment counts (DVC metrics)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -61,6 +65,7 @@ def run(args: argparse.Namespace, params: Params) -> int:
         config=_options.override(config, text_only=args.text_only or None),
         verbose=args.verbosity >= 0,
     )
+    shell.write_metrics(args.metrics, {"segments": summary["segments"], "rejected": summary["rejected"]})
     print(
         f"{summary['lines_read']} lines -> {summary['segments']} segments, {summary['rejected']} rejected; "
         f"wrote {args.out}"

@@ -23,7 +23,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "Score every segment's transcript with TextBlob and VADER, combine the scores, label "
         "the confident ones positive/negative and abstain (with a reason) on the rest (params "
         "'labels'); with labels.source: manifest, take the manifest's gold labels that ingest wrote "
-        "instead. Writes OUT/labels.parquet and, under REPORT, metrics.json, sweep.csv, scores.png, "
+        "instead. Writes OUT/labels.parquet and, under REPORT, analysis.json (the analysis), metrics.json "
+        "(its headline numbers), sweep.csv, scores.png, "
         "sweep.png (gold metrics when the segments carry gold_sentiment)."
     )
     parser.add_argument(

@@ -44,7 +44,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,7 @@ from weaklabel.audio.mel import MelConfig, log_mel_batch
 from weaklabel.errors import DataError, ParameterError
 from weaklabel.features.ray_engine import EngineConfig, RayPass
 from weaklabel.features.registry import EmbedConfig, Embedder, make_embedders
-from weaklabel.features.store import StoreWriter, open_store, read_store
+from weaklabel.features.store import StoreWriter, move_stores, open_store, read_store, reopen_stores
 from weaklabel.tables import read_table, rejects_frame, write_rejects
 
 log = logging.getLogger(__name__)
@@ -419,6 +419,7 @@ def extract_features(
     mel: MelConfig | None = None,
     embedders: Sequence[Embedder] | None = None,
     max_shards: int | None = None,
+    checkpoint: str | Path | None = None,
     engine: EngineConfig | None = None,
     verbose: bool = True,
 ) -> ExtractSummary:
@@ -450,6 +451,11 @@ def extract_features(
     max_shards
         Compute at most this many shards, then stop with the stores unfinished (a later call
         resumes); ``None`` for all.
+    checkpoint
+        A folder of its own where the stores are built shard by shard, and resumed after an
+        interruption, before they move into ``out_root`` once complete; ``None`` builds them in
+        ``out_root`` itself. The features stage checkpoints outside its DVC output so that the
+        output is an ordinary one that DVC's run-cache can restore.
     engine
         Where the pass runs (the ``features`` section): ``local`` threads (the default, ``None``)
         or a Ray cluster (:mod:`weaklabel.features.ray_engine`); the stores are the same.
@@ -501,10 +507,13 @@ def extract_features(
     out_root = Path(out_root)
     owned = embedders is None
     embedders = make_embedders(config, mel=mel) if embedders is None else list(embedders)
+    work_root = out_root if checkpoint is None else Path(checkpoint)
+    if work_root != out_root:
+        reopen_stores(out_root, work_root, names=[e.name for e in embedders])
     try:
-        return _extract(
+        summary = _extract(
             plan,
-            out_root,
+            work_root,
             embedders,
             config=config,
             mel=mel,
@@ -517,6 +526,10 @@ def extract_features(
         for embedder in embedders if owned else ():
             if hasattr(embedder, "close"):
                 embedder.close()  # e.g. eGeMAPS worker processes
+    if work_root == out_root or not summary.complete:
+        return summary
+    stores = move_stores(work_root, out_root, names=summary.stores)
+    return replace(summary, stores={name: str(path) for name, path in stores.items()}, root=out_root)
 
 
 def _extract(

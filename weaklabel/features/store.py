@@ -11,7 +11,9 @@ Layout of a store folder::
 
 Memory stays bounded: a writer holds one shard at a time. A run is resumable: shards already on
 disk are skipped when the store is reopened with the same ``meta`` and ids; a different ``meta``
-(other weights, other params) empties the store first, so stale features are never mixed in.
+(other weights, other params) empties the store first, so stale features are never mixed in. A
+store may be built in a checkpoint folder and moved to its final place once complete
+(:func:`move_stores`), so that the final folder only ever holds finished stores.
 """
 
 from __future__ import annotations
@@ -289,3 +291,77 @@ def remove_stale_stores(folder: str | Path, *, keep: Collection[str]) -> list[Pa
         log.info("removing the store %s of an earlier embed.backbone", root)
         shutil.rmtree(root)
     return removed
+
+
+def move_stores(src: str | Path, dst: str | Path, *, names: Collection[str]) -> dict[str, Path]:
+    """Move finished stores (and ``rejects.parquet``) from a checkpoint folder to their final folder.
+
+    Parameters
+    ----------
+    src
+        The checkpoint folder the stores were built in; removed when nothing else is left in it.
+    dst
+        Their final folder; a store of the same name already there is replaced.
+    names
+        The stores to move (sub-folders of ``src``).
+
+    Returns
+    -------
+    dict
+        Store name -> its folder under ``dst``.
+
+    Raises
+    ------
+    DataError
+        If a store is missing or unfinished (no ``index.parquet``).
+    """
+    src, dst = Path(src), Path(dst)
+    unfinished = [name for name in names if not (src / name / "index.parquet").is_file()]
+    if unfinished:
+        raise DataError(f"stores {unfinished} in {src} are not finished: run the extraction again to finish")
+    dst.mkdir(parents=True, exist_ok=True)
+    moved = {}
+    for name in [*names, "rejects.parquet"]:
+        if not (src / name).exists():
+            continue
+        target = dst / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        shutil.move(src / name, target)
+        moved[name] = target
+    remove_stale_stores(src, keep=())
+    if not any(src.iterdir()):
+        src.rmdir()
+    log.info("moved finished stores %s from %s to %s", sorted(names), src, dst)
+    return {name: moved[name] for name in names}
+
+
+def reopen_stores(done: str | Path, work: str | Path, *, names: Collection[str]) -> list[str]:
+    """Move finished stores back into the checkpoint folder, so that a new run reuses their shards.
+
+    The counterpart of :func:`move_stores`: a run that builds its stores in ``work`` first takes
+    back the finished stores of the same names from ``done`` (a store made with other settings is
+    then emptied by :func:`open_store`), so running it twice computes nothing the second time.
+
+    Parameters
+    ----------
+    done
+        The final folder of the stores.
+    work
+        The checkpoint folder; a store already there (an unfinished run's) is kept, not replaced.
+    names
+        The stores of the run.
+
+    Returns
+    -------
+    list of str
+        The names of the stores moved back.
+    """
+    done, work = Path(done), Path(work)
+    moved = []
+    for name in names:
+        if (done / name / "index.parquet").is_file() and not (work / name).exists():
+            work.mkdir(parents=True, exist_ok=True)
+            shutil.move(done / name, work / name)
+            moved.append(name)
+    return moved

@@ -45,7 +45,13 @@ from typing import Any
 import numpy as np
 
 from weaklabel.audio.mel import MelConfig, batch_mel, to_vgg_image
-from weaklabel.errors import DataError, MissingDependencyError, ParameterError
+from weaklabel.errors import (
+    DataError,
+    MissingDependencyError,
+    ParameterError,
+    import_keras,
+    import_tensorflow,
+)
 from weaklabel.features.identity import describe
 
 log = logging.getLogger(__name__)
@@ -160,7 +166,7 @@ def _imagenet(cache_dir: str | Path | None) -> WeightsSource:
         urllib.request.urlopen(urllib.request.Request(IMAGENET_URL, method="HEAD"), timeout=10).close()
     except OSError as error:
         raise _missing_imagenet(folders[0], f"offline? {error}") from error
-    import keras
+    keras = import_keras()
 
     log.info("downloading VGG16 ImageNet weights into the Keras cache: %s", IMAGENET_URL)
     try:
@@ -252,7 +258,7 @@ def cpu_flags() -> frozenset[str]:
 
 def gpu_visible() -> bool:
     """Whether TensorFlow sees a GPU (it would run the model there)."""
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     return bool(tf.config.list_physical_devices("GPU"))
 
@@ -302,7 +308,7 @@ def weights_fingerprint(model: Any) -> str:
 @contextlib.contextmanager
 def _dtype_policy(policy: str) -> Iterator[None]:
     """Build layers under a Keras dtype policy (the policy is thread-local state in Keras 3)."""
-    import keras
+    keras = import_keras()
 
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(policy)
@@ -423,7 +429,7 @@ class VGG16Embedder:
         self.backbone, self.model = self._build()
         self._fingerprint = weights_fingerprint(self.model)
         self.meta = self._meta()
-        import tensorflow as tf
+        tf = import_tensorflow()
 
         model = self.model
         self._fn = tf.function(lambda images: tf.cast(model(images, training=False), tf.float32))
@@ -435,7 +441,7 @@ class VGG16Embedder:
         return block if layer.endswith("_pool") else block - 1
 
     def _build(self) -> tuple[Any, Any]:
-        import keras
+        keras = import_keras()
 
         policy = "mixed_bfloat16" if self.precision == "bfloat16" else "float32"
         with _dtype_policy(policy):

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from weaklabel.errors import DataError
+from weaklabel.errors import DataError, import_keras
 
 #: Types a saved estimator may hold as plain data, as skops names them (``module.Class``): the
 #: containers and scalars that skops rebuilds itself from JSON, and numpy arrays and scalars (read
@@ -207,7 +207,7 @@ def read_keras(path: str | Path) -> Any:
     """
     if not zipfile.is_zipfile(path):  # Keras would say "File not found"
         raise damaged(path, "not a .keras archive (a zip file)")
-    import keras
+    keras = import_keras()
 
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from weaklabel.errors import DataError
+from weaklabel.errors import DataError, import_keras, import_tensorflow
 from weaklabel.metrics import roc_auc
 from weaklabel.models.base import FitData, Model, is_int, is_number, parameters, require
 from weaklabel.models.files import read_keras
@@ -147,8 +147,8 @@ class DenseHead(Model):
         return model
 
     def _fit(self, data: FitData) -> None:
-        import keras
-        import tensorflow as tf
+        keras = import_keras()
+        tf = import_tensorflow()
         from sklearn.utils.class_weight import compute_sample_weight
 
         X, y, X_val, y_val = data.X, data.y, data.X_val, data.y_val

@@ -1,8 +1,9 @@
-"""The label report: how good the weak labels are, as ``metrics.json``, ``sweep.csv`` and two figures.
+"""The label report: how good the weak labels are, as JSON (analysis and metrics), a CSV and figures.
 
 The numbers come from :func:`weaklabel.labels.analysis.analyse_labels`; this module draws and
-writes them: ``metrics.json`` (for ``dvc metrics``), ``sweep.csv`` (accuracy against coverage, for
-``dvc plots``), ``scores.png`` (:func:`plot_label_scores`) and ``sweep.png`` (:func:`plot_sweep`).
+writes them: ``analysis.json`` (the whole analysis), ``metrics.json`` (its few headline numbers,
+flat, for ``dvc metrics``: :func:`headline`), ``sweep.csv`` (accuracy against coverage, for ``dvc
+plots``), ``scores.png`` (:func:`plot_label_scores`) and ``sweep.png`` (:func:`plot_sweep`).
 """
 
 from __future__ import annotations
@@ -103,6 +104,29 @@ def plot_sweep(sweep: pd.DataFrame, *, threshold: float) -> Figure:
     return figure
 
 
+def headline(analysis: Mapping[str, Any]) -> dict[str, float]:
+    """The few numbers of a label analysis that ``dvc metrics show`` compares across experiments.
+
+    Parameters
+    ----------
+    analysis
+        From :func:`weaklabel.labels.analysis.analyse_labels`.
+
+    Returns
+    -------
+    dict
+        Flat, numbers only: ``coverage`` (share of segments labelled), ``agreement`` (share of the
+        segments both labellers vote on where they agree), and with gold only, ``gold_accuracy``
+        and ``gold_auc`` (the labels and the combined score against the non-zero gold).
+    """
+    summary = analysis["summary"]
+    values = {"coverage": summary["combined"]["coverage"], "agreement": summary["agreement_when_both"]}
+    if analysis["gold"]["present"]:
+        non0 = analysis["gold"]["non0"]
+        values |= {"gold_accuracy": non0["accuracy"], "gold_auc": non0["auc"]["combined"]}
+    return {key: value for key, value in values.items() if isinstance(value, int | float)}
+
+
 def write_label_report(
     labels: pd.DataFrame,
     segments: pd.DataFrame | None,
@@ -111,25 +135,26 @@ def write_label_report(
     config: LabelConfig,
     report: ReportConfig | None = None,
 ) -> dict[str, Any]:
-    """Write the label report: ``metrics.json``, ``sweep.csv``, ``scores.png``, ``sweep.png``.
+    """Write the label report: ``analysis.json``, ``metrics.json``, ``sweep.csv``, and two figures.
 
     Parameters
     ----------
     labels, segments, config, report
         As for :func:`weaklabel.labels.analysis.analyse_labels`.
     out_dir
-        Folder for the four files; created when missing. Every file is written with or without
+        Folder for the five files; created when missing. Every file is written with or without
         gold, so a pipeline can always declare them.
 
     Returns
     -------
     dict
-        The metrics written to ``metrics.json``.
+        The analysis written to ``analysis.json``.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     metrics, sweep = analyse_labels(labels, segments, config=config, report=report)
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n")
+    (out_dir / "analysis.json").write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n")
+    (out_dir / "metrics.json").write_text(json.dumps(headline(metrics), indent=2, allow_nan=False) + "\n")
     sweep.to_csv(out_dir / "sweep.csv", index=False, float_format="%.6g")
     figures = {
         "scores.png": plot_label_scores(labels, threshold=config.threshold),
