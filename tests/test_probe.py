@@ -251,7 +251,11 @@ def test_mel_mean_model_end_to_end_without_tensorflow_embedder(folder, models, t
         "probe_summary.json",
         "probe_rejects.parquet",
         "probe.png",
+        "metrics.json",
     }
+    metrics = json.loads(paths["metrics"].read_text())  # flat numbers only: the DVC metrics
+    assert metrics["files"] == 13 and metrics["scored"] == 10 and metrics["rejected"] == 3
+    assert all(isinstance(v, (int, float)) for v in metrics.values())
     table = read_table(paths["probe"])
     assert table["file"].tolist() == result.scores["file"].tolist()
     assert len(read_table(paths["rejects"])) == 3

@@ -17,8 +17,12 @@ from weaklabel.features.identity import is_random, weights_banner
 from weaklabel.learn.probe import PROBE_SCHEMA, ProbeResult
 from weaklabel.report.figures import new_figure, stamp_warning
 from weaklabel.report.render import write_report
+from weaklabel.shell import write_metrics
 from weaklabel.sources.recordings import NEGATIVE, POSITIVE
 from weaklabel.tables import write_rejects, write_table
+
+#: The probe's DVC metrics file, in its output folder.
+METRICS_FILE = "metrics.json"
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -110,7 +114,8 @@ def write_probe(result: ProbeResult, out: str | Path) -> dict[str, Path]:
     Returns
     -------
     dict
-        Output name -> path: ``probe``, ``rejects``, ``csv``, ``summary_csv``, ``summary``, ``plot``.
+        Output name -> path: ``probe``, ``rejects``, ``csv``, ``summary_csv``, ``summary``, ``metrics``,
+        ``plot``.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -128,5 +133,15 @@ def write_probe(result: ProbeResult, out: str | Path) -> dict[str, Path]:
     document = {**result.info, "languages": languages}
     (out / "probe_summary.json").write_text(json.dumps(document, indent=2, default=_jsonable) + "\n")
     paths["summary"] = out / "probe_summary.json"
+    overall = result.info.get("overall", {})
+    headline = {
+        "files": result.info.get("files"),
+        "scored": result.info.get("scored"),
+        "rejected": result.info.get("rejected"),
+        "auc_scaled_pooled": overall.get("auc_scaled_pooled"),
+        "languages_positive_higher": overall.get("languages_positive_higher"),
+    }
+    write_metrics(out / METRICS_FILE, {k: v for k, v in headline.items() if isinstance(v, (int, float))})
+    paths["metrics"] = out / METRICS_FILE
     paths["plot"] = write_report(out, figures={"probe.png": plot_probe(result)})["probe.png"]
     return paths
