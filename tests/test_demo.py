@@ -573,3 +573,20 @@ def test_speakers_file_matches_transcripts_and_summary(tiny):
         assert {k: v for k, v in speaker.items() if k != "videos"} == dataclasses.asdict(
             next(s for s in SPEAKERS if s.name == name)
         )
+
+
+def test_spoken_words_independent_swaps_pairs_and_keeps_the_transcript():
+    from weaklabel.demo import spoken_texts
+
+    sentences = load_sentences()
+    pos, neg = sentences["positive"][:50], sentences["negative"][:50]
+    hand = [*pos, *neg, sentences["neutral"][0]]
+    assert spoken_texts(hand, independent=False, rng=np.random.default_rng(0)) == [s.text for s in hand]
+    spoken = spoken_texts(hand, independent=True, rng=np.random.default_rng(0))
+    swapped = [spoken[k] != pos[k].text for k in range(50)]
+    assert 10 < sum(swapped) < 40  # a fair coin per pair
+    for k in range(50):  # a swap exchanges the two sentences of the pair, nothing else
+        assert {spoken[k], spoken[50 + k]} == {pos[k].text, neg[k].text}
+    assert spoken[-1] == hand[-1].text  # neutral sentences speak themselves
+    with pytest.raises(ParameterError, match="demo.spoken_words"):
+        DemoConfig(spoken_words="shuffled")

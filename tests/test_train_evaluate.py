@@ -29,7 +29,7 @@ from weaklabel.learn.train import (
 from weaklabel.models.bundle import library_versions, load_model, read_bundle
 from weaklabel.report.evaluation import evaluation_blocks
 from weaklabel.report.render import render_html, render_markdown
-from weaklabel.report.verdict import chance_status, control_check, display_name, verdict
+from weaklabel.report.verdict import chance_status, control_check, control_kind, display_name, verdict
 from weaklabel.sources.mosei import SEGMENTS_SCHEMA
 from weaklabel.tables import write_table
 
@@ -329,7 +329,9 @@ def test_models_without_their_store_are_skipped_with_the_reason(setup, tmp_path)
 HEAD, KNN, MEL = "dense_head@vgg16", "knn@mel_mean", "dense_mel@mel_mean"
 
 
-def fake_metrics(test: dict[str, tuple[float, float, float]], *, strength=None, weights="imagenet") -> dict:
+def fake_metrics(
+    test: dict[str, tuple[float, float, float]], *, strength=None, weights="imagenet", spoken="independent"
+) -> dict:
     """Metrics with the given test (auc, low, high) per model, for the verdict."""
     return {
         "auc": {
@@ -350,7 +352,7 @@ def fake_metrics(test: dict[str, tuple[float, float, float]], *, strength=None, 
             for m in test
         },
         "features": {"vgg16": {"weights": weights, "layer": "block5_pool", "dim": 512}},
-        "data": {"demo": None if strength is None else {"affect_strength": strength}},
+        "data": {"demo": None if strength is None else {"affect_strength": strength, "spoken_words": spoken}},
         "settings": {"chance_margin": 0.05},
     }
 
@@ -369,6 +371,19 @@ def test_verdict_negative_control_passes_near_chance():
     assert "FAILED" not in text and "RANDOM" not in text
     assert "not clearly different from chance" in text
     assert "No comparison with the original study" in text and "0.63 for the VGG16 head" not in text
+
+
+def test_strength_zero_with_the_transcripts_words_is_the_prosody_control():
+    metrics = fake_metrics(
+        {HEAD: (0.52, 0.45, 0.59), KNN: (0.56, 0.52, 0.60), "prior": (0.5, 0.5, 0.5)},
+        strength=0.0,
+        spoken="transcript",
+    )
+    text = " ".join(verdict(metrics))
+    assert "The prosody control FAILED" in text and "a model that recognises words" in text
+    assert control_kind(metrics["data"]["demo"]) == "prosody"
+    assert control_kind({"affect_strength": 0.0, "spoken_words": "independent"}) == "full"
+    assert control_kind({"affect_strength": 0.7, "spoken_words": "independent"}) is None
 
 
 def test_verdict_negative_control_fails_and_duration_is_named():

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from weaklabel.cli import _options
-from weaklabel.demo import DemoConfig, build_demo_corpus
+from weaklabel.demo import SPOKEN_WORDS, DemoConfig, build_demo_corpus
 from weaklabel.params import Params
 
 
@@ -24,7 +24,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--affect-strength",
         type=float,
         default=None,
-        help="simulated affect 0..1 (overrides demo.affect_strength; 0 = the negative control)",
+        help="simulated affect 0..1 (overrides demo.affect_strength; 0 = no prosodic affect)",
+    )
+    parser.add_argument(
+        "--spoken-words",
+        choices=SPOKEN_WORDS,
+        default=None,
+        help="what the audio speaks (overrides demo.spoken_words; independent + affect strength 0 = the "
+        "full negative control)",
     )
     parser.add_argument("--seed", type=int, default=None, help="seed (overrides demo.seed)")
     parser.set_defaults(func=run)
@@ -36,6 +43,7 @@ def run(args: argparse.Namespace, params: Params) -> int:
         params.section("demo", DemoConfig),
         videos=args.videos,
         affect_strength=args.affect_strength,
+        spoken_words=args.spoken_words,
         seed=args.seed,
     )
     summary = build_demo_corpus(args.out, config=config, progress=args.verbosity >= 0)
@@ -43,6 +51,7 @@ def run(args: argparse.Namespace, params: Params) -> int:
     print(
         f"demo corpus in {args.out}: {counts['videos']} videos, {counts['segments']} segments, "
         f"{summary['audio_seconds']:.0f} s of audio, {counts['probe_files']} probe files "
-        f"(affect_strength {summary['affect_strength']}), {summary['elapsed_s']:.1f} s"
+        f"(affect_strength {summary['affect_strength']}, spoken words: {summary['spoken_words']}), "
+        f"{summary['elapsed_s']:.1f} s"
     )
     return 0

@@ -10,6 +10,7 @@ from weaklabel.demo.corpus import (
     AFFECT,
     PROBE_VOICES,
     SPEAKERS,
+    SPOKEN_WORDS,
     Affect,
     DemoConfig,
     ProbeUtterance,
@@ -19,6 +20,7 @@ from weaklabel.demo.corpus import (
     build_demo_corpus,
     load_probes,
     load_sentences,
+    spoken_texts,
 )
 from weaklabel.demo.speech import espeak_version, speech_bounds, synthesize
 
@@ -26,6 +28,7 @@ __all__ = [
     "AFFECT",
     "PROBE_VOICES",
     "SPEAKERS",
+    "SPOKEN_WORDS",
     "Affect",
     "DemoConfig",
     "ProbeUtterance",
@@ -37,5 +40,6 @@ __all__ = [
     "load_probes",
     "load_sentences",
     "speech_bounds",
+    "spoken_texts",
     "synthesize",
 ]

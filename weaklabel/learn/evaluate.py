@@ -519,7 +519,8 @@ def describe_data(
         ``kind`` (``demo``, ``mosei``, ``manifest``), ``corpus`` (text), ``groups`` (what a
         speaker is: ``speakers.csv``, ``video``, ``group``), ``audio_root`` (common folder of the
         audio, or None), ``segments``, ``videos``, ``speakers``, ``gold_segments``, ``clip``,
-        ``demo`` (None or ``affect_strength`` and counts), ``repeated_text`` (:func:`repeated_text`).
+        ``demo`` (None or ``affect_strength``, ``spoken_words`` and counts), ``repeated_text``
+        (:func:`repeated_text`).
     """
     frame = dataset.frame
     corpus = dict(corpus or {"kind": "mosei", "speakers": "video"})
@@ -552,7 +553,11 @@ def describe_data(
         "repeated_text": repeated_text(dataset, segments) if segments is not None else {},
         "demo": None
         if kind != "demo"
-        else {"affect_strength": corpus.get("affect_strength"), "counts": corpus.get("counts", {})},
+        else {
+            "affect_strength": corpus.get("affect_strength"),
+            "spoken_words": corpus.get("spoken_words", "transcript"),
+            "counts": corpus.get("counts", {}),
+        },
     }
 
 

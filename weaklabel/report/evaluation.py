@@ -43,8 +43,10 @@ from weaklabel.report.diagnostics import diagnostics_blocks
 from weaklabel.report.figures import new_figure, stamp_warning
 from weaklabel.report.render import Block, write_report
 from weaklabel.report.verdict import (
+    CONTROL_TITLES,
     STUDY_AUC,
     control_check,
+    control_kind,
     corpus_kind,
     display_name,
     estimate,
@@ -298,13 +300,11 @@ def evaluation_blocks(metrics: Mapping[str, Any], *, figures: Mapping[str, str |
             "(cropped or zero-padded)."
         )
     if demo is not None:
+        control = control_kind(demo)
         facts.append(
-            f"Demo corpus with SIMULATED affect, affect_strength {demo.get('affect_strength')}"
-            + (
-                " (the negative control: no sentiment in the audio)."
-                if demo.get("affect_strength") == 0
-                else "."
-            )
+            f"Demo corpus with SIMULATED affect, affect_strength {demo.get('affect_strength')}, "
+            f"spoken words: {demo.get('spoken_words', 'transcript')}"
+            + (f" ({CONTROL_TITLES[control].lower()})." if control else ".")
         )
     blocks += [("h2", "Data"), ("ul", facts), ("h2", "Backbone and features"), *_backbone_blocks(metrics)]
     blocks += [
@@ -340,10 +340,11 @@ def evaluation_blocks(metrics: Mapping[str, Any], *, figures: Mapping[str, str |
         blocks.append(
             ("ul", [f"Not trained: {display_name(model)}: {reason}." for model, reason in skipped.items()])
         )
-    if demo is not None and demo.get("affect_strength") == 0:
+    control = control_kind(demo)
+    if control is not None:
         passed, reasons = control_check(metrics)
         blocks += [
-            ("h2", "Negative control"),
+            ("h2", CONTROL_TITLES[control]),
             (
                 "p",
                 "Passes when every audio model's interval contains 0.5 and none lies below it: "

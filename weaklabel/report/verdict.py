@@ -321,11 +321,48 @@ def _duration_findings(metrics: Mapping[str, Any], audio: list[str], *, margin: 
     return []
 
 
+#: Title of each kind of control run (:func:`control_kind`).
+CONTROL_TITLES = {"full": "Negative control", "prosody": "Prosody control"}
+#: What each kind of control run is, in the report's words.
+CONTROL_TEXT = {
+    "full": (
+        "This run is the **negative control** (demo corpus with affect_strength 0 and spoken_words "
+        "independent: no simulated affect, and the words heard are independent of the label, so "
+        "nothing in the audio depends on it). "
+    ),
+    "prosody": (
+        "This run is the **prosody control** (demo corpus with affect_strength 0: no simulated affect, "
+        "but the audio speaks the transcript's words, which carry the sentiment, so a model that "
+        "recognises words can score above chance; the full control adds demo.spoken_words: "
+        "independent). "
+    ),
+}
+
+
+def control_kind(demo: Mapping[str, Any] | None) -> str | None:
+    """Which control a demo run is: ``"full"``, ``"prosody"`` or None (none).
+
+    Parameters
+    ----------
+    demo
+        The demo facts of an evaluation (``affect_strength``, ``spoken_words``), or None.
+
+    Returns
+    -------
+    str or None
+        ``"full"`` with ``affect_strength`` 0 and ``spoken_words: independent`` (nothing in the audio
+        depends on the label); ``"prosody"`` with ``affect_strength`` 0 and the transcript's words
+        (the words heard still carry the sentiment, so a model that recognises words can score above
+        chance); None otherwise.
+    """
+    if demo is None or demo.get("affect_strength") is None or float(demo["affect_strength"]) != 0:
+        return None
+    return "full" if demo.get("spoken_words", "transcript") == "independent" else "prosody"
+
+
 def _control_findings(metrics: Mapping[str, Any], *, margin: float, repeat_note: str) -> list[str]:
-    control = (
-        "This run is the **negative control** (demo corpus with affect_strength 0: the audio carries no "
-        "sentiment, only the words do). "
-    )
+    kind = control_kind(metrics.get("data", {}).get("demo")) or "full"
+    control, label = CONTROL_TEXT[kind], CONTROL_TITLES[kind].lower()
     scored = headline_aucs(metrics)
     passed, reasons = control_check(metrics)
     tail = f" {repeat_note}" if repeat_note else ""
@@ -362,7 +399,7 @@ def _control_findings(metrics: Mapping[str, Any], *, margin: float, repeat_note:
     else:
         leak = tail or " Look for speaker, loudness or recording differences between the classes."
     return [
-        f"**The negative control FAILED**: {control}Yet {_join(reasons)}. These models hear something other "
+        f"**The {label} FAILED**: {control}Yet {_join(reasons)}. These models hear something other "
         f"than affect.{leak}"
     ]
 

@@ -528,7 +528,7 @@ def corpus_facts(root: str | Path) -> dict[str, Any]:
     dict
         ``kind`` (``demo`` when the demo stage's ``demo.json`` lies at the root, else ``mosei``),
         ``speakers`` (``speakers.csv`` or ``video``: what the groups are), and for the demo its
-        ``corpus`` name, ``affect_strength`` and ``counts``.
+        ``corpus`` name, ``affect_strength``, ``spoken_words`` and ``counts``.
 
     Raises
     ------
@@ -552,6 +552,7 @@ def corpus_facts(root: str | Path) -> dict[str, Any]:
             kind="demo",
             corpus=summary.get("corpus", "weaklabel demo corpus"),
             affect_strength=summary.get("affect_strength"),
+            spoken_words=summary.get("spoken_words", "transcript"),
             counts=summary.get("counts", {}),
         )
     return facts
