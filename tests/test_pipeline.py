@@ -129,7 +129,8 @@ def test_dvc_metrics_fit_a_terminal(repro):
     """`dvc metrics show` lists few, numeric columns: the details live in outputs, not metrics."""
     shown = _dvc(repro, "metrics", "show", "--json")
     assert shown.returncode == 0, shown.stderr[-2000:]
-    files = json.loads(shown.stdout)["workspace"]["data"]
+    (workspace,) = json.loads(shown.stdout).values()  # keyed by revision ("" or "workspace")
+    files = workspace["data"]
 
     def leaves(value):
         if isinstance(value, dict):

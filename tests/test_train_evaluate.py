@@ -677,7 +677,7 @@ def test_split_train_evaluate_report_end_to_end(tmp_path, monkeypatch):
     assert "| duration only |" in md and "| class prior |" in md
     assert "The class-prior baseline scores 0.500 in every fold" in md
     assert "No comparison with the original study" in md and "The original study beside ours" not in md
-    assert "negative control FAILED" in md and "**FAILED**: " in md  # the planted signal is heard
+    assert "prosody control FAILED" in md and "**FAILED**: " in md  # the planted signal is heard
     repeats = evaluation["data"]["repeated_text"]["oof"]  # every synthetic transcript is "words"
     assert repeats["text_in_train"] == repeats["clips"] == oof[KNN]["n"]
     assert page.count("data:image/png;base64,") == 6 and 'src="roc.png"' not in page

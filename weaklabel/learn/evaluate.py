@@ -143,7 +143,7 @@ class EvaluateConfig:
         return check_protocol(self.protocol, self.folds)
 
 
-def check_features(entry: Mapping[str, Any], dataset: Dataset) -> str | None:
+def check_model_stores(entry: Mapping[str, Any], dataset: Dataset) -> str | None:
     """Check that the dataset holds the features a bundle entry was trained on; returns its source.
 
     Raises
@@ -199,7 +199,7 @@ def score_models(models_dir: str | Path, dataset: Dataset, *, names: list[str] |
     rows = np.flatnonzero(frame["has_features"].to_numpy() & scored)
     parts = []
     for name in names:
-        source = check_features(bundle["models"][name], dataset)
+        source = check_model_stores(bundle["models"][name], dataset)
         model = load_model(models_dir, name)
         proba = model.predict_proba(dataset.X(source, rows))
         parts.append(
@@ -238,10 +238,10 @@ def oof_scores(models_dir: str | Path, dataset: Dataset) -> pd.DataFrame:
     ------
     DataError
         If the models folder holds no out-of-fold scores, a labelled clip was scored twice, or a
-        store differs from the one a model was trained on (:func:`check_features`).
+        store differs from the one a model was trained on (:func:`check_model_stores`).
     """
     for entry in read_bundle(models_dir)["models"].values():
-        check_features(entry, dataset)
+        check_model_stores(entry, dataset)
     scores = read_oof(models_dir)
     scores = scores[scores["segment_id"].isin(dataset.frame["segment_id"])].copy()
     if scores.duplicated(["model", "segment_id"]).any():
