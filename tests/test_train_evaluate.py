@@ -779,3 +779,18 @@ def test_verdict_negative_control_below_chance_names_a_flipped_duration():
         and "dense net on averaged mels: 0.370 [0.250, 0.460] lies below chance" in text
     )
     assert "below chance too: sentence length relates to the class one way in training" in text
+
+
+def test_control_judges_the_family_of_audio_models_by_simultaneous_intervals():
+    metrics = control_metrics({HEAD: (0.57, 0.505, 0.63), KNN: (0.50, 0.44, 0.56)})
+    assert control_check(metrics)[0] is False  # one 95% interval each: a marginal miss fails
+    metrics["simultaneous"] = {
+        "level": 0.975,
+        "models": {
+            HEAD: {"auc": 0.57, "low": 0.49, "high": 0.65},
+            KNN: {"auc": 0.5, "low": 0.43, "high": 0.57},
+        },
+    }
+    assert control_check(metrics) == (True, [])
+    metrics["simultaneous"]["models"][KNN] = {"auc": 0.6, "low": 0.52, "high": 0.68}
+    assert control_check(metrics) == (False, ["KNN on averaged mels: 0.600 [0.520, 0.680] lies above chance"])

@@ -343,11 +343,20 @@ def evaluation_blocks(metrics: Mapping[str, Any], *, figures: Mapping[str, str |
     control = control_kind(demo)
     if control is not None:
         passed, reasons = control_check(metrics)
+        simultaneous = metrics.get("simultaneous") or {}
+        family = (
+            f"simultaneous {simultaneous['level']:.2%} interval (Bonferroni over the "
+            f"{len(simultaneous.get('models', {}))} audio models, so that all of them hold the truth "
+            f"{settings.get('level', 0.95):.0%} of the time; one 95% interval each would fail a true null "
+            "far more often)"
+            if simultaneous.get("models")
+            else "interval"
+        )
         blocks += [
             ("h2", CONTROL_TITLES[control]),
             (
                 "p",
-                "Passes when every audio model's interval contains 0.5 and none lies below it: "
+                f"Passes when every audio model's {family} contains 0.5 and none lies below it: "
                 + ("**PASSED**." if passed else "**FAILED**: " + "; ".join(reasons) + "."),
             ),
         ]
