@@ -303,13 +303,14 @@ class RayPass:
         size, batch = self.config.shard_size, self.config.batch_size
         positions = np.concatenate([np.arange(s * size, min((s + 1) * size, len(self.rows))) for s in todo])
         table = self.kept.iloc[positions].assign(pos=positions).reset_index(drop=True)
-        blocks = [table.iloc[lo : lo + batch] for lo in range(0, len(table), batch)]
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False  # the run's own tqdm bar counts the clips
         shipped = {e.name: self._shipment(ray, e) for e in embedders}
         in_task = [e for e in embedders if e.name in TASK_EMBEDDERS and "embedder" in shipped[e.name]]
         actors = [e for e in embedders if e not in in_task]
-        dataset = ray.data.from_pandas(blocks).map_batches(
+        # from_items builds the blocks here; from_pandas would run a Ray task per block for its metadata
+        items = ray.data.from_items(table.to_dict("records"), override_num_blocks=-(-len(table) // batch))
+        dataset = items.map_batches(
             _decode,
             batch_format="pandas",
             batch_size=batch,
