@@ -4,9 +4,10 @@ With ``features.engine: ray`` (:class:`EngineConfig`), :func:`weaklabel.features
 hands the clips of its pending shards to :class:`RayPass` instead of its local thread pool. The
 clips become a Ray Dataset (one block per ``embed.batch_size`` clips); CPU tasks read each clip's
 planned slice and compute the log-mels (``map_batches`` over
-:func:`weaklabel.features.extract.decode_batch`, the local engine's own code); each backbone then
-runs in its own pool of ``actors`` actors (one model copy each; a GPU each for the GPU backbones
-where the cluster has GPUs), which Ray streams batches through with back-pressure. The driver
+:func:`weaklabel.features.extract.decode_batch`, the local engine's own code) and, in the same
+task, the :data:`TASK_EMBEDDERS` (the averaged mel); each model backbone then runs in its own pool
+of ``actors`` actors (one model copy each; a GPU each for the GPU backbones where the cluster has
+GPUs), which Ray streams batches through with back-pressure. The driver
 gathers the embeddings by clip position and writes every finished shard with the same
 :class:`~weaklabel.features.store.StoreWriter`, metas and flagged-clip counts as the local engine,
 so the stores, their identity and every later stage are unchanged; shards already on disk are
