@@ -5,8 +5,10 @@ clips planned with ``plan_clips``) into a temporary folder, starts a local Ray i
 machine's CPUs (the benchmark starts it; the features stage never does), builds the embedders once
 (``--backbones``, default YAMNet and the averaged mel; VGG16 with random weights when named) and
 then alternates, ``--repeats`` times, a local run and a ray run into fresh stores. Each ray run pays
-what a run on a cluster pays: the Dataset plan, its CPU tasks and the start of one actor pool per
-backbone (the model shipped to and loaded in each actor).
+what a run on a cluster pays: the Dataset plan, its CPU tasks (which also compute the averaged mel)
+and the start of one actor pool per model backbone (the model shipped to and loaded in each actor).
+Run it with the checkout first on ``PYTHONPATH`` (``PYTHONPATH=. python benchmarks/ray_engine.py``):
+Ray's workers inherit it, so the driver and every worker import the weaklabel being measured.
 
 Printed per engine: median clips/s (wall clock), CPU seconds per clip over this process and every
 process it started (Ray's workers included, sampled every 0.1 s), and the ratio ray / local of each

@@ -172,35 +172,44 @@ def test_cli_ray_engine_resumes_and_skips_finished_shards(local_ray, tmp_path, c
     assert_same_stores(tmp_path / "local", out, ["mel_mean"])
 
 
+#: Where a mel_mean runs on Ray: in the CPU tasks (its own name), or in an actor pool (any other name).
+WHERE = pytest.mark.parametrize("name", ["mel_mean", "mel_mean_in_an_actor"], ids=["task", "actor"])
+
+
 class DiesOnce(MelMeanEmbedder):
     """The averaged mel, whose process exits the first time it is called (a marker file remembers)."""
 
-    def __init__(self, marker):
+    def __init__(self, marker, name):
         super().__init__()
-        self.marker = marker
+        self.marker, self.name = marker, name
 
     def __call__(self, batch):
         if not self.marker.exists():
             self.marker.touch()
-            os._exit(1)  # the actor's process dies mid-run, its batch unfinished
+            os._exit(1)  # the worker's process dies mid-run, its batch unfinished
         return super().__call__(batch)
 
 
 @needs_ray
 @pytest.mark.slow
-def test_a_killed_actor_is_restarted_without_losing_or_duplicating_rows(local_ray, tmp_path, clips):
+@WHERE
+def test_a_killed_worker_is_replaced_without_losing_or_duplicating_rows(local_ray, tmp_path, clips, name):
     marker = tmp_path / "died"
-    summary = run(clips, tmp_path / "ray", [DiesOnce(marker)], engine=RAY)
+    summary = run(clips, tmp_path / "ray", [DiesOnce(marker, name)], engine=RAY)
 
-    assert marker.exists()  # the actor did die
+    assert marker.exists()  # the task's or actor's process did die
     assert summary.complete and summary.kept == 12 and summary.clips_computed == 12
-    run(clips, tmp_path / "local", [MelMeanEmbedder()])
-    assert_same_stores(tmp_path / "local", tmp_path / "ray", ["mel_mean"])
-    assert read_meta(tmp_path / "ray" / "mel_mean")["embedder"] == "mel_mean"
+    run(clips, tmp_path / "local", [DiesOnce(marker, name)])  # the marker is there: the plain averaged mel
+    assert_same_stores(tmp_path / "local", tmp_path / "ray", [name])
+    assert read_meta(tmp_path / "ray" / name)["embedder"] == "mel_mean"
 
 
 class Refuses(MelMeanEmbedder):
     """The averaged mel, refusing every batch as bad data."""
+
+    def __init__(self, name):
+        super().__init__()
+        self.name = name
 
     def __call__(self, batch):
         raise DataError("this batch is bad: one line")
@@ -208,9 +217,10 @@ class Refuses(MelMeanEmbedder):
 
 @needs_ray
 @pytest.mark.slow
-def test_an_error_raised_on_a_worker_arrives_as_itself(local_ray, tmp_path, clips):
+@WHERE
+def test_an_error_raised_on_a_worker_arrives_as_itself(local_ray, tmp_path, clips, name):
     with pytest.raises(DataError, match="this batch is bad: one line"):
-        run(clips, tmp_path / "ray", [Refuses()], engine=RAY)
+        run(clips, tmp_path / "ray", [Refuses(name)], engine=RAY)
 
 
 @needs_ray

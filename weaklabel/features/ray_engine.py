@@ -4,9 +4,10 @@ With ``features.engine: ray`` (:class:`EngineConfig`), :func:`weaklabel.features
 hands the clips of its pending shards to :class:`RayPass` instead of its local thread pool. The
 clips become a Ray Dataset (one block per ``embed.batch_size`` clips); CPU tasks read each clip's
 planned slice and compute the log-mels (``map_batches`` over
-:func:`weaklabel.features.extract.decode_batch`, the local engine's own code); each backbone then
-runs in its own pool of ``actors`` actors (one model copy each; a GPU each for the GPU backbones
-where the cluster has GPUs), which Ray streams batches through with back-pressure. The driver
+:func:`weaklabel.features.extract.decode_batch`, the local engine's own code) and, in the same
+task, the :data:`TASK_EMBEDDERS` (the averaged mel); each model backbone then runs in its own pool
+of ``actors`` actors (one model copy each; a GPU each for the GPU backbones where the cluster has
+GPUs), which Ray streams batches through with back-pressure. The driver
 gathers the embeddings by clip position and writes every finished shard with the same
 :class:`~weaklabel.features.store.StoreWriter`, metas and flagged-clip counts as the local engine,
 so the stores, their identity and every later stage are unchanged; shards already on disk are
@@ -48,6 +49,9 @@ RAY_REQUIREMENT = "pip install 'weaklabel[ray]'"
 #: Embedders whose model runs on a GPU when the actor has one (TensorFlow); YAMNet (LiteRT),
 #: eGeMAPS and the averaged mel run on CPUs.
 GPU_EMBEDDERS = frozenset({"vgg16"})
+#: Embedders cheap enough to run inside the CPU tasks, on the mels those tasks have just computed:
+#: an actor pool of their own would cost a process and a copy of every batch's audio and mels.
+TASK_EMBEDDERS = frozenset({"mel_mean"})
 
 
 @dataclass(frozen=True)
@@ -138,8 +142,53 @@ def _raise_named(text: str) -> None:
     raise (cls if isinstance(cls, type) and issubclass(cls, WeakLabelError) else WeakLabelError)(message)
 
 
-def _decode(batch: pd.DataFrame, *, length: int, mel: MelConfig | None) -> dict[str, np.ndarray]:
-    """A CPU task: the audio (and log-mels) of a block of clips; unreadable ones named in ``error``."""
+def _embed(
+    batch: Mapping[str, np.ndarray], embedders: Sequence[tuple[Embedder, bool]], *, drop: tuple[str, ...]
+) -> dict[str, np.ndarray]:
+    """``batch`` less the columns ``drop``, plus the columns of each embedder's output.
+
+    They are ``<name>__embedding``, ``__status``, ``__flags`` and ``__fatal``. Each embedder (paired
+    with whether it reads the batch's ``"mel"``) embeds the readable clips (``error`` empty; an
+    unreadable clip's shard is not written). A weaklabel error it raises travels as ``__fatal``
+    (``"ClassName: message"``), which the driver raises again: Ray would turn it into a traceback
+    of the worker.
+    """
+    n = len(batch["pos"])
+    ok = batch["error"] == ""
+    rows = slice(None) if ok.all() else ok  # a view, not a copy, of a batch read whole
+    out = {key: values for key, values in batch.items() if key not in drop}
+    for embedder, use_mel in embedders:
+        embedding = np.zeros((n, embedder.dim), np.float32)
+        status, flags, fatal = np.full(n, "", dtype=object), False, ""
+        if ok.any():
+            keys = ("audio", "pad_left", "audio_samples", *(("mel",) if use_mel else ()))
+            try:
+                got = embedder({key: batch[key][rows] for key in keys})
+            except WeakLabelError as error:
+                fatal = f"{type(error).__name__}: {error}"
+            else:
+                embedding[rows] = np.asarray(got["embedding"], np.float32)
+                if "status" in got:
+                    status[rows], flags = np.asarray(got["status"]).astype(str), True
+        out[f"{embedder.name}__embedding"] = embedding
+        out[f"{embedder.name}__status"] = status
+        out[f"{embedder.name}__flags"] = np.full(n, flags)
+        out[f"{embedder.name}__fatal"] = np.full(n, fatal, dtype=object)
+    return out
+
+
+def _decode(
+    batch: pd.DataFrame,
+    *,
+    length: int,
+    mel: MelConfig | None,
+    embedders: Sequence[tuple[Embedder, bool]],
+    drop: tuple[str, ...],
+) -> dict[str, np.ndarray]:
+    """A CPU task: a block of clips read, their log-mels, and the :data:`TASK_EMBEDDERS`' columns.
+
+    Unreadable clips are named in ``error``; ``drop`` names the columns no actor reads.
+    """
     from weaklabel.features.extract import decode_batch
 
     decoded, failures = decode_batch(list(batch.itertuples(index=False)), length=length, mel=mel)
@@ -148,14 +197,11 @@ def _decode(batch: pd.DataFrame, *, length: int, mel: MelConfig | None) -> dict[
     error = np.full(len(batch), "", dtype=object)
     for row, detail in failures:
         error[row] = detail
-    return {"pos": batch["pos"].to_numpy(np.int64), "error": error, **decoded}
+    return _embed({"pos": batch["pos"].to_numpy(np.int64), "error": error, **decoded}, embedders, drop=drop)
 
 
 class _EmbedActor:
-    """An actor holding one embedder: adds ``<name>__embedding``, ``__status``, ``__flags``, ``__fatal``.
-
-    A weaklabel error the embedder raises travels as ``__fatal`` (``"ClassName: message"``), which
-    the driver raises again: Ray would turn it into a traceback of the worker.
+    """An actor holding one embedder: adds its columns to each batch (:func:`_embed`).
 
     ``drop`` names the input columns no later actor reads (the audio after the last one): they are
     not copied into the blocks that follow.
@@ -178,30 +224,10 @@ class _EmbedActor:
                     f"the {name} embedder built on a Ray worker differs from the driver's in {differ}: "
                     "install the same weaklabel, packages and weights files on every node"
                 )
-        self.embedder, self.use_mel, self.drop = embedder, use_mel, drop
+        self.embedders, self.drop = [(embedder, use_mel)], drop
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        name, n = self.embedder.name, len(batch["pos"])
-        embedding = np.zeros((n, self.embedder.dim), np.float32)
-        status, flags, fatal = np.full(n, "", dtype=object), False, ""
-        ok = batch["error"] == ""  # an unreadable clip's shard is not written: embed the others
-        if ok.any():
-            keys = ("audio", "pad_left", "audio_samples", *(("mel",) if self.use_mel else ()))
-            try:
-                out = self.embedder({key: batch[key][ok] for key in keys})
-            except WeakLabelError as error:
-                fatal = f"{type(error).__name__}: {error}"
-            else:
-                embedding[ok] = np.asarray(out["embedding"], np.float32)
-                if "status" in out:
-                    status[ok], flags = np.asarray(out["status"]).astype(str), True
-        return {
-            **{key: values for key, values in batch.items() if key not in self.drop},
-            f"{name}__embedding": embedding,
-            f"{name}__status": status,
-            f"{name}__flags": np.full(n, flags),
-            f"{name}__fatal": np.full(n, fatal, dtype=object),
-        }
+        return _embed(batch, self.embedders, drop=self.drop)
 
 
 class RayPass:
@@ -263,36 +289,50 @@ class RayPass:
                 ) from error
             return {"recipe": (self.config, self.mel, embedder.name, embedder.meta)}
 
+    def _drop(self, later: Sequence[Embedder]) -> tuple[str, ...]:
+        """The decoded columns that none of the embedders ``later`` reads."""
+        drop = () if any(self.use_mel[e.name] for e in later) else ("mel",)
+        return drop + (() if later else ("audio", "pad_left", "audio_samples"))
+
     def _dataset(self, ray: Any, todo: Sequence[int], embedders: Sequence[Embedder]) -> Any:
-        """The clips of the shards ``todo`` through the mel tasks and one actor pool per embedder."""
+        """The clips of the shards ``todo`` through the CPU tasks and one actor pool per other embedder.
+
+        The :data:`TASK_EMBEDDERS` run in the CPU tasks; each stage drops the columns no later one
+        reads, so the blocks that reach the driver hold only ``pos``, ``error`` and the embedders'
+        columns.
+        """
         size, batch = self.config.shard_size, self.config.batch_size
         positions = np.concatenate([np.arange(s * size, min((s + 1) * size, len(self.rows))) for s in todo])
         table = self.kept.iloc[positions].assign(pos=positions).reset_index(drop=True)
-        blocks = [table.iloc[lo : lo + batch] for lo in range(0, len(table), batch)]
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False  # the run's own tqdm bar counts the clips
-        use_mel = any(self.use_mel[e.name] for e in embedders)
-        dataset = ray.data.from_pandas(blocks).map_batches(
+        shipped = {e.name: self._shipment(ray, e) for e in embedders}
+        in_task = [e for e in embedders if e.name in TASK_EMBEDDERS and "embedder" in shipped[e.name]]
+        actors = [e for e in embedders if e not in in_task]
+        # from_items builds the blocks here; from_pandas would run a Ray task per block for its metadata
+        items = ray.data.from_items(table.to_dict("records"), override_num_blocks=-(-len(table) // batch))
+        dataset = items.map_batches(
             _decode,
             batch_format="pandas",
             batch_size=batch,
-            fn_kwargs={"length": int(self.kept["length"].iloc[0]), "mel": self.mel if use_mel else None},
+            fn_kwargs={
+                "length": int(self.kept["length"].iloc[0]),
+                "mel": self.mel if any(self.use_mel[e.name] for e in embedders) else None,
+                "embedders": [(e, self.use_mel[e.name]) for e in in_task],
+                "drop": self._drop(actors),
+            },
             num_cpus=1,
         )
         gpus = self.engine.gpus_per_actor
         if gpus is None:
             gpus = 1.0 if ray.cluster_resources().get("GPU", 0) > 0 else 0.0
-        for k, embedder in enumerate(embedders):
-            shipped = self._shipment(ray, embedder)
-            later = embedders[k + 1 :]
-            drop = ("mel",) if not any(self.use_mel[e.name] for e in later) else ()
-            drop += ("audio", "pad_left", "audio_samples") if not later else ()
+        for k, embedder in enumerate(actors):
             dataset = dataset.map_batches(
                 _EmbedActor,
                 fn_constructor_kwargs={
-                    **shipped,
+                    **shipped[embedder.name],
                     "use_mel": self.use_mel[embedder.name],
-                    "drop": drop,
+                    "drop": self._drop(actors[k + 1 :]),
                 },
                 batch_format="numpy",
                 batch_size=batch,
@@ -300,8 +340,7 @@ class RayPass:
                 num_cpus=self.engine.cpus_per_actor,
                 num_gpus=gpus if embedder.name in GPU_EMBEDDERS else 0.0,
             )
-        parts = ("embedding", "status", "flags", "fatal")
-        return dataset.select_columns(["pos", "error"] + [f"{e.name}__{p}" for e in embedders for p in parts])
+        return dataset
 
     def run(
         self, todo: Sequence[int], need: Mapping[str, set[int]]
